@@ -1,0 +1,56 @@
+# The two commands that matter: `make run` and `make test`. Everything installs itself.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+TOOLS  := .venv-tools/.installed
+
+.PHONY: install tools bench run test test-fast test-unit test-integration test-e2e lint clean
+
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+$(TOOLS): requirements-tools.lock
+	$(PYTHON) -m venv .venv-tools
+	.venv-tools/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.lock
+	touch $(TOOLS)
+
+## the security linter for the Kubernetes manifests, in a virtualenv of its own
+tools: $(TOOLS)
+
+## all three services in one process: SQLite under ./data, in-process bus, http://127.0.0.1:8000
+run: install
+	CRM_LOG_FORMAT=$${CRM_LOG_FORMAT:-text} $(BIN)/crm serve all
+
+## the whole suite, slow fault-injection tests included (what CI runs)
+test: install tools
+	$(BIN)/pytest -q
+
+## what a developer runs often: everything but the slow multi-process / fault tests
+test-fast: install
+	$(BIN)/pytest -q -m "not slow"
+
+test-unit: install
+	$(BIN)/pytest -q tests/unit
+
+test-integration: install
+	$(BIN)/pytest -q tests/integration
+
+test-e2e: install
+	$(BIN)/pytest -q tests/e2e
+
+## figures beside same-run baselines (PostgreSQL on 127.0.0.1:5432, a tansu broker it starts)
+bench: install
+	$(BIN)/python bench/run.py
+
+lint: install
+	$(BIN)/ruff check crm shared services tests
+
+clean:
+	rm -rf $(VENV) .venv-tools data .pytest_cache

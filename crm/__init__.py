@@ -1,0 +1,1 @@
+"""The entry points: the HTTP application of one or all services, and the `crm` command."""

@@ -1,0 +1,104 @@
+"""The ASGI application: the routers of the chosen services, and their background runtime.
+
+The same function builds the embedded default (all three services, one process) and a
+distributed service (one of them), so both modes run exactly the same code.
+"""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from shared.clock import Clock
+from shared.http import BodyLimit, install_error_handlers
+from shared.identity import Authenticator, BearerIdentity, HeaderIdentity
+from shared.observability import http_metrics
+from shared.runtime import Runtime
+from shared.service import Service
+from shared.settings import Settings
+
+SERVICES = ("registration", "pipeline", "forecast")
+
+
+def bootstrap_services(settings: Settings, names: Sequence[str], clock: Clock | None = None) -> list[Service]:
+    from services.forecast.bootstrap import bootstrap as forecast
+    from services.pipeline.bootstrap import bootstrap as pipeline
+    from services.registration.bootstrap import bootstrap as registration
+
+    builders = {
+        "registration": lambda: registration(settings, clock=clock),
+        "pipeline": lambda: pipeline(settings, clock=clock),
+        "forecast": lambda: forecast(settings, clock=clock),
+    }
+    return [builders[name]() for name in names]
+
+
+def authenticator(settings: Settings) -> Authenticator:
+    """Bearer JWTs where an issuer is configured; the identity headers otherwise."""
+    if not settings.auth_issuer:
+        return HeaderIdentity()
+    key = settings.auth_key_file.read_text() if settings.auth_key_file else None
+    if key is None and settings.auth_key is not None:
+        key = settings.auth_key.get_secret_value()
+    return BearerIdentity(
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+        key=key,
+        jwks_url=settings.auth_jwks_url,
+        algorithms=tuple(a.strip() for a in settings.auth_algorithms.split(",") if a.strip()),
+        leeway=settings.auth_leeway_seconds,
+    )
+
+
+def create_app(
+    settings: Settings, names: Sequence[str] = SERVICES, clock: Clock | None = None, close_services: bool = True
+) -> FastAPI:
+    """`close_services=False` keeps the stores open across lifespans, for harnesses that
+    start and stop the application per request (the API fuzzer)."""
+    services = bootstrap_services(settings, names, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime(services, settings)
+        await runtime.start()
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            if close_services:
+                for service in services:
+                    service.close()
+
+    title = "CRM deal pipeline" if len(names) > 1 else f"CRM {names[0]}"
+    app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
+    app.state.services = {service.name: service for service in services}
+    app.state.trace_propagation = settings.trace_propagation
+    app.state.authenticator = authenticator(settings)
+    install_error_handlers(app)
+    app.middleware("http")(http_metrics({service.name: service.name for service in services}))
+    app.add_middleware(BodyLimit, max_json=settings.max_request_bytes, max_upload=settings.max_upload_bytes)
+    for service in services:
+        app.include_router(service.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers. Nothing it depends on is checked here, so a
+        database outage makes the pod unready, never restarts it."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        """Readiness: stores and broker reachable, every relay, projector and consumer running."""
+        runtime = getattr(app.state, "runtime", None)
+        problems = runtime.health() if runtime is not None else {"runtime": "starting"}
+        return JSONResponse({"status": "not ready" if problems else "ready", "problems": problems}, 503 if problems else 200)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

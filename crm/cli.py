@@ -1,0 +1,162 @@
+"""The `crm` command.
+
+    crm serve [all|registration|pipeline|forecast]     run the services
+    crm audit deal <deal id> [--as-of T] [--format F]   a deal's whole history
+    crm audit verify [<service>]                        check the stores' hash chains
+    crm replay <service> [--as-of T] [--restart] [--replace]
+                                                        rebuild a service's projections and check them
+
+Configuration comes from the CRM_* environment variables (docs/configuration.md); the
+audit and replay commands read the same event stores the services write.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from datetime import UTC, datetime
+from uuid import UUID
+
+from crm.app import SERVICES, bootstrap_services, create_app
+from shared.observability import configure_logging
+from shared.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="crm",
+        description="The CRM deal pipeline: serve the services, audit a deal, rebuild projections.",
+        epilog="Examples: crm serve · crm audit deal 5a2f… --format table · crm replay pipeline --as-of 2026-10-01",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve one service, or all three in one process (the default)")
+    serve.add_argument("service", nargs="?", default="all", choices=("all", *SERVICES))
+
+    audit = commands.add_parser("audit", help="what auditors need: a deal's history, as of any instant")
+    audits = audit.add_subparsers(dest="what", required=True)
+    deal = audits.add_parser(
+        "deal",
+        help="every event of a deal in time order (actor, time, reason), and its stage and owner spans",
+        description="Reads the registration and pipeline event stores. Nothing is changed.",
+    )
+    deal.add_argument("deal_id", type=UUID)
+    deal.add_argument("--as-of", type=_instant, help="show the deal as it stood then (ISO 8601, UTC if no zone)")
+    deal.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    check = audits.add_parser(
+        "verify",
+        help="check every stored event against its stream's hash chain; name what was altered, removed or reordered",
+        description="Walks the event stores in log order. Exit 0: intact; exit 1: the broken events are listed.",
+    )
+    check.add_argument("service", nargs="?", choices=SERVICES, help="one service's store (default: all three)")
+
+    rebuild = commands.add_parser(
+        "replay",
+        help="rebuild a service's projections from its event store and check them against the live ones",
+        description="Builds beside the live projections (schema <schema>_rebuild, or views.rebuild.sqlite), "
+        "resuming where an interrupted run stopped, then compares row by row. With --as-of the rebuild "
+        "stops at that instant (schema <schema>_asof) to show the world as it was; nothing is compared.",
+    )
+    rebuild.add_argument("service", choices=SERVICES)
+    rebuild.add_argument("--as-of", type=_instant)
+    rebuild.add_argument("--restart", action="store_true", help="start the rebuild again from the first event")
+    rebuild.add_argument("--replace", action="store_true", help="where they differ, put the rebuilt projection in place of the live one")
+
+    args = parser.parse_args(argv)
+    settings = Settings()
+    if args.command == "serve":
+        return _serve(settings, args.service)
+    if args.command == "audit" and args.what == "verify":
+        return _verify(settings, [args.service] if args.service else list(SERVICES))
+    if args.command == "audit":
+        return _audit_deal(settings, args.deal_id, args.as_of, args.format)
+    return _replay(settings, args.service, args.as_of, args.restart, args.replace)
+
+
+def _serve(settings: Settings, which: str) -> int:
+    import uvicorn
+
+    configure_logging(settings.log_format, settings.log_level)
+    names = SERVICES if which == "all" else (which,)
+    # uvicorn turns SIGTERM into a graceful stop: no new requests, then the lifespan
+    # shutdown stops the consumers, lets in-flight work commit, and closes the stores.
+    uvicorn.run(
+        create_app(settings, names), host=settings.host, port=settings.port, log_config=None, timeout_graceful_shutdown=20
+    )
+    return 0
+
+
+def _audit_deal(settings: Settings, deal_id: UUID, as_of: datetime | None, fmt: str) -> int:
+    from crm.audit import deal_history
+
+    try:
+        history = deal_history(settings, deal_id, as_of)
+    except LookupError as error:
+        print(f"crm audit: {error}", file=sys.stderr)
+        return 1
+    if fmt == "json":
+        json.dump(history, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["time", "service", "event", "version", "actor", "reason", "details"])
+        for event in history["events"]:
+            writer.writerow([event["time"], event["service"], event["event"], event["version"], event["actor"],
+                             event["reason"] or "", json.dumps(event["details"], ensure_ascii=False)])
+    else:
+        print(f"deal {history['deal_id']}" + (f" as of {history['as_of']}" if history["as_of"] else ""))
+        for event in history["events"]:
+            reason = f"  ({event['reason']})" if event["reason"] else ""
+            print(f"  {event['time'][:19]}  {event['service']:<12} {event['event']:<28} {event['actor']:<14}{reason}")
+        for title, spans in (("stages", history["stage_spans"]), ("owners", history["owner_spans"])):
+            print(f"{title}:")
+            for span in spans:
+                print(f"  {span['what']:<22} {span['from'][:19]} → {(span['to'] or 'now')[:19]:<19}  {span['days']:>9} days")
+    return 0
+
+
+def _verify(settings: Settings, names: list[str]) -> int:
+    from crm.audit import verify_store
+
+    broken = 0
+    for name in names:
+        checked, problems = verify_store(settings, name)
+        broken += len(problems)
+        print(f"{name}: {checked} events checked, {'intact' if not problems else f'{len(problems)} broken'}")
+        for problem in problems:
+            print(f"  stream {problem.stream} version {problem.version} (notification {problem.notification_id}): "
+                  f"{problem.problem}")
+    return 1 if broken else 0
+
+
+def _replay(settings: Settings, name: str, as_of: datetime | None, restart: bool, replace: bool) -> int:
+    from crm.audit import replay
+
+    (service,) = bootstrap_services(settings, [name])
+    try:
+        results = replay(service, as_of=as_of, restart=restart, replace=replace)
+    finally:
+        service.close()
+    failed = False
+    for projection, result in results.items():
+        differences = result.get("differences")
+        if differences:
+            failed = not result.get("replaced")
+            print(f"{projection}: the rebuilt projection differs from the live one:", *differences, sep="\n  ")
+            if result.get("replaced"):
+                print(f"{projection}: replaced the live projection with the rebuilt one")
+        elif differences == []:
+            print(f"{projection}: rebuilt to position {result['position']}, equal to the live projection")
+        else:
+            print(f"{projection}: as of {as_of.isoformat()}, rebuilt to position {result['position']} in '{result['where']}'")
+    return 1 if failed else 0
+
+
+def _instant(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Forecast's composition root: the production wiring; tests swap the clock and rules."""
+from __future__ import annotations
+
+from services.forecast.api import router
+from services.forecast.application import ForecastApplication
+from services.forecast.projections import ForecastHistory
+from services.forecast.publishing import to_public
+from services.forecast.rules import ForecastRules, load_forecast_rules
+from services.forecast.snapshots import take_snapshots
+from shared.access import Access
+from shared.clock import Clock
+from shared.contracts import FORECAST, PIPELINE
+from shared.projection import Projector
+from shared.service import Job, Service
+from shared.settings import Settings
+from shared.storage import open_storage
+
+NAME = "forecast"
+
+
+def bootstrap(settings: Settings, clock: Clock | None = None, rules: ForecastRules | None = None) -> Service:
+    storage = open_storage(settings, NAME)
+    rules = rules or load_forecast_rules()
+    if settings.teams and not rules.teams:  # one list of teams serves access and the forecast
+        rules = rules.model_copy(update={"teams": {team: tuple(members) for team, members in settings.teams.items()}})
+    app = ForecastApplication(env=storage.eventstore_env, clock=clock, rules=rules)
+    projector = Projector(app, storage.engine, ForecastHistory(), settings.batch_size)
+    projector.create_tables(recreate=settings.recreate_views)
+    return Service(
+        name=NAME,
+        app=app,
+        router=router(app, storage.engine, Access(settings.teams)),
+        storage=storage,
+        publishes_to=FORECAST,
+        translate=to_public,
+        subscribes_to=(PIPELINE,),
+        handle=app.handle,
+        projectors=[projector],
+        jobs=[Job("snapshots", rules.snapshot_interval_seconds, lambda: take_snapshots(app, storage.engine))],
+    )

@@ -1,0 +1,77 @@
+"""Why the forecast moved between two instants: each deal's contribution is put in exactly
+one bucket (or, for a deal in the period at both instants, split between a value change and
+a stage move), so the pieces add up to the difference to the cent.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from services.forecast.periods import Period
+from services.forecast.projections import forecast_versions as fv
+from services.forecast.queries import in_force, money
+
+PIECES = ("new", "pulled_in", "slipped_out", "value_changes", "stage_moves", "won", "lost")
+
+
+def explain(connection: Connection, period: Period, before_at: datetime, after_at: datetime) -> dict[str, Any]:
+    before, after = _in_force(connection, before_at), _in_force(connection, after_at)
+    pieces: dict[str, dict[str, Decimal]] = {name: defaultdict(Decimal) for name in PIECES}
+    totals = {"before": defaultdict(Decimal), "after": defaultdict(Decimal)}
+    for deal_id in before.keys() | after.keys():
+        b, a = before.get(deal_id), after.get(deal_id)
+        b_in, a_in = b is not None and _counts(b, period), a is not None and _counts(a, period)
+        if b_in:
+            totals["before"][b["currency"]] += _weighted(b)
+        if a_in:
+            totals["after"][a["currency"]] += _weighted(a)
+        if b_in and a_in:
+            _both(pieces, b, a)
+        elif a_in:
+            name = "new" if b is None else "won" if a["status"] == "won" else "pulled_in"
+            pieces[name][a["currency"]] += _weighted(a)
+        elif b_in:
+            name = "lost" if a is not None and a["status"] == "lost" else "slipped_out"
+            pieces[name][b["currency"]] -= _weighted(b)
+    currencies = set(totals["before"]) | set(totals["after"])
+    return {
+        "period": period.name,
+        "from": before_at.isoformat(),
+        "to": after_at.isoformat(),
+        "weighted_before": money(totals["before"]),
+        "weighted_after": money(totals["after"]),
+        "difference": money({c: totals["after"][c] - totals["before"][c] for c in currencies}),
+        "pieces": {name: money(amounts) for name, amounts in pieces.items()},
+    }
+
+
+def _both(pieces: dict[str, dict[str, Decimal]], b: dict[str, Any], a: dict[str, Any]) -> None:
+    if b["status"] == "open" and a["status"] == "won":
+        pieces["won"][b["currency"]] -= _weighted(b)
+        pieces["won"][a["currency"]] += _weighted(a)
+    elif b["currency"] != a["currency"]:
+        pieces["value_changes"][b["currency"]] -= _weighted(b)
+        pieces["value_changes"][a["currency"]] += _weighted(a)
+    else:
+        # a2*p2 - a1*p1 = (a2 - a1)*p1 + a2*(p2 - p1): value first, then the stage move
+        pieces["value_changes"][a["currency"]] += (a["amount"] - b["amount"]) * b["probability"] / 100
+        pieces["stage_moves"][a["currency"]] += a["amount"] * (a["probability"] - b["probability"]) / 100
+
+
+def _in_force(connection: Connection, at: datetime) -> dict[str, dict[str, Any]]:
+    rows = connection.execute(select(fv).where(in_force(at))).mappings()
+    return {row["deal_id"]: {**row, "amount": Decimal(row["amount"])} for row in rows}
+
+
+def _counts(row: dict[str, Any], period: Period) -> bool:
+    if row["status"] == "open":
+        return period.first <= row["expected_close_date"] <= period.last
+    return row["status"] == "won" and period.first <= row["closed_on"] <= period.last
+
+
+def _weighted(row: dict[str, Any]) -> Decimal:
+    return row["amount"] * row["probability"] / 100

@@ -1,0 +1,169 @@
+"""Forecast's read models, all rebuilt from its own event store.
+
+`forecast_versions` is temporal: every change to a deal closes the row in force
+(`valid_to`) and opens a new one (`valid_from`), at the instant the change happened
+upstream. The current forecast reads the rows still open; the forecast as it stood at any
+past instant T reads the rows with `valid_from <= T < valid_to` — one indexed query, never
+a replay. `forecast_stage_visits` keeps each stay in a stage (for conversion and time in
+stage), and `forecast_targets` the quotas.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    select,
+    update,
+)
+
+from services.forecast.domain import Deal, Target, closed_terms
+
+metadata = MetaData()
+
+forecast_versions = Table(
+    "forecast_versions",
+    metadata,
+    Column("deal_id", String(36), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("valid_from", DateTime(timezone=True), nullable=False),
+    Column("valid_to", DateTime(timezone=True)),  # NULL: in force now
+    Column("owner_id", String(200)),
+    Column("source", String(100)),
+    Column("stage", String(100)),
+    Column("probability", Integer, nullable=False),
+    Column("forecast_category", String(50)),
+    Column("amount", Numeric(18, 2), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("expected_close_date", Date, nullable=False),
+    Column("status", String(10), nullable=False),  # open / won / lost
+    Column("closed_on", Date),
+    Index("forecast_versions_current", "valid_to", "status", "expected_close_date"),
+    Index("forecast_versions_span", "valid_from", "valid_to"),
+)
+
+forecast_stage_visits = Table(
+    "forecast_stage_visits",
+    metadata,
+    Column("deal_id", String(36), primary_key=True),
+    Column("visit", Integer, primary_key=True),
+    Column("stage", String(100), nullable=False, index=True),
+    Column("entered_at", DateTime(timezone=True), nullable=False),
+    Column("left_at", DateTime(timezone=True)),
+    Column("exit", String(10)),  # forward / back / won / lost; NULL while there
+)
+
+forecast_targets = Table(
+    "forecast_targets",
+    metadata,
+    Column("target_id", String(36), primary_key=True),
+    Column("kind", String(10), nullable=False),  # owner / team
+    Column("subject_id", String(200), nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("amount", Numeric(18, 2), nullable=False),
+    Column("currency", String(3), nullable=False),
+)
+
+_TERMS = ("owner_id", "source", "stage", "probability", "forecast_category", "amount", "currency", "expected_close_date")
+
+
+class ForecastHistory:
+    name = "forecast.history"
+    metadata = metadata
+
+    def apply(self, connection: Connection, event: Any) -> None:
+        deal_id = str(event.originator_id)
+        if isinstance(event, Deal.Tracked):
+            connection.execute(
+                forecast_versions.insert().values(
+                    deal_id=deal_id, version=event.originator_version, valid_from=event.at, status="open", **event.terms
+                )
+            )
+            self._enter(connection, deal_id, event.originator_version, event.terms["stage"], event.at)
+        elif isinstance(event, Deal.Moved):
+            terms = {k: v for k, v in event.terms.items() if not (k == "source" and v is None)}
+            at = self._supersede(connection, deal_id, event, status="open", closed_on=None, **terms)
+            self._leave(connection, deal_id, at, "back" if event.regression else "forward")
+            self._enter(connection, deal_id, event.originator_version, event.terms["stage"], at)
+        elif isinstance(event, Deal.Changed):
+            self._supersede(connection, deal_id, event, **event.changes)
+        elif isinstance(event, Deal.Closed):
+            at = self._supersede(
+                connection,
+                deal_id,
+                event,
+                status=event.outcome,
+                closed_on=event.closed_on,
+                amount=event.amount,
+                currency=event.currency,
+                **closed_terms(event.outcome),
+            )
+            self._leave(connection, deal_id, at, event.outcome)
+        elif isinstance(event, (Target.Set, Target.Reset)):
+            self._target(connection, event)
+
+    @staticmethod
+    def _supersede(connection: Connection, deal_id: str, event: Any, **changes: Any) -> datetime:
+        """Close the version in force at the event's instant and open the next one."""
+        current = connection.execute(
+            select(forecast_versions).where(forecast_versions.c.deal_id == deal_id, forecast_versions.c.valid_to.is_(None))
+        ).mappings().one()
+        at = max(utc(event.at), utc(current["valid_from"]))  # never before the version it ends
+        connection.execute(
+            update(forecast_versions)
+            .where(forecast_versions.c.deal_id == deal_id, forecast_versions.c.version == current["version"])
+            .values(valid_to=at)
+        )
+        values = {k: current[k] for k in (*_TERMS, "status", "closed_on")} | changes
+        connection.execute(
+            forecast_versions.insert().values(deal_id=deal_id, version=event.originator_version, valid_from=at, **values)
+        )
+        return at
+
+    @staticmethod
+    def _enter(connection: Connection, deal_id: str, visit: int, stage: str, at: datetime) -> None:
+        connection.execute(forecast_stage_visits.insert().values(deal_id=deal_id, visit=visit, stage=stage, entered_at=at))
+
+    @staticmethod
+    def _leave(connection: Connection, deal_id: str, at: datetime, how: str) -> None:
+        connection.execute(
+            update(forecast_stage_visits)
+            .where(forecast_stage_visits.c.deal_id == deal_id, forecast_stage_visits.c.left_at.is_(None))
+            .values(left_at=at, exit=how)
+        )
+
+    @staticmethod
+    def _target(connection: Connection, event: Any) -> None:
+        target_id = str(event.originator_id)
+        if isinstance(event, Target.Set):
+            connection.execute(
+                forecast_targets.insert().values(
+                    target_id=target_id,
+                    kind=event.kind,
+                    subject_id=event.subject_id,
+                    period=event.period,
+                    amount=event.amount,
+                    currency=event.currency,
+                )
+            )
+        else:
+            connection.execute(
+                update(forecast_targets)
+                .where(forecast_targets.c.target_id == target_id)
+                .values(amount=event.amount, currency=event.currency)
+            )
+
+
+def utc(moment: datetime) -> datetime:
+    """SQLite hands datetimes back without their zone; every instant here is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,28 @@
+"""Forecast's edge: its snapshots, published to `crm.forecast` for analytics consumers.
+Its deal history is its own business and is not republished."""
+from __future__ import annotations
+
+from typing import Any
+
+from services.forecast.domain import Snapshot
+from shared.contracts import CloudEvent
+from shared.contracts import events as public
+from shared.eventstore import public_event
+
+SOURCE = "crm/forecast"
+
+
+def to_public(event: Any) -> CloudEvent | None:
+    if isinstance(event, Snapshot.Taken):
+        figures = event.figures
+        data = public.ForecastSnapshotTaken(
+            period=event.period,
+            as_of=event.as_of,
+            count=figures["count"],
+            total=figures["total"],
+            weighted=figures["weighted"],
+            categories=figures["categories"],
+            groups=figures.get("groups", []),
+        )
+        return public_event(SOURCE, data, event)
+    return None

@@ -1,0 +1,184 @@
+"""Pipeline's HTTP routes: stage sets, the list view, the board, a deal, and its changes."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Engine
+
+from services.pipeline import views
+from services.pipeline.application import PipelineApplication
+from services.pipeline.stages import Stage, StageSet
+from shared.access import Access
+from shared.contracts import Money
+from shared.history import stage_spans, stream_history
+from shared.http import AUDITORS, MANAGERS, WRITERS, Caller, CallerDep, require_role
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ChangeStage(Command):
+    to_stage: str = Field(min_length=1, max_length=100)
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class CloseDeal(Command):
+    outcome: Literal["won", "lost"]
+    reason: str | None = Field(default=None, max_length=1000)
+    competitor: str | None = Field(default=None, max_length=300)
+
+
+class Reopen(Command):
+    to_stage: str | None = Field(default=None, max_length=100)
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class ContactRole(Command):
+    id: str | None = Field(default=None, max_length=100)
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal["decision_maker", "influencer", "user", "champion", "economic_buyer", "other"]
+
+
+class EditDeal(Command):
+    """Only the fields present change; `probability: null` removes an override."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=300)
+    value: Money | None = None
+    expected_close_date: date | None = None
+    probability: int | None = Field(default=None, ge=0, le=100)
+    priority: Literal["low", "normal", "high"] | None = None
+    competitors: list[str] | None = Field(default=None, max_length=20)
+    contacts: list[ContactRole] | None = Field(default=None, max_length=50)
+
+
+class LogActivity(Command):
+    kind: Literal["call", "meeting", "email", "note", "task"]
+    subject: str = Field(min_length=1, max_length=500)
+    occurred_at: datetime | None = None
+    due_at: datetime | None = None
+    duration_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
+
+
+class DefinePipeline(Command):
+    stages: list[Stage] = Field(min_length=2, max_length=50)
+
+
+def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRouter:
+    routes = APIRouter(prefix="/pipeline", tags=["pipeline"])
+
+    def changeable(deal_id: UUID, who: Caller) -> None:
+        """403 before anything is recorded, unless the caller may change this deal."""
+        require_role(who, *WRITERS)
+        access.check_change(who.identity, app.get_deal(deal_id).owner_id)
+
+    def stage_set(pipeline_id: str) -> StageSet:
+        found = app.stage_set(pipeline_id)
+        if found is None:
+            raise HTTPException(404, detail=f"pipeline {pipeline_id!r} not found")
+        return found
+
+    @routes.get("/rules")
+    def rules(who: CallerDep) -> dict[str, Any]:
+        return app.rules.model_dump(mode="json")
+
+    @routes.get("/stages")
+    def stages(who: CallerDep, pipeline: str = "default") -> dict[str, Any]:
+        return stage_set(pipeline).model_dump(mode="json")
+
+    @routes.put("/pipelines/{pipeline_id}")
+    def define_pipeline(
+        pipeline_id: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,63}$")], body: DefinePipeline, who: CallerDep
+    ) -> dict[str, Any]:
+        require_role(who, "admin")
+        return app.define_pipeline(pipeline_id, body.stages, who.meta).model_dump(mode="json")
+
+    @routes.get("/deals")
+    def list_deals(
+        who: CallerDep,
+        owner: str | None = None,
+        stage: str | None = None,
+        source: str | None = None,
+        close_from: date | None = None,
+        close_to: date | None = None,
+        q: str | None = Query(default=None, max_length=200, description="text in the deal or account name"),
+        sort: str = Query(default="expected_close_date", max_length=40),
+        limit: int = Query(default=50, ge=1, le=500),
+        cursor: str | None = Query(default=None, max_length=1000),
+    ) -> dict[str, Any]:
+        with engine.connect() as connection:
+            return views.list_deals(
+                connection, owner=owner, stage=stage, source=source, close_from=close_from, close_to=close_to,
+                q=q, sort=sort, limit=limit, cursor=cursor, owners=access.owners_visible(who.identity),
+            )
+
+    @routes.get("/board")
+    def board(who: CallerDep, pipeline: str = "default") -> dict[str, Any]:
+        stages = stage_set(pipeline)
+        with engine.connect() as connection:
+            return views.board(connection, stages, owners=access.owners_visible(who.identity))
+
+    @routes.get("/deals/{deal_id}")
+    def get_deal(deal_id: UUID, who: CallerDep) -> dict[str, Any]:
+        deal = app.get_deal(deal_id)
+        access.check_read(who.identity, deal.owner_id)
+        return views.detail(deal, app.clock.now())
+
+    @routes.get("/deals/{deal_id}/history")
+    def history(deal_id: UUID, who: CallerDep, as_of: datetime | None = None) -> dict[str, Any]:
+        """Every pipeline event of the deal (who, when, why) and its stage spans, as it
+        stood at `as_of` if given. For auditors and managers."""
+        require_role(who, *AUDITORS)
+        as_of = as_of.replace(tzinfo=UTC) if as_of and as_of.tzinfo is None else as_of
+        events, deal = stream_history(app, "pipeline", deal_id, as_of)
+        return {"deal_id": str(deal_id), "as_of": as_of, "events": events,
+                "stage_spans": stage_spans(deal, as_of or app.clock.now())}
+
+    @routes.post("/deals/{deal_id}/stage")
+    def change_stage(deal_id: UUID, body: ChangeStage, who: CallerDep) -> dict[str, Any]:
+        changeable(deal_id, who)
+        return views.detail(app.change_stage(deal_id, body.to_stage, body.reason, who.meta), app.clock.now())
+
+    @routes.patch("/deals/{deal_id}")
+    def edit(deal_id: UUID, body: EditDeal, who: CallerDep) -> dict[str, Any]:
+        changeable(deal_id, who)
+        changes = body.model_dump(mode="python", exclude_unset=True)
+        if "value" in changes:
+            changes["value"] = body.value.model_dump(mode="json") if body.value else None
+        if "contacts" in changes:
+            changes["contacts"] = [c.model_dump(mode="json") for c in body.contacts or []]
+        for field in ("name", "value", "expected_close_date", "priority"):
+            if field in changes and changes[field] is None:
+                raise HTTPException(422, detail=[{"loc": ["body", field], "msg": "may not be null"}])
+        return views.detail(app.update(deal_id, changes, who.meta), app.clock.now())
+
+    @routes.post("/deals/{deal_id}/activities", status_code=201)
+    def log_activity(deal_id: UUID, body: LogActivity, who: CallerDep) -> dict[str, Any]:
+        changeable(deal_id, who)
+        deal, activity_id = app.log_activity(
+            deal_id, body.kind, body.subject, body.occurred_at, body.due_at, who.meta, body.duration_minutes
+        )
+        return {"activity_id": activity_id, **deal.activities[activity_id]}
+
+    @routes.post("/deals/{deal_id}/activities/{activity_id}/done")
+    def complete_task(deal_id: UUID, activity_id: str, who: CallerDep) -> dict[str, Any]:
+        changeable(deal_id, who)
+        return app.complete_task(deal_id, activity_id, who.meta).activities[activity_id]
+
+    @routes.post("/deals/{deal_id}/close")
+    def close(deal_id: UUID, body: CloseDeal, who: CallerDep) -> dict[str, Any]:
+        changeable(deal_id, who)
+        deal = app.close_deal(deal_id, body.outcome, body.reason, body.competitor, who.meta)
+        return views.detail(deal, app.clock.now())
+
+    @routes.post("/deals/{deal_id}/reopen")
+    def reopen(deal_id: UUID, body: Reopen, who: CallerDep) -> dict[str, Any]:
+        require_role(who, *MANAGERS)
+        access.check_change(who.identity, app.get_deal(deal_id).owner_id)
+        return views.detail(app.reopen(deal_id, body.to_stage, body.reason, who.meta), app.clock.now())
+
+    return routes

@@ -1,0 +1,38 @@
+"""Pipeline's composition root: the production wiring; tests swap the clock and rules."""
+from __future__ import annotations
+
+from services.pipeline.alerts import alert_open_deals
+from services.pipeline.api import router
+from services.pipeline.application import PipelineApplication
+from services.pipeline.projections import DealList
+from services.pipeline.publishing import to_public
+from services.pipeline.rules import PipelineRules, load_pipeline_rules
+from shared.access import Access
+from shared.clock import Clock
+from shared.contracts import PIPELINE, REGISTRATION
+from shared.projection import Projector
+from shared.service import Job, Service
+from shared.settings import Settings
+from shared.storage import open_storage
+
+NAME = "pipeline"
+
+
+def bootstrap(settings: Settings, clock: Clock | None = None, rules: PipelineRules | None = None) -> Service:
+    storage = open_storage(settings, NAME)
+    rules = rules or load_pipeline_rules()
+    app = PipelineApplication(env=storage.eventstore_env, clock=clock, rules=rules)
+    projector = Projector(app, storage.engine, DealList(), settings.batch_size)
+    projector.create_tables(recreate=settings.recreate_views)
+    return Service(
+        name=NAME,
+        app=app,
+        router=router(app, storage.engine, Access(settings.teams)),
+        storage=storage,
+        publishes_to=PIPELINE,
+        translate=to_public,
+        subscribes_to=(REGISTRATION,),
+        handle=app.handle,
+        projectors=[projector],
+        jobs=[Job("alerts", rules.alert_interval_seconds, lambda: alert_open_deals(app, storage.engine))],
+    )

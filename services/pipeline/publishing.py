@@ -1,0 +1,90 @@
+"""Pipeline's edge: its domain events translated into the public catalogue."""
+from __future__ import annotations
+
+from typing import Any
+
+from services.pipeline.domain import Deal
+from shared.contracts import CloudEvent
+from shared.contracts import events as public
+from shared.eventstore import public_event
+
+SOURCE = "crm/pipeline"
+
+
+def to_public(event: Any) -> CloudEvent | None:
+    return public_event(SOURCE, _data(event), event)
+
+
+def _data(event: Any) -> public.EventData | None:
+    deal_id = str(event.originator_id)
+    if isinstance(event, Deal.StageChanged):
+        return public.DealStageChanged(
+            deal_id=deal_id,
+            pipeline_id=event.pipeline_id,
+            from_stage=event.from_stage,
+            to_stage=event.to_stage,
+            probability=event.probability,
+            value=public.Money(amount=event.amount, currency=event.currency),
+            expected_close_date=event.expected_close_date,
+            owner_id=event.owner_id,
+            reason=event.reason,
+            forecast_category=event.forecast_category,
+            source=event.source,
+            regression=event.direction == "back",
+            reopened=event.direction == "reopen",
+        )
+    if isinstance(event, Deal.Updated):
+        return public.DealUpdated(
+            deal_id=deal_id, changes=_public_changes(event.changes, event.probability_before, event.probability_after)
+        )
+    if isinstance(event, Deal.OwnerChanged):
+        return public.DealUpdated(
+            deal_id=deal_id, changes={"owner_id": {"before": event.previous_owner_id, "after": event.owner_id}}
+        )
+    if isinstance(event, Deal.ActivityLogged):
+        return public.DealActivityLogged(
+            deal_id=deal_id,
+            activity_id=event.activity_id,
+            kind=event.kind,
+            subject=event.subject,
+            occurred_at=event.occurred_at,
+            due_at=event.due_at,
+            duration_minutes=event.duration_minutes,
+        )
+    if isinstance(event, Deal.TaskCompleted):
+        return public.DealTaskCompleted(deal_id=deal_id, activity_id=event.activity_id, completed_at=event.at)
+    if isinstance(event, Deal.TaskOverdue):
+        return public.DealTaskOverdue(
+            deal_id=deal_id, activity_id=event.activity_id, owner_id=event.owner_id, subject=event.subject, due_at=event.due_at
+        )
+    if isinstance(event, Deal.CloseDateApproaching):
+        return public.DealCloseDateApproaching(
+            deal_id=deal_id, owner_id=event.owner_id, expected_close_date=event.expected_close_date, days_left=event.days_left
+        )
+    if isinstance(event, Deal.Closed):
+        return public.DealClosed(
+            deal_id=deal_id,
+            outcome=event.outcome,
+            reason=event.reason,
+            competitor=event.competitor,
+            value=public.Money(amount=event.amount, currency=event.currency),
+            closed_on=event.at.date(),
+            owner_id=event.owner_id,
+        )
+    return None
+
+
+def _public_changes(changes: dict[str, dict[str, Any]], before: int, after: int) -> dict[str, dict[str, Any]]:
+    """A probability override (or its removal) reports the probability in effect before
+    and after, so consumers never need the stage set to know it."""
+    public_changes: dict[str, dict[str, Any]] = {}
+    for field, change in changes.items():
+        if field == "probability":
+            public_changes[field] = {"before": before, "after": after}
+        else:
+            public_changes[field] = {"before": _json(change["before"]), "after": _json(change["after"])}
+    return public_changes
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value

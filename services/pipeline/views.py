@@ -1,0 +1,179 @@
+"""Pipeline's reads: the list view (keyset pagination), the board, and a deal's detail."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, and_, asc, desc, or_, select
+
+from services.pipeline.domain import Deal
+from services.pipeline.projections import deals
+from services.pipeline.stages import StageSet
+from shared.commands import Invalid
+
+SORTABLE = ("expected_close_date", "amount", "updated_at", "name", "probability", "stage_entered_at")
+
+
+def list_deals(
+    connection: Connection,
+    *,
+    owner: str | None,
+    stage: str | None,
+    source: str | None,
+    close_from: date | None,
+    close_to: date | None,
+    q: str | None,
+    sort: str,
+    limit: int,
+    cursor: str | None,
+    owners: frozenset[str] | None = None,
+) -> dict[str, Any]:
+    """One page of deals; `next_cursor` fetches the next (stable under inserts, unlike offsets)."""
+    column_name = sort.lstrip("-")
+    if column_name not in SORTABLE:
+        raise Invalid("sort", f"sort by one of {', '.join(SORTABLE)}, `-` first for descending", "query")
+    column, descending = deals.c[column_name], sort.startswith("-")
+    query = select(deals).where(deals.c.stage.is_not(None))
+    if owners is not None:  # what this caller may see (their own, their teams')
+        query = query.where(deals.c.owner_id.in_(sorted(owners)))
+    for value, condition in (
+        (owner, lambda: deals.c.owner_id == owner),
+        (stage, lambda: deals.c.stage == stage),
+        (source, lambda: deals.c.source == source),
+        (close_from, lambda: deals.c.expected_close_date >= close_from),
+        (close_to, lambda: deals.c.expected_close_date <= close_to),
+        (q, lambda: deals.c.search_text.contains((q or "").casefold(), autoescape=True)),
+    ):
+        if value is not None:
+            query = query.where(condition())
+    if cursor:
+        last_value, last_id = _decode_cursor(cursor, column_name)
+        after = column < last_value if descending else column > last_value
+        query = query.where(or_(after, and_(column == last_value, deals.c.deal_id > last_id)))
+    order = desc if descending else asc
+    rows = connection.execute(query.order_by(order(column), deals.c.deal_id).limit(limit + 1)).mappings().all()
+    page = rows[:limit]
+    next_cursor = _encode_cursor(page[-1][column_name], page[-1]["deal_id"]) if len(rows) > limit else None
+    return {"items": [card(row) for row in page], "next_cursor": next_cursor}
+
+
+def board(connection: Connection, stages: StageSet, owners: frozenset[str] | None = None) -> dict[str, Any]:
+    """A column per stage: count, total and weighted value per currency, and its cards.
+    Retired stages appear only while deals still sit on them."""
+    query = select(deals).where(deals.c.pipeline_id == stages.pipeline_id)
+    if owners is not None:
+        query = query.where(deals.c.owner_id.in_(sorted(owners)))
+    rows = connection.execute(query.order_by(deals.c.expected_close_date, deals.c.deal_id)).mappings().all()
+    by_stage: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_stage[row["stage"]].append(row)
+    return {
+        "pipeline_id": stages.pipeline_id,
+        "columns": [
+            _column(stage.key, stage.labels, stage.retired, by_stage.get(stage.key, []))
+            for stage in stages.stages
+            if not stage.retired or by_stage.get(stage.key)
+        ],
+    }
+
+
+def detail(deal: Deal, now: datetime) -> dict[str, Any]:
+    return {
+        "deal_id": str(deal.id),
+        "name": deal.name,
+        "account_name": deal.account_name,
+        "owner_id": deal.owner_id,
+        "pipeline_id": deal.pipeline_id,
+        "stage": deal.stage,
+        "probability": deal.probability,
+        "probability_overridden": deal.probability_override is not None,
+        "forecast_category": deal.forecast_category,
+        "value": money(deal.amount, deal.currency),
+        "expected_close_date": deal.expected_close_date.isoformat(),
+        "close_date_slips": deal.slip_count,
+        "source": deal.source,
+        "priority": deal.priority,
+        "competitors": deal.competitors,
+        "contacts": deal.contacts,
+        "outcome": deal.outcome,
+        "close_reason": deal.close_reason,
+        "competitor": deal.competitor,
+        "activities": sorted(deal.activities.values(), key=lambda a: a["logged_at"]),
+        "version": deal.version,
+        "stage_history": [
+            {**entry, "seconds_in_stage": ((entry["left_at"] or now) - entry["entered_at"]).total_seconds()}
+            for entry in deal.history
+        ],
+        "seconds_per_stage": _seconds_per_stage(deal, now),
+    }
+
+
+def money(amount: Decimal, currency: str) -> dict[str, str]:
+    return {"amount": f"{amount:.2f}", "currency": currency}
+
+
+def card(row: Any) -> dict[str, Any]:
+    return {
+        "deal_id": row["deal_id"],
+        "name": row["name"],
+        "account_name": row["account_name"],
+        "owner_id": row["owner_id"],
+        "source": row["source"],
+        "stage": row["stage"],
+        "probability": row["probability"],
+        "priority": row["priority"],
+        "value": money(row["amount"], row["currency"]),
+        "expected_close_date": row["expected_close_date"].isoformat(),
+        "outcome": row["outcome"],
+    }
+
+
+def _column(stage: str, labels: dict[str, str], retired: bool, rows: list[Any]) -> dict[str, Any]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    weighted: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        totals[row["currency"]] += row["amount"]
+        weighted[row["currency"]] += row["amount"] * row["probability"] / 100
+    return {
+        "stage": stage,
+        "labels": labels,
+        "retired": retired,
+        "count": len(rows),
+        "total": [money(v, c) for c, v in sorted(totals.items())],
+        "weighted": [money(v, c) for c, v in sorted(weighted.items())],
+        "cards": [card(row) for row in rows],
+    }
+
+
+def _seconds_per_stage(deal: Deal, now: datetime) -> dict[str, float]:
+    """Total time in each stage, a stage visited twice (after a regression) counted once."""
+    totals: dict[str, float] = defaultdict(float)
+    for entry in deal.history:
+        totals[entry["stage"]] += ((entry["left_at"] or now) - entry["entered_at"]).total_seconds()
+    return dict(totals)
+
+
+def _encode_cursor(value: Any, deal_id: str) -> str:
+    text = json.dumps([value.isoformat() if hasattr(value, "isoformat") else str(value), deal_id])
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def _decode_cursor(cursor: str, column: str) -> tuple[Any, str]:
+    try:
+        value, deal_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if column == "expected_close_date":
+            value = date.fromisoformat(value)
+        elif column in ("updated_at", "stage_entered_at"):
+            value = datetime.fromisoformat(value)
+        elif column == "amount":
+            value = Decimal(value)
+        elif column == "probability":
+            value = int(value)
+        return value, str(deal_id)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise Invalid("cursor", "not a cursor this list gave out (or sorted another way)", "query") from None

@@ -1,0 +1,38 @@
+"""Registration's composition root: the production wiring; tests swap the clock and rules."""
+from __future__ import annotations
+
+from services.registration.api import router
+from services.registration.application import RegistrationApplication
+from services.registration.projections import RegistrationDeals
+from services.registration.publishing import to_public
+from services.registration.rules import Rules, load_registration_rules
+from services.registration.sweeper import sweep_owned_deals
+from shared.access import Access
+from shared.clock import Clock
+from shared.contracts import PIPELINE, REGISTRATION
+from shared.projection import Projector
+from shared.service import Job, Service
+from shared.settings import Settings
+from shared.storage import open_storage
+
+NAME = "registration"
+
+
+def bootstrap(settings: Settings, clock: Clock | None = None, rules: Rules | None = None) -> Service:
+    storage = open_storage(settings, NAME)
+    rules = rules or load_registration_rules()
+    app = RegistrationApplication(env=storage.eventstore_env, clock=clock, rules=rules)
+    projector = Projector(app, storage.engine, RegistrationDeals(), settings.batch_size)
+    projector.create_tables(recreate=settings.recreate_views)
+    return Service(
+        name=NAME,
+        app=app,
+        router=router(app, storage.engine, Access(settings.teams)),
+        storage=storage,
+        publishes_to=REGISTRATION,
+        translate=to_public,
+        subscribes_to=(PIPELINE,),
+        handle=app.handle,
+        projectors=[projector],
+        jobs=[Job("recycling sweeper", rules.sweep_interval_seconds, lambda: sweep_owned_deals(app, storage.engine))],
+    )

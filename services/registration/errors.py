@@ -1,0 +1,77 @@
+"""Registration's domain errors: each a refusal (409) naming what conflicts."""
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from shared.commands import Conflict
+
+
+class RegistrationError(Exception):
+    """Base of registration's domain errors."""
+
+
+class Refused(Conflict, RegistrationError):
+    """A registration rule refuses the command (409)."""
+
+
+class LeadAlreadyConverted(Refused):
+    def __init__(self, lead_id: UUID, deal_id: UUID) -> None:
+        super().__init__(f"lead {lead_id} was already converted into deal {deal_id}", deal_id=str(deal_id))
+
+
+class DuplicateRegistration(Refused):
+    def __init__(self, customer: str, conflicting_deal_id: UUID, matched_on: str) -> None:
+        super().__init__(
+            f"customer {customer!r} is already registered by deal {conflicting_deal_id} (matched on {matched_on})",
+            conflicting_deal_id=str(conflicting_deal_id),
+            matched_on=matched_on,
+        )
+        self.conflicting_deal_id = conflicting_deal_id
+
+
+class RegistrationNotPending(Refused):
+    def __init__(self, deal_id: UUID, status: str) -> None:
+        super().__init__(f"deal {deal_id} registration is {status}, not pending", registration_status=status)
+
+
+class RegistrationNotApproved(Refused):
+    def __init__(self, deal_id: UUID, status: str) -> None:
+        super().__init__(f"deal {deal_id} registration is {status}, not approved", registration_status=status)
+
+
+class DealClosed(Refused):
+    def __init__(self, deal_id: UUID, outcome: str) -> None:
+        super().__init__(f"deal {deal_id} is closed ({outcome})", outcome=outcome)
+
+
+class AlreadyOwner(Refused):
+    def __init__(self, deal_id: UUID, owner_id: str) -> None:
+        super().__init__(f"{owner_id} already owns deal {deal_id}", owner_id=owner_id)
+
+
+class NotInPool(Refused):
+    def __init__(self, deal_id: UUID) -> None:
+        super().__init__(f"deal {deal_id} is not in the pool")
+
+
+class NotOwned(Refused):
+    def __init__(self, deal_id: UUID) -> None:
+        super().__init__(f"deal {deal_id} is already in the pool")
+
+
+class ReclaimCooldown(Refused):
+    def __init__(self, deal_id: UUID, until: datetime) -> None:
+        super().__init__(
+            f"the previous owner may reclaim deal {deal_id} from {until.isoformat()}", cooldown_until=until.isoformat()
+        )
+
+
+class HoldingLimitReached(Refused):
+    def __init__(self, owner_id: str, limit: int) -> None:
+        super().__init__(f"{owner_id} already holds {limit} open deals, the limit", owner_id=owner_id, limit=str(limit))
+
+
+class AlreadyRegistered(Refused):
+    def __init__(self, deal_id: UUID) -> None:
+        super().__init__(f"deal {deal_id} is already registered", deal_id=str(deal_id))

@@ -1,0 +1,182 @@
+"""Import of leads and deals from CSV or XLSX ("import opportunities from CSV and XLS").
+
+Each row is its own command: validated, duplicate-checked, and recorded or refused on its
+own, so a bad row never costs the good ones. A row's id derives from its content, so the
+same file imported twice finds its rows already there and creates nothing twice.
+"""
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import NAMESPACE_URL, uuid5
+
+from fastapi import HTTPException
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+
+from services.registration.application import RegistrationApplication
+from services.registration.domain import DealTerms, Lead
+from services.registration.errors import AlreadyRegistered
+from shared.commands import Conflict, Invalid
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 10_000
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class LeadRow(Row):
+    company: str = Field(min_length=1, max_length=300)
+    contact_name: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=50)
+    email: EmailStr | None = None
+    source: str | None = None
+    region: str | None = None
+    industry: str | None = None
+    budget_amount: Decimal | None = Field(default=None, max_digits=18, decimal_places=2, ge=0)
+    budget_currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+
+
+class DealRow(Row):
+    name: str = Field(min_length=1, max_length=300)
+    account_name: str = Field(min_length=1, max_length=300)
+    contact_name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=50)
+    email: EmailStr | None = None
+    amount: Decimal = Field(max_digits=18, decimal_places=2, ge=0)
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    expected_close_date: date
+    deal_type: Literal["new_business", "existing_business"] | None = None
+    source: str | None = None
+    customer_level: str | None = None
+    product_line: str | None = None
+
+
+async def import_file(
+    app: RegistrationApplication, kind: str, filename: str, content: bytes, meta: dict[str, str]
+) -> dict[str, Any]:
+    if len(content) > MAX_IMPORT_BYTES:
+        raise HTTPException(413, detail=f"an import file holds at most {MAX_IMPORT_BYTES} bytes")
+    rows = read_rows(filename, content)
+    report = await asyncio.to_thread(_import_rows, app, kind, rows, meta)
+    summary = {status: sum(1 for r in report if r["status"] == status) for status in ("created", "already_imported", "refused")}
+    return {"kind": kind, "rows": len(report), **summary, "report": report}
+
+
+def read_rows(filename: str, content: bytes) -> list[dict[str, Any]]:
+    if filename.lower().endswith(".xlsx") or content[:2] == b"PK":
+        rows = _xlsx_rows(content)
+    else:
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise Invalid("file", "a CSV file must be UTF-8") from None
+        try:
+            rows = [dict(row) for row in csv.DictReader(io.StringIO(text, newline=""))]
+        except csv.Error as error:  # a malformed file is the caller's to fix: 422, not 500
+            raise Invalid("file", f"not a readable CSV file: {error}") from None
+    if len(rows) > MAX_ROWS:
+        raise Invalid("file", f"an import holds at most {MAX_ROWS} rows")
+    return [{k.strip(): _cell(v) for k, v in row.items() if k and _cell(v) is not None} for row in rows]
+
+
+def _xlsx_rows(content: bytes) -> list[dict[str, Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+    except Exception as error:  # openpyxl raises many kinds for a file that is no workbook
+        raise Invalid("file", f"not a readable XLSX workbook: {error}") from None
+    values = sheet.iter_rows(values_only=True)
+    header = [str(h).strip() if h is not None else "" for h in next(values, ())]
+    return [dict(zip(header, row, strict=False)) for row in values if any(cell is not None for cell in row)]
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(Decimal(str(value)))
+    text = str(value).strip()
+    return text or None
+
+
+def _import_rows(
+    app: RegistrationApplication, kind: str, rows: list[dict[str, Any]], meta: dict[str, str]
+) -> list[dict[str, Any]]:
+    model = LeadRow if kind == "leads" else DealRow
+    report = []
+    for number, raw in enumerate(rows, start=2):  # row 1 holds the column names
+        entry: dict[str, Any] = {"row": number}
+        try:
+            row = model.model_validate(raw)
+        except ValidationError as error:
+            entry |= {"status": "refused", "errors": [_error(e) for e in error.errors()]}
+            report.append(entry)
+            continue
+        row_id = uuid5(NAMESPACE_URL, f"crm:import:{kind}:{json.dumps(row.model_dump(mode='json'), sort_keys=True)}")
+        try:
+            entry |= _create_lead(app, row, row_id, meta) if kind == "leads" else _create_deal(app, row, row_id, meta)
+        except (AlreadyRegistered, AlreadyImported):
+            entry |= {"status": "already_imported", "id": str(row_id)}
+        except Invalid as error:
+            entry |= {"status": "refused", "errors": [{"field": error.field, "msg": str(error)}]}
+        except Conflict as error:
+            entry |= {"status": "refused", "errors": [{"field": None, "msg": str(error)}], "conflict": error.details}
+        report.append(entry)
+    return report
+
+
+class AlreadyImported(Exception):
+    pass
+
+
+def _create_lead(app: RegistrationApplication, row: LeadRow, lead_id: Any, meta: dict[str, str]) -> dict[str, Any]:
+    if app.find(Lead, lead_id) is not None:
+        raise AlreadyImported
+    app.capture_lead(
+        company=row.company,
+        contact={"name": row.contact_name, "phone": row.phone, "email": row.email},
+        source=row.source,
+        region=row.region,
+        industry=row.industry,
+        budget={"amount": f"{row.budget_amount:.2f}", "currency": row.budget_currency} if row.budget_amount else None,
+        meta=meta,
+        lead_id=lead_id,
+    )
+    return {"status": "created", "id": str(lead_id)}
+
+
+def _create_deal(app: RegistrationApplication, row: DealRow, deal_id: Any, meta: dict[str, str]) -> dict[str, Any]:
+    contacts = [{"name": row.contact_name, "phone": row.phone, "email": row.email}] if row.contact_name else []
+    done = app.register_deal(
+        DealTerms(
+            name=row.name,
+            amount=row.amount,
+            currency=row.currency,
+            expected_close_date=row.expected_close_date,
+            deal_type=row.deal_type,
+            source=row.source,
+            customer_level=row.customer_level,
+            product_line=row.product_line,
+        ),
+        account_name=row.account_name,
+        contacts=contacts,
+        meta=meta,
+        deal_id=deal_id,
+    )
+    return {"status": "created", "id": str(done.deal_id), "registration_status": done.registration_status}
+
+
+def _error(error: Any) -> dict[str, str]:
+    return {"field": ".".join(str(part) for part in error["loc"]), "msg": error["msg"]}

@@ -1,0 +1,105 @@
+"""Registration's read model: one row per deal, for the pool and the recycling sweeper."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    case,
+    update,
+)
+
+from services.registration.domain import Deal
+
+metadata = MetaData()
+
+registration_deals = Table(
+    "registration_deals",
+    metadata,
+    Column("deal_id", String(36), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("account_name", String(300), nullable=False),
+    Column("deal_type", String(30), nullable=False),
+    Column("customer_level", String(30)),
+    Column("amount", Numeric(18, 2), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("expected_close_date", Date, nullable=False),
+    Column("registration_status", String(20), nullable=False, index=True),
+    Column("owner_id", String(200), index=True),
+    Column("in_pool", Boolean, nullable=False, default=False, index=True),
+    Column("previous_owner_id", String(200)),
+    Column("recycled_at", DateTime(timezone=True)),
+    Column("recycle_reason", String(30)),
+    Column("protected_until", DateTime(timezone=True)),
+    Column("last_activity_at", DateTime(timezone=True)),
+    Column("outcome", String(10)),
+)
+
+
+class RegistrationDeals:
+    name = "registration.deals"
+    metadata = metadata
+
+    def apply(self, connection: Connection, event: Any) -> None:
+        deal_id = str(event.originator_id)
+        if isinstance(event, Deal.Registered):
+            connection.execute(
+                registration_deals.insert().values(
+                    deal_id=deal_id,
+                    name=event.name,
+                    account_name=event.account_name,
+                    deal_type=event.deal_type,
+                    customer_level=event.customer_level,
+                    amount=event.amount,
+                    currency=event.currency,
+                    expected_close_date=event.expected_close_date,
+                    registration_status=event.registration_status,
+                    owner_id=event.owner_id,
+                    in_pool=False,
+                    protected_until=event.protected_until,
+                    last_activity_at=event.at,
+                )
+            )
+        elif isinstance(event, Deal.RegistrationApproved):
+            self._set(connection, deal_id, registration_status="approved", protected_until=event.protected_until)
+        elif isinstance(event, Deal.RegistrationRejected):
+            self._set(connection, deal_id, registration_status="rejected")
+        elif isinstance(event, Deal.Assigned):
+            self._set(
+                connection,
+                deal_id,
+                owner_id=event.owner_id,
+                in_pool=False,
+                protected_until=event.protected_until,
+                last_activity_at=event.at,
+            )
+        elif isinstance(event, Deal.Recycled):
+            self._set(
+                connection,
+                deal_id,
+                owner_id=None,
+                in_pool=True,
+                previous_owner_id=event.previous_owner_id,
+                recycled_at=event.at,
+                recycle_reason=event.reason,
+            )
+        elif isinstance(event, Deal.ActivityNoted):
+            column = registration_deals.c.last_activity_at
+            values: dict[str, Any] = {"last_activity_at": case((column < event.at, event.at), else_=column)}
+            if event.expected_close_date is not None:
+                values["expected_close_date"] = event.expected_close_date
+            self._set(connection, deal_id, **values)
+        elif isinstance(event, Deal.Closed):
+            self._set(connection, deal_id, outcome=event.outcome, in_pool=False)
+
+    @staticmethod
+    def _set(connection: Connection, deal_id: str, **values: Any) -> None:
+        connection.execute(update(registration_deals).where(registration_deals.c.deal_id == deal_id).values(**values))

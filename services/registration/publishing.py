@@ -1,0 +1,88 @@
+"""Registration's edge: its domain events translated into the public catalogue.
+
+Only this module knows both sides, so a refactor inside the service never changes what
+the other services and the analytics consumers see.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from services.registration.domain import Deal, Lead
+from shared.contracts import CloudEvent
+from shared.contracts import events as public
+from shared.eventstore import public_event
+
+SOURCE = "crm/registration"
+
+
+def to_public(event: Any) -> CloudEvent | None:
+    return public_event(SOURCE, _data(event), event)
+
+
+def _data(event: Any) -> public.EventData | None:
+    subject = str(event.originator_id)  # the lead's id or the deal's id
+    if isinstance(event, Lead.Captured):
+        return public.LeadCaptured(
+            lead_id=subject,
+            company=event.company,
+            contact=public.Contact(**event.contact),
+            source=event.source,
+            region=event.region,
+            captured_by=event.meta["actor"],
+            industry=event.industry,
+            budget=event.budget,
+        )
+    if isinstance(event, Lead.Converted):
+        return public.LeadConverted(
+            lead_id=subject,
+            deal_id=str(event.deal_id),
+            account_id=str(event.account_id),
+            contact_id=str(event.contact_id),
+            converted_by=event.meta["actor"],
+        )
+    if isinstance(event, Deal.Registered):
+        return public.DealRegistered(
+            deal_id=subject,
+            name=event.name,
+            account=public.AccountRef(id=str(event.account_id), name=event.account_name),
+            contacts=[public.DealContact(**contact) for contact in event.contacts],
+            deal_type=event.deal_type,
+            value=public.Money(amount=event.amount, currency=event.currency),
+            expected_close_date=event.expected_close_date,
+            source=event.source,
+            owner_id=event.owner_id,
+            registration_status=event.registration_status,
+            protected_until=event.protected_until,
+            customer_level=event.customer_level,
+            product_line=event.product_line,
+            review_reasons=event.review_reasons,
+        )
+    if isinstance(event, Deal.RegistrationApproved):
+        return public.DealRegistrationApproved(
+            deal_id=subject, approved_by=event.meta["actor"], protected_until=event.protected_until
+        )
+    if isinstance(event, Deal.RegistrationRejected):
+        return public.DealRegistrationRejected(
+            deal_id=subject,
+            rejected_by=event.meta["actor"],
+            reason=event.reason,
+            conflicting_deal_id=str(event.conflicting_deal_id) if event.conflicting_deal_id else None,
+            note=event.note,
+        )
+    if isinstance(event, Deal.Assigned):
+        return public.DealAssigned(
+            deal_id=subject, previous_owner_id=event.previous_owner_id, owner_id=event.owner_id, reason=event.reason
+        )
+    if isinstance(event, Deal.Recycled):
+        return public.DealRecycled(
+            deal_id=subject,
+            previous_owner_id=event.previous_owner_id,
+            reason=event.reason,
+            last_activity_at=event.last_activity_at,
+            note=event.note,
+        )
+    if isinstance(event, Deal.RecycleWarned):
+        return public.DealRecycleWarned(
+            deal_id=subject, owner_id=event.owner_id, reason=event.reason, recycle_at=event.recycle_at
+        )
+    return None

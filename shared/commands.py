@@ -1,0 +1,56 @@
+"""What every command handler needs: optimistic-concurrency retries and the shared errors."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+T = TypeVar("T")
+
+
+class NotFound(Exception):
+    def __init__(self, kind: str, id: UUID | str) -> None:
+        super().__init__(f"{kind} {id} not found")
+        self.kind = kind
+        self.id = str(id)
+
+
+class Conflict(Exception):
+    """A rule refuses the command (HTTP 409); `details` name what conflicts (ids, versions)."""
+
+    def __init__(self, message: str, **details: str) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+class Invalid(ValueError):
+    """A value no rule can accept (HTTP 422); `field` names it, dotted (`contact.phone`)."""
+
+    def __init__(self, field: str, message: str, where: str = "body") -> None:
+        super().__init__(message)
+        self.field = field
+        self.where = where  # body, query, path or header
+
+
+class ConcurrentUpdate(Exception):
+    """Another command kept winning the race for the same aggregate version."""
+
+
+def retrying(command: Callable[[], T], attempts: int = 3) -> T:
+    """Run `command` again (it reloads its aggregates) when another writer saved first.
+
+    The event store refuses a second event at the same aggregate version, so a lost race
+    never overwrites anything: it is either retried against the new state, or answered
+    with ConcurrentUpdate (409).
+    """
+    for _ in range(attempts - 1):
+        try:
+            return command()
+        except IntegrityError:
+            continue
+    try:
+        return command()
+    except IntegrityError as error:
+        raise ConcurrentUpdate(str(error)) from None

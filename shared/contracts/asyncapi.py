@@ -1,0 +1,75 @@
+"""The AsyncAPI 3.0 document of every topic and event, generated from the contracts:
+`python -m shared.contracts.asyncapi docs/asyncapi.json`. A test keeps it up to date."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from shared.contracts.envelope import CONTENT_TYPE
+from shared.contracts.events import CATALOGUE
+from shared.contracts.schemas import event_schema
+from shared.contracts.topics import DEADLETTER, FORECAST, PIPELINE, REGISTRATION
+
+PRODUCED_ON = {
+    REGISTRATION: ("crm.lead.", "crm.deal.registered.", "crm.deal.registration_", "crm.deal.assigned.",
+                   "crm.deal.recycle"),
+    FORECAST: ("crm.forecast.",),
+}
+
+TOPIC_NOTES = {
+    REGISTRATION: "Leads and registration (报备), ownership, pool and recycling. Key: the deal id (lead events: the lead id).",
+    PIPELINE: "Stage changes, edits, activities, alerts, won / lost. Key: the deal id.",
+    FORECAST: "Forecast snapshots of the month, quarter and year, on a schedule. Key: the snapshot id.",
+    DEADLETTER: "Messages a consumer could not process, unchanged, with headers deadletter-reason, "
+    "deadletter-consumer and deadletter-topic.",
+}
+
+
+def topic_of(event_type: str) -> str:
+    for topic, prefixes in PRODUCED_ON.items():
+        if event_type.startswith(prefixes):
+            return topic
+    return PIPELINE
+
+
+def document() -> dict[str, Any]:
+    messages: dict[str, Any] = {}
+    channels: dict[str, Any] = {}
+    for topic, note in TOPIC_NOTES.items():
+        channels[topic] = {"address": topic, "description": note, "messages": {}}
+    for event_type in sorted(CATALOGUE):
+        name = event_type.replace(".", "_")
+        messages[name] = {
+            "name": event_type,
+            "contentType": CONTENT_TYPE,
+            "summary": (CATALOGUE[event_type].__doc__ or "").strip().split("\n")[0] or event_type,
+            "bindings": {"kafka": {"key": {"type": "string", "description": "the CloudEvent subject"}}},
+            "payload": event_schema(event_type),
+        }
+        channels[topic_of(event_type)]["messages"][name] = {"$ref": f"#/components/messages/{name}"}
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "CRM deal pipeline events",
+            "version": "1.0.0",
+            "description": "CloudEvents 1.0, structured mode, JSON. Ordering is per key (deal id); delivery is "
+            "at-least-once, so dedupe on the event `id`. Within a major version (`.v1`) fields are only "
+            "added, as optional. See docs/analytics.md.",
+        },
+        "channels": channels,
+        "operations": {
+            f"receive_{topic.replace('.', '_')}": {"action": "receive", "channel": {"$ref": f"#/channels/{topic}"}}
+            for topic in channels
+        },
+        "components": {"messages": messages},
+    }
+
+
+def rendered() -> str:
+    return json.dumps(document(), indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    Path(sys.argv[1] if len(sys.argv) > 1 else "docs/asyncapi.json").write_text(rendered(), encoding="utf-8")

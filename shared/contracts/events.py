@@ -1,0 +1,239 @@
+"""The event catalogue: the `data` of every public event type, one frozen model each.
+
+Compatibility rule: within a major version (`.v1`) fields are only ever added, and only
+as optional. Consumers ignore fields they do not know, so an older consumer keeps working
+when a newer producer adds one.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Money(Contract):
+    """An amount of money; the amount travels as a decimal string, never a float."""
+
+    amount: Decimal = Field(max_digits=18, decimal_places=2)
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+
+    @field_serializer("amount")
+    def _amount_as_string(self, amount: Decimal) -> str:
+        return f"{amount:.2f}"
+
+
+class Contact(Contract):
+    name: str
+    phone: str | None = None
+    email: str | None = None
+
+
+class AccountRef(Contract):
+    id: str
+    name: str
+
+
+class DealContact(Contract):
+    id: str
+    name: str
+    role: str | None = None
+
+
+class EventData(Contract):
+    """Base of every catalogue entry; TYPE is the CloudEvents `type`."""
+
+    TYPE: ClassVar[str]
+
+
+class LeadCaptured(EventData):
+    TYPE: ClassVar[str] = "crm.lead.captured.v1"
+    lead_id: str
+    company: str
+    contact: Contact
+    source: str | None = None
+    region: str | None = None
+    captured_by: str
+    industry: str | None = None
+    budget: Money | None = None
+
+
+class LeadConverted(EventData):
+    TYPE: ClassVar[str] = "crm.lead.converted.v1"
+    lead_id: str
+    deal_id: str
+    account_id: str
+    contact_id: str
+    converted_by: str
+
+
+class DealRegistered(EventData):
+    TYPE: ClassVar[str] = "crm.deal.registered.v1"
+    deal_id: str
+    name: str
+    account: AccountRef
+    contacts: list[DealContact] = []
+    deal_type: Literal["new_business", "existing_business"] = "new_business"
+    value: Money
+    expected_close_date: date
+    source: str | None = None
+    owner_id: str
+    registration_status: Literal["pending", "approved"]
+    protected_until: datetime | None = None  # set when registered already approved
+    customer_level: str | None = None
+    product_line: str | None = None
+    review_reasons: list[str] = []  # why a pending registration awaits a manager
+
+
+class DealRegistrationApproved(EventData):
+    TYPE: ClassVar[str] = "crm.deal.registration_approved.v1"
+    deal_id: str
+    approved_by: str
+    protected_until: datetime
+
+
+class DealRegistrationRejected(EventData):
+    TYPE: ClassVar[str] = "crm.deal.registration_rejected.v1"
+    deal_id: str
+    rejected_by: str
+    reason: Literal["duplicate", "conflict", "below_threshold", "other"]
+    conflicting_deal_id: str | None = None
+    note: str | None = None
+
+
+class DealAssigned(EventData):
+    TYPE: ClassVar[str] = "crm.deal.assigned.v1"
+    deal_id: str
+    previous_owner_id: str | None = None
+    owner_id: str
+    reason: Literal["assignment", "reassignment", "claim"]
+
+
+class DealRecycled(EventData):
+    TYPE: ClassVar[str] = "crm.deal.recycled.v1"
+    deal_id: str
+    previous_owner_id: str | None = None
+    reason: Literal["stale", "protection_expired", "close_date_passed", "manual"]
+    last_activity_at: datetime | None = None
+    note: str | None = None
+
+
+class DealRecycleWarned(EventData):
+    """The owner is told, some days ahead, that an automatic recycle is coming."""
+
+    TYPE: ClassVar[str] = "crm.deal.recycle_warned.v1"
+    deal_id: str
+    owner_id: str
+    reason: Literal["stale", "protection_expired", "close_date_passed"]
+    recycle_at: datetime
+
+
+class DealStageChanged(EventData):
+    TYPE: ClassVar[str] = "crm.deal.stage_changed.v1"
+    deal_id: str
+    pipeline_id: str
+    from_stage: str | None = None  # None when the deal enters the pipeline
+    to_stage: str
+    probability: int = Field(ge=0, le=100)
+    value: Money
+    expected_close_date: date
+    owner_id: str | None  # None while the deal waits in the pool
+    reason: str | None = None
+    # Optional additions within v1: so that consumers need not know the stage set.
+    forecast_category: str | None = None
+    source: str | None = None
+    regression: bool = False  # a move back to an earlier stage
+    reopened: bool = False  # out of won / lost, on the record
+
+
+class DealUpdated(EventData):
+    TYPE: ClassVar[str] = "crm.deal.updated.v1"
+    deal_id: str
+    changes: dict[str, dict[str, object]]
+
+
+class DealActivityLogged(EventData):
+    TYPE: ClassVar[str] = "crm.deal.activity_logged.v1"
+    deal_id: str
+    activity_id: str
+    kind: Literal["call", "meeting", "email", "note", "task"]
+    subject: str
+    occurred_at: datetime | None = None
+    due_at: datetime | None = None
+    duration_minutes: int | None = None  # added within v1: optional, so old consumers are unaffected
+
+
+class DealTaskCompleted(EventData):
+    TYPE: ClassVar[str] = "crm.deal.task_completed.v1"
+    deal_id: str
+    activity_id: str
+    completed_at: datetime
+
+
+class DealTaskOverdue(EventData):
+    TYPE: ClassVar[str] = "crm.deal.task_overdue.v1"
+    deal_id: str
+    activity_id: str
+    owner_id: str | None = None
+    subject: str
+    due_at: datetime
+
+
+class DealClosed(EventData):
+    TYPE: ClassVar[str] = "crm.deal.closed.v1"
+    deal_id: str
+    outcome: Literal["won", "lost"]
+    reason: str | None = None
+    competitor: str | None = None
+    value: Money
+    closed_on: date | None = None
+    owner_id: str | None = None
+
+
+class DealCloseDateApproaching(EventData):
+    TYPE: ClassVar[str] = "crm.deal.close_date_approaching.v1"
+    deal_id: str
+    owner_id: str | None  # None while the deal waits in the pool
+    expected_close_date: date
+    days_left: int
+
+
+class ForecastSnapshotTaken(EventData):
+    """The forecast of a period as it stood at an instant (published on a schedule)."""
+
+    TYPE: ClassVar[str] = "crm.forecast.snapshot_taken.v1"
+    period: str
+    as_of: datetime
+    count: int
+    total: list[Money]
+    weighted: list[Money]
+    categories: dict[str, dict[str, object]]
+    groups: list[dict[str, object]] = []
+
+
+CATALOGUE: dict[str, type[EventData]] = {
+    model.TYPE: model
+    for model in (
+        LeadCaptured,
+        LeadConverted,
+        DealRegistered,
+        DealRegistrationApproved,
+        DealRegistrationRejected,
+        DealAssigned,
+        DealRecycled,
+        DealRecycleWarned,
+        DealStageChanged,
+        DealUpdated,
+        DealActivityLogged,
+        DealTaskCompleted,
+        DealTaskOverdue,
+        DealClosed,
+        DealCloseDateApproaching,
+        ForecastSnapshotTaken,
+    )
+}

@@ -1,0 +1,132 @@
+"""HTTP plumbing every service shares: who is calling, and errors as the SPEC words them.
+
+In the embedded default the caller names itself with `X-User-Id` / `X-User-Role`; the
+actor of every event is that identity, never a field of a request body.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+from uuid import uuid4
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from shared.commands import ConcurrentUpdate, Conflict, Invalid, NotFound
+from shared.eventstore import meta
+from shared.identity import Authenticator, HeaderIdentity, Identity, Role
+from shared.observability import correlation_id
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+    role: Role
+    correlation_id: str
+    traceparent: str | None = None
+    teams: tuple[str, ...] = ()
+
+    @property
+    def identity(self) -> Identity:
+        return Identity(self.user_id, self.role, self.teams)
+
+    @property
+    def meta(self) -> dict[str, str]:
+        return meta(self.user_id, self.correlation_id, self.traceparent)
+
+
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
+
+
+def caller(
+    request: Request,
+    x_correlation_id: Annotated[str | None, Header(max_length=200)] = None,
+    traceparent: Annotated[str | None, Header(max_length=55)] = None,
+) -> Caller:
+    """The verified identity (bearer token where configured, else the X-User-* headers)."""
+    authenticator: Authenticator = getattr(request.app.state, "authenticator", None) or HeaderIdentity()
+    who = authenticator.identify(request)
+    # The trace context is kept only where tracing is on, and only when well formed.
+    trace_on = getattr(request.app.state, "trace_propagation", False)
+    kept = traceparent if trace_on and traceparent and _TRACEPARENT.match(traceparent) else None
+    cid = x_correlation_id or correlation_id.get() or str(uuid4())
+    return Caller(who.user_id, who.role, cid, kept, who.teams)
+
+
+CallerDep = Annotated[Caller, Depends(caller)]
+
+
+def require_role(who: Caller, *roles: Role) -> None:
+    """403 unless the caller holds one of `roles`; checked before anything is recorded."""
+    if who.role not in roles:
+        raise HTTPException(403, detail=f"a {who.role} may not do this; it takes: {', '.join(roles)}")
+
+
+WRITERS: tuple[Role, ...] = ("rep", "manager", "admin")  # auditors read, never write
+MANAGERS: tuple[Role, ...] = ("manager", "admin")
+AUDITORS: tuple[Role, ...] = ("auditor", "manager", "admin")  # who reads full histories
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, error: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(error), "kind": error.kind, "id": error.id}, 404)
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_: Request, error: Conflict) -> JSONResponse:
+        return JSONResponse({"detail": str(error), **error.details}, 409)
+
+    @app.exception_handler(Invalid)
+    async def _invalid(_: Request, error: Invalid) -> JSONResponse:
+        location = [error.where, *error.field.split(".")]
+        return JSONResponse({"detail": [{"loc": location, "msg": str(error), "type": "value_error"}]}, 422)
+
+    @app.exception_handler(ConcurrentUpdate)
+    async def _concurrent(_: Request, error: ConcurrentUpdate) -> JSONResponse:
+        return JSONResponse({"detail": f"concurrent update, retry: {error}"}, 409)
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over its limit is answered 413 before the route
+    reads it (by its Content-Length, or while it streams when it has none). Uploads
+    (multipart) get the larger limit."""
+
+    def __init__(self, app: Any, max_json: int, max_upload: int) -> None:
+        self.app, self.max_json, self.max_upload = app, max_json, max_upload
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        multipart = headers.get(b"content-type", b"").startswith(b"multipart/")
+        limit = self.max_upload if multipart else self.max_json
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await _too_large(send, limit)
+        seen = 0
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await _too_large(send, limit)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Any, limit: int) -> None:
+    body = json.dumps({"detail": f"the request body is larger than {limit} bytes"}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

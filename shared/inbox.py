@@ -1,0 +1,95 @@
+"""The consumer side, common to Kafka and the in-process bus.
+
+Every message comes through `Inbox.receive`: a malformed one is parked on the dead-letter
+topic with its reason, an unknown type is skipped, a known one is handed to the service,
+which applies it effectively once (it records the upstream position in the same
+transaction as its own events). Transient failures (the database is away) propagate, so
+the message is not acknowledged and comes again; anything else is a poison message and is
+parked, and the consumer carries on.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Callable
+from typing import Literal
+
+import psycopg
+import sqlalchemy.exc
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+
+from shared.bus import Publisher, Record
+from shared.commands import ConcurrentUpdate
+from shared.contracts import DEADLETTER, MalformedEvent, ReceivedEvent, UnknownEvent, parse_event
+from shared.observability import CONSUMED, DEADLETTERED, correlation_id
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    ConcurrentUpdate,  # lost the race for an aggregate three times: try the message again
+    IntegrityError,
+    OperationalError,
+    InterfaceError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    psycopg.OperationalError,
+    sqlite3.OperationalError,
+    ConnectionError,
+    TimeoutError,
+)
+
+Outcome = Literal["applied", "skipped", "deadlettered"]
+
+
+class Inbox:
+    def __init__(
+        self,
+        consumer: str,
+        handle: Callable[[ReceivedEvent], None],
+        deadletter: Publisher,
+        retry_delay: float = 0.5,
+        deadletter_topic: str = DEADLETTER,
+    ) -> None:
+        self.consumer = consumer
+        self.deadletter_topic = deadletter_topic
+        self.handle = handle
+        self.deadletter = deadletter
+        self.retry_delay = retry_delay
+
+    async def receive(self, record: Record) -> Outcome:
+        outcome = await self._receive(record)
+        CONSUMED.labels(self.consumer, outcome).inc()
+        return outcome
+
+    async def _receive(self, record: Record) -> Outcome:
+        try:
+            event = parse_event(record.value)
+        except MalformedEvent as error:
+            await self.park(record, str(error))
+            return "deadlettered"
+        if isinstance(event, UnknownEvent):
+            log.info("skipping unknown event type %s", event.envelope.type)
+            return "skipped"
+        correlation_id.set(event.envelope.correlationid)
+        try:
+            await asyncio.to_thread(self.handle, event)
+        except TRANSIENT_ERRORS:
+            await asyncio.sleep(self.retry_delay)  # no hot loop while the store is away
+            raise
+        except Exception as error:  # a poison message must not stop the consumer
+            log.exception("parking %s %s", event.envelope.type, event.envelope.id)
+            await self.park(record, f"{type(error).__name__}: {error}")
+            return "deadlettered"
+        return "applied"
+
+    async def park(self, record: Record, reason: str) -> None:
+        headers = (
+            *record.headers,
+            ("deadletter-reason", reason.encode()),
+            ("deadletter-consumer", self.consumer.encode()),
+            ("deadletter-topic", record.topic.encode()),
+        )
+        await self.deadletter.publish([Record(self.deadletter_topic, record.key, record.value, headers)])
+        DEADLETTERED.labels(self.consumer).inc()
+        log.warning("parked a message on %s: %s", self.deadletter_topic, reason)

@@ -1,0 +1,95 @@
+"""The transactional outbox relay: committed domain events out to the service's topic.
+
+The event store is the outbox. The relay reads the notification log after its recorded
+position, translates each domain event into its public CloudEvent (internal events with
+no public counterpart are passed over), publishes the batch, and only then records the
+new position. A crash between publishing and recording republishes that batch: delivery
+is at-least-once, and consumers dedupe by event id / (subject, sequence).
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine
+
+from shared.bus import Publisher, Record
+from shared.contracts import CONTENT_TYPE, CloudEvent
+from shared.eventstore import ServiceApplication
+from shared.observability import OUTBOX_BACKLOG, PUBLISHED
+from shared.positions import advance_position, read_position
+from shared.positions import metadata as positions_metadata
+
+Translate = Callable[[Any], CloudEvent | None]
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        app: ServiceApplication,
+        engine: Engine,
+        topic: str,
+        translate: Translate,
+        publisher: Publisher,
+        batch_size: int = 500,
+    ) -> None:
+        self.app = app
+        self.engine = engine
+        self.topic = topic
+        self.translate = translate
+        self.publisher = publisher
+        self.batch_size = batch_size
+        self.position_name = f"outbox:{topic}"
+        with engine.begin() as connection:
+            positions_metadata.create_all(connection)
+
+    async def publish_once(self) -> int:
+        """Publish the next batch; answer how many notifications it held.
+
+        The position row stays locked (PostgreSQL) from reading it until the new one is
+        committed, so replicas of a service take turns instead of publishing the same
+        batch twice.
+        """
+        connection = await asyncio.to_thread(self.engine.connect)
+        try:
+            transaction = await asyncio.to_thread(connection.begin)
+            position = await asyncio.to_thread(read_position, connection, self.position_name, lock=True)
+            notifications = await asyncio.to_thread(self.app.read_notifications, position, self.batch_size)
+            if not notifications:
+                await asyncio.to_thread(transaction.commit)
+                return 0
+            records = []
+            for notification in notifications:
+                public = self.translate(self.app.to_domain_event(notification))
+                if public is not None:
+                    records.append(Record(self.topic, public.subject, public.to_bytes(), _headers(public)))
+            await self.publisher.publish(records)
+            await asyncio.to_thread(
+                advance_position, connection, self.position_name, read=position, to=notifications[-1].id
+            )
+            await asyncio.to_thread(transaction.commit)
+        finally:
+            await asyncio.to_thread(connection.close)  # rolls back whatever was not committed
+        PUBLISHED.labels(self.app.name, self.topic).inc(len(records))
+        return len(notifications)
+
+    def position(self) -> int:
+        with self.engine.begin() as connection:
+            return read_position(connection, self.position_name)
+
+    def backlog(self) -> int:
+        return (self.app.recorder.max_notification_id() or 0) - self.position()
+
+    def measure(self) -> None:
+        OUTBOX_BACKLOG.labels(self.app.name).set(self.backlog())
+
+
+
+def _headers(event: CloudEvent) -> tuple[tuple[str, bytes], ...]:
+    """The CloudEvents content type, and the trace context where the event carries one
+    (Kafka's usual place for it, so tracing tools see it without parsing the body)."""
+    headers: tuple[tuple[str, bytes], ...] = (("content-type", CONTENT_TYPE.encode()),)
+    if event.traceparent:
+        headers += (("traceparent", event.traceparent.encode()),)
+    return headers

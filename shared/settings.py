@@ -1,0 +1,119 @@
+"""Typed settings, read from the environment once by each composition root and passed in.
+
+Every variable is prefixed `CRM_`. Without `CRM_DATABASE_URL` a service keeps SQLite files
+under `CRM_DATA_DIR`; without `CRM_KAFKA_BOOTSTRAP_SERVERS` the embedded process uses its
+in-process bus.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# PostgreSQL over TLS: set libpq's own variables (PGSSLMODE=verify-full, PGSSLROOTCERT=…);
+# every connection the services open honours them.
+
+
+class Settings(BaseSettings):
+    """Secrets are SecretStr: their repr and any log line show `**********`."""
+
+    # Secrets may also come as files (Kubernetes Secret volumes): CRM_SECRETS_DIR names the
+    # folder, each file named after its variable (CRM_DATABASE_URL, CRM_KAFKA_SASL_PASSWORD, …).
+    model_config = SettingsConfigDict(env_prefix="CRM_", extra="ignore", secrets_dir=os.environ.get("CRM_SECRETS_DIR"))
+
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="PostgreSQL URL (postgresql://user:pass@host:5432/db); unset: SQLite files",
+    )
+    schema_prefix: str = Field(
+        default="crm_", description="each service keeps its tables in schema <prefix><service>"
+    )
+    data_dir: Path = Field(default=Path("data"), description="where SQLite files live")
+    kafka_bootstrap_servers: str | None = Field(
+        default=None, description="comma-separated host:port list; unset: in-process bus"
+    )
+    kafka_security_protocol: str = Field(
+        default="PLAINTEXT", pattern="^(PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL)$", description="how to reach Kafka"
+    )
+    kafka_sasl_mechanism: str = Field(default="SCRAM-SHA-512", description="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+    kafka_sasl_username: str | None = Field(default=None, description="SASL user")
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="SASL password (never logged)")
+    kafka_ssl_cafile: Path | None = Field(default=None, description="CA bundle that signed the brokers' certificates")
+    max_request_bytes: int = Field(default=262_144, description="largest JSON request body (413 beyond)")
+    max_upload_bytes: int = Field(default=6_291_456, description="largest multipart upload (imports; 413 beyond)")
+    kafka_topic_prefix: str = Field(
+        default="", description="prefix to every topic name (isolates tenants, stages or tests)"
+    )
+    kafka_partitions: int = Field(
+        default=6, description="partitions of the topics created at start-up when missing"
+    )
+    kafka_idempotent_producer: bool = Field(
+        default=False, description="enable the idempotent producer (needs broker support)"
+    )
+    kafka_group_prefix: str = Field(
+        default="crm-", description="consumer group of a service: <prefix><service>"
+    )
+    host: str = Field(default="127.0.0.1", description="HTTP listen address")
+    port: int = Field(default=8000, description="HTTP listen port")
+    poll_interval: float = Field(
+        default=0.5,
+        description="seconds between notification-log polls when nothing woke the relay",
+    )
+    batch_size: int = Field(default=500, description="events per relay / projection batch")
+    log_format: str = Field(default="json", pattern="^(json|text)$", description="json (one object a line) or text")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    trace_propagation: bool = Field(
+        default=False,
+        description="carry the request's W3C traceparent into its events, their Kafka headers and every "
+        "downstream event (spans are left to an OpenTelemetry SDK of the operator's)",
+    )
+    teams: dict[str, list[str]] = Field(
+        default={}, description='team → its reps\' ids, as JSON ({"east": ["rep-1"]}): what a manager may reach'
+    )
+    auth_issuer: str | None = Field(default=None, description="set to require bearer JWTs from this issuer")
+    auth_audience: str = Field(default="crm", description="the audience the tokens must name")
+    auth_jwks_url: str | None = Field(default=None, description="where the issuer publishes its signing keys")
+    auth_key: SecretStr | None = Field(default=None, description="a verification key instead of a JWKS URL (PEM)")
+    auth_key_file: Path | None = Field(default=None, description="the same key, read from a mounted file")
+    auth_algorithms: str = Field(default="RS256,ES256", description="accepted signing algorithms, comma-separated")
+    auth_leeway_seconds: float = Field(default=30.0, description="clock skew allowed on expiry and not-before")
+    recreate_views: bool = Field(
+        default=False, description="drop and rebuild the projections at start-up"
+    )
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_rules(model: type[M], variable: str, environ: Mapping[str, str] | None = None) -> M:
+    """A service's rules: JSON in `variable`, or in the file named by `<variable>_FILE`;
+    whatever the document leaves out keeps the model's default."""
+    env = os.environ if environ is None else environ
+    if text := env.get(variable):
+        return model.model_validate(json.loads(text))
+    if path := env.get(f"{variable}_FILE"):
+        return model.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+    return model()
+
+
+def kafka_security(settings: Settings) -> dict[str, object]:
+    """The aiokafka keyword arguments for TLS and SASL (empty for plaintext)."""
+    options: dict[str, object] = {"security_protocol": settings.kafka_security_protocol}
+    if settings.kafka_security_protocol in ("SSL", "SASL_SSL"):
+        import ssl
+
+        options["ssl_context"] = ssl.create_default_context(
+            cafile=str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
+        )
+    if settings.kafka_security_protocol.startswith("SASL"):
+        options["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        options["sasl_plain_username"] = settings.kafka_sasl_username
+        options["sasl_plain_password"] = (
+            settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else None
+        )
+    return options

@@ -1,0 +1,61 @@
+"""Session-wide real servers (one PostgreSQL, one broker) and per-test isolation:
+each test gets its own schema prefix and its own data folder."""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from shared.settings import Settings
+from tests.support.infrastructure import drop_schemas, kafka_bootstrap, postgres_url
+
+TEST_TEAMS = '{"east": ["rep-1", "rep-2", "rep-3", "rep-9", "rep-limited"]}'
+
+
+@pytest.fixture(scope="session", autouse=True)
+def teams():
+    """The test managers lead team east, which holds the test reps (every process started
+    by a test inherits it)."""
+    os.environ["CRM_TEAMS"] = TEST_TEAMS
+    yield
+    os.environ.pop("CRM_TEAMS", None)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    with postgres_url() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[str]:
+    with kafka_bootstrap() as bootstrap:
+        yield bootstrap
+
+
+@pytest.fixture
+def schema_prefix(database_url: str) -> Iterator[str]:
+    """A fresh prefix, so this test's schemas (crm-like, one per service) are its own."""
+    prefix = f"t{uuid.uuid4().hex[:10]}_"
+    yield prefix
+    drop_schemas(database_url, prefix)
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", poll_interval=0.05)
+
+
+@pytest.fixture
+def postgres_settings(database_url: str, schema_prefix: str, tmp_path) -> Settings:
+    return Settings(
+        database_url=database_url, schema_prefix=schema_prefix, data_dir=tmp_path / "data", poll_interval=0.05
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def settings(request) -> Settings:
+    """The same test against each durable backend, changing only this fixture."""
+    return request.getfixturevalue(f"{request.param}_settings")

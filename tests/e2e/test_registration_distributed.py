@@ -1,0 +1,97 @@
+"""Registration's rules across processes, on PostgreSQL and the broker."""
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from tests.support.flow import REP, eventually, pipeline_stage
+from tests.support.processes import running_cluster
+
+pytestmark = pytest.mark.slow
+
+REP2 = {"X-User-Id": "rep-2", "X-User-Role": "rep"}
+MANAGER = {"X-User-Id": "mgr-1", "X-User-Role": "manager", "X-User-Teams": "east"}
+
+
+@pytest.fixture(scope="module")
+def cluster(database_url, kafka, tmp_path_factory):
+    rules = {"holding_limit": 5, "holding_limits": {"rep-limited": 1}}
+    with running_cluster(
+        database_url, kafka, tmp_path_factory.mktemp("registration"), {"CRM_REGISTRATION_RULES": json.dumps(rules)}
+    ) as running:
+        yield running
+
+
+def register(http, account: str, headers=REP, amount: str = "100000.00", closes: str = "2027-03-01"):
+    return http.post(
+        "/registration/deals",
+        headers=headers,
+        json={
+            "name": f"{account} deal",
+            "account": {"name": account},
+            "value": {"amount": amount, "currency": "CNY"},
+            "expected_close_date": closes,
+        },
+    )
+
+
+def test_reps_racing_to_register_one_customer_exactly_one_wins(cluster):
+    answers: list[int] = []
+    conflicts: set[str] = set()
+    barrier = threading.Barrier(8)
+
+    def race(n: int) -> None:
+        client = cluster.processes["registration"].client()
+        barrier.wait()
+        response = register(client, "同时报备科技有限公司", headers={"X-User-Id": f"racer-{n}"})
+        answers.append(response.status_code)
+        if response.status_code == 409:
+            conflicts.add(response.json()["conflicting_deal_id"])
+
+    threads = [threading.Thread(target=race, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [201] + [409] * 7
+    assert len(conflicts) == 1  # every loser names the one winner
+
+
+def test_recycle_pool_claim_and_pipeline_and_forecast_follow_the_new_owner(cluster):
+    http = cluster.http
+    deal_id = register(http, "Recycled Pool Co", closes="2027-05-20").json()["deal_id"]  # alone in 2027-05
+    eventually(lambda: pipeline_stage(http, deal_id) == "prospecting")
+    assert http.post(f"/registration/deals/{deal_id}/recycle", headers=MANAGER, json={"reason": "left"}).status_code == 200
+    eventually(lambda: any(i["deal_id"] == deal_id for i in http.get("/registration/pool", headers=REP2).json()["items"]))
+    assert http.post(f"/registration/deals/{deal_id}/claim", headers=REP2).status_code == 200
+    eventually(lambda: http.get(f"/pipeline/deals/{deal_id}", headers=REP2).json().get("owner_id") == "rep-2")
+
+    def forecast_owner():
+        answer = http.get("/forecast/pipeline", headers=MANAGER, params={"period": "2027-05", "group_by": "owner"}).json()
+        return {group["key"] for group in answer["groups"]} == {"rep-2"} or None
+
+    eventually(forecast_owner)
+
+
+def test_a_rep_at_the_holding_limit_gets_a_409(cluster):
+    limited = {"X-User-Id": "rep-limited", "X-User-Role": "rep"}
+    assert register(cluster.http, "Limit One", headers=limited).status_code == 201
+    refused = register(cluster.http, "Limit Two", headers=limited)
+    assert refused.status_code == 409
+    assert refused.json()["limit"] == "1"
+
+
+def test_an_import_with_bad_rows_keeps_the_good_ones(cluster):
+    csv = (
+        b"name,account_name,amount,expected_close_date\n"
+        b"Good,Import Good Co,1000,2027-01-01\n"
+        b"Bad,Import Bad Co,minus,2027-01-01\n"
+        b"Past,Import Past Co,1000,2020-01-01\n"
+    )
+    answer = cluster.http.post("/registration/imports/deals", headers=REP, files={"file": ("d.csv", csv)}).json()
+    assert [entry["status"] for entry in answer["report"]] == ["created", "refused", "refused"]
+    assert answer["report"][2]["errors"][0]["field"] == "expected_close_date"
+    created = answer["report"][0]["id"]
+    eventually(lambda: pipeline_stage(cluster.http, created) == "prospecting")

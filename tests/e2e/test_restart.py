@@ -1,0 +1,134 @@
+"""A consumer killed in the middle of a stream resumes as if it had never stopped."""
+from __future__ import annotations
+
+import signal
+import threading
+import time
+
+import psycopg
+import pytest
+
+from tests.support.flow import AUDITOR, eventually
+from tests.support.processes import ServiceProcess
+
+pytestmark = pytest.mark.slow
+
+DEALS = 60
+
+
+def register(http, n: int) -> str:
+    response = http.post(
+        "/registration/deals",
+        headers={"X-User-Id": f"rep-{n % 10}"},  # within every rep's holding limit
+        json={
+            "name": f"deal {n}",
+            "account": {"name": f"Customer {n:03d} Ltd."},
+            "value": {"amount": f"{1000 + n}.00", "currency": "CNY"},
+            "expected_close_date": "2026-12-01",
+        },
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["deal_id"]
+
+
+def listed(http) -> list[dict]:
+    return http.get("/pipeline/deals", headers=AUDITOR, params={"limit": 500}).json()["items"]
+
+
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["killed", "terminated"])
+def test_the_pipeline_stopped_mid_stream_ends_with_every_deal_exactly_once(stop, database_url, schema_prefix, kafka, tmp_path):
+    """SIGKILL: no goodbye at all. SIGTERM: the graceful path — stop consuming, let the
+    in-flight transaction commit, exit 0. Either way nothing is lost or doubled."""
+    env = {
+        "CRM_DATABASE_URL": database_url,
+        "CRM_SCHEMA_PREFIX": schema_prefix,
+        "CRM_KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "CRM_KAFKA_TOPIC_PREFIX": schema_prefix,
+        "CRM_POLL_INTERVAL": "0.1",
+    }
+    registration = ServiceProcess("registration", env, tmp_path).launch()
+    pipeline = ServiceProcess("pipeline", env, tmp_path).launch()
+    try:
+        registration.wait_ready()
+        pipeline.wait_ready()
+        reg_http, pipe_http = registration.client(), pipeline.client()
+        deal_ids: list[str] = []
+
+        def keep_registering() -> None:
+            for n in range(DEALS):
+                deal_ids.append(register(reg_http, n))
+                time.sleep(0.03)
+
+        writer = threading.Thread(target=keep_registering)
+        writer.start()
+        eventually(lambda: len(listed(pipe_http)) >= 5, timeout=30)
+        pipeline.stop(stop)
+        seen_before_kill = len(deal_ids)
+        if stop == signal.SIGTERM:  # uvicorn re-raises the signal once it has shut down cleanly
+            assert pipeline.process.returncode in (0, -signal.SIGTERM)
+            log = pipeline.log_path.read_text()
+            assert "Application shutdown complete" in log and "Traceback" not in log
+        writer.join()
+        assert seen_before_kill < DEALS, "the kill should land in the middle of the stream"
+
+        pipeline.launch().wait_ready(timeout=60)
+        pipe_http = pipeline.client()
+        rows = eventually(lambda: (r := listed(pipe_http)) and len(r) >= DEALS and r, timeout=60)
+        time.sleep(1)  # let any duplicate delivery land before counting
+        rows = listed(pipe_http)
+
+        assert sorted(row["deal_id"] for row in rows) == sorted(deal_ids)
+        assert {row["stage"] for row in rows} == {"prospecting"}
+        with psycopg.connect(database_url) as connection:
+            per_deal = connection.execute(
+                f'SELECT originator_id, count(*) FROM "{schema_prefix}pipeline".pipeline_events GROUP BY originator_id'
+            ).fetchall()
+            versions = connection.execute(
+                f'SELECT DISTINCT version FROM "{schema_prefix}pipeline".pipeline_deals'
+            ).fetchall()
+        assert len(per_deal) == DEALS
+        assert {count for _, count in per_deal} == {2}  # Tracked + entered prospecting, once each
+        assert versions == [(2,)]
+    finally:
+        pipeline.stop()
+        registration.stop()
+
+
+def test_two_pipeline_replicas_share_the_stream_and_apply_each_event_once(database_url, schema_prefix, kafka, tmp_path):
+    env = {
+        "CRM_DATABASE_URL": database_url,
+        "CRM_SCHEMA_PREFIX": schema_prefix,
+        "CRM_KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "CRM_KAFKA_TOPIC_PREFIX": schema_prefix,
+        "CRM_POLL_INTERVAL": "0.1",
+    }
+    registration = ServiceProcess("registration", env, tmp_path).launch()
+    first = ServiceProcess("pipeline", env, tmp_path).launch()
+    second = ServiceProcess("pipeline", env, tmp_path)
+    try:
+        registration.wait_ready()
+        first.wait_ready()
+        reg_http = registration.client()
+        deal_ids = [register(reg_http, n) for n in range(DEALS // 2)]
+        second.launch().wait_ready(timeout=60)  # joins the group: a rebalance mid-stream
+        deal_ids += [register(reg_http, n) for n in range(DEALS // 2, DEALS)]
+        eventually(lambda: len(listed(first.client())) >= DEALS, timeout=90)
+        time.sleep(1)
+        with psycopg.connect(database_url) as connection:
+            per_deal = connection.execute(
+                f'SELECT originator_id, count(*) FROM "{schema_prefix}pipeline".pipeline_events GROUP BY originator_id'
+            ).fetchall()
+        assert len(per_deal) == DEALS
+        assert {count for _, count in per_deal} == {2}
+
+        def consumed(process: ServiceProcess) -> float:
+            for line in process.client().get("/metrics").text.splitlines():
+                if line.startswith('crm_messages_consumed_total{outcome="applied",service="pipeline"}'):
+                    return float(line.split()[-1])
+            return 0.0
+
+        assert consumed(first) > 0 and consumed(second) > 0, "both replicas took a share of the partitions"
+    finally:
+        second.stop()
+        first.stop()
+        registration.stop()

@@ -1,0 +1,153 @@
+"""The plumbing against real stores: the same tests on SQLite files and on PostgreSQL."""
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from services.pipeline.bootstrap import bootstrap as pipeline_service
+from services.pipeline.projections import deals
+from services.registration.bootstrap import bootstrap as registration_service
+from services.registration.domain import DealTerms
+from services.registration.errors import DuplicateRegistration
+from shared.bus import Record
+from shared.commands import ConcurrentUpdate
+from shared.contracts import parse_event
+from shared.eventstore import meta
+from shared.outbox import OutboxRelay
+from shared.projection import Projector
+
+TERMS = DealTerms(name="ERP", amount=Decimal("1000"), currency="CNY", expected_close_date=date(2026, 12, 1))
+
+
+class RecordingPublisher:
+    """A bus that keeps what it was given, and can be told to fail the next publish."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self.fail_next = False
+
+    async def publish(self, records):
+        if self.fail_next:
+            self.fail_next = False
+            raise ConnectionError("broker unreachable")
+        self.records.extend(records)
+
+
+@pytest.fixture
+def registration(settings):
+    service = registration_service(settings)
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def pipeline(settings):
+    service = pipeline_service(settings)
+    yield service
+    service.close()
+
+
+def register(service, n: int, who: str = "rep-1"):
+    return service.app.register_deal(TERMS, account_name=f"Customer {n}", contacts=[], meta=meta(who, f"c{n}"))
+
+
+def test_the_relay_publishes_committed_events_in_order_keyed_by_deal(registration):
+    registered = [register(registration, n).deal_id for n in range(3)]
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(registration.app, registration.storage.engine, "crm.registration", registration.translate, publisher)
+    asyncio.run(relay.publish_once())
+    assert [record.key for record in publisher.records] == [str(d) for d in registered]
+    assert [parse_event(r.value).data.TYPE for r in publisher.records] == ["crm.deal.registered.v1"] * 3
+    assert relay.backlog() == 0
+
+
+def test_a_failed_publish_keeps_the_position_and_the_next_attempt_sends_everything(registration):
+    register(registration, 1)
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(registration.app, registration.storage.engine, "crm.registration", registration.translate, publisher)
+    publisher.fail_next = True
+    with pytest.raises(ConnectionError):
+        asyncio.run(relay.publish_once())
+    assert relay.backlog() > 0
+    asyncio.run(relay.publish_once())
+    assert len(publisher.records) == 1
+    assert relay.backlog() == 0
+
+
+def test_a_restarted_relay_resumes_from_its_recorded_position(registration, settings):
+    register(registration, 1)
+    first = RecordingPublisher()
+    asyncio.run(OutboxRelay(registration.app, registration.storage.engine, "t", registration.translate, first).publish_once())
+    register(registration, 2)
+    restarted = registration_service(settings)  # a new process: same stores, fresh objects
+    try:
+        second = RecordingPublisher()
+        relay = OutboxRelay(restarted.app, restarted.storage.engine, "t", restarted.translate, second)
+        asyncio.run(relay.publish_once())
+    finally:
+        restarted.close()
+    assert len(first.records) == 1
+    assert len(second.records) == 1
+    assert first.records[0].key != second.records[0].key
+
+
+def test_a_rebuilt_projection_equals_the_live_one(registration, pipeline, settings):
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(registration.app, registration.storage.engine, "t", registration.translate, publisher)
+    for n in range(5):
+        register(registration, n)
+    asyncio.run(relay.publish_once())
+    for record in publisher.records:
+        pipeline.handle(parse_event(record.value))
+    first_deal = parse_event(publisher.records[0].value).data.deal_id
+    pipeline.app.change_stage(first_deal, "proposal", "quote", meta("rep-1", "c"))
+    projector = pipeline.projectors[0]
+    projector.catch_up()
+    with pipeline.storage.engine.connect() as connection:
+        live = connection.execute(select(deals).order_by(deals.c.deal_id)).all()
+
+    projector.create_tables(recreate=True)
+    projector.catch_up()
+    with pipeline.storage.engine.connect() as connection:
+        rebuilt = connection.execute(select(deals).order_by(deals.c.deal_id)).all()
+    assert len(live) == 5
+    assert rebuilt == live
+
+
+def test_two_projectors_sharing_a_read_model_never_apply_an_event_twice(pipeline, registration):
+    publisher = RecordingPublisher()
+    register(registration, 1)
+    asyncio.run(OutboxRelay(registration.app, registration.storage.engine, "t", registration.translate, publisher).publish_once())
+    pipeline.handle(parse_event(publisher.records[0].value))
+    twin = Projector(pipeline.app, pipeline.storage.engine, pipeline.projectors[0].projection)
+    applied = [pipeline.projectors[0].run_once(), twin.run_once()]
+    assert sorted(applied) == [0, 2]  # one applied both events, the other found nothing left
+    with pipeline.storage.engine.connect() as connection:
+        assert connection.execute(select(deals)).all().__len__() == 1
+
+
+def test_two_reps_registering_one_customer_at_the_same_moment_exactly_one_wins(registration):
+    outcomes: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def attempt(rep: int) -> None:
+        barrier.wait()
+        try:
+            registration.app.register_deal(
+                TERMS, account_name="同一个客户有限公司", contacts=[], meta=meta(f"rep-{rep}", f"c{rep}")
+            )
+            outcomes.append("won")
+        except (DuplicateRegistration, ConcurrentUpdate):
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=attempt, args=(rep,)) for rep in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused"] * 5 + ["won"]

