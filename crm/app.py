@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared.clock import Clock
-from shared.http import BodyLimit, install_error_handlers
+from shared.gate import StoreGate, postgres_probe
+from shared.http import BodyLimit, fail_fast_while_store_is_away, install_error_handlers
 from shared.identity import Authenticator, BearerIdentity, HeaderIdentity
 from shared.observability import http_metrics
 from shared.runtime import Runtime
@@ -59,10 +60,12 @@ def create_app(
     """`close_services=False` keeps the stores open across lifespans, for harnesses that
     start and stop the application per request (the API fuzzer)."""
     services = bootstrap_services(settings, names, clock)
+    url = settings.database_url.get_secret_value() if settings.database_url else None
+    gate = StoreGate(postgres_probe(url) if url else None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime(services, settings)
+        runtime = Runtime(services, settings, on_store_unavailable=gate.trip)
         await runtime.start()
         app.state.runtime = runtime
         try:
@@ -78,7 +81,9 @@ def create_app(
     app.state.services = {service.name: service for service in services}
     app.state.trace_propagation = settings.trace_propagation
     app.state.authenticator = authenticator(settings)
+    app.state.store_gate = gate
     install_error_handlers(app)
+    app.middleware("http")(fail_fast_while_store_is_away(gate, {f"/{service.name}" for service in services}))
     app.middleware("http")(http_metrics({service.name: service.name for service in services}))
     app.add_middleware(BodyLimit, max_json=settings.max_request_bytes, max_upload=settings.max_upload_bytes)
     for service in services:

@@ -1,11 +1,14 @@
 """What every command handler needs: optimistic-concurrency retries and the shared errors."""
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import TypeVar
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
+import psycopg
+import sqlalchemy.exc
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
 T = TypeVar("T")
 
@@ -32,6 +35,22 @@ class Invalid(ValueError):
         super().__init__(message)
         self.field = field
         self.where = where  # body, query, path or header
+
+
+# The store is away (server restarting, network cut, pool exhausted, SQLite locked): nothing
+# was recorded, and the same command may simply be tried again later (HTTP 503, a consumer
+# leaves the message unacknowledged).
+STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    psycopg.OperationalError,
+    sqlite3.OperationalError,
+    ConnectionError,
+    TimeoutError,
+)
 
 
 class ConcurrentUpdate(Exception):

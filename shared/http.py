@@ -6,6 +6,7 @@ actor of every event is that identity, never a field of a request body.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -14,7 +15,7 @@ from uuid import uuid4
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from shared.commands import ConcurrentUpdate, Conflict, Invalid, NotFound
+from shared.commands import STORE_UNAVAILABLE, ConcurrentUpdate, Conflict, Invalid, NotFound
 from shared.eventstore import meta
 from shared.identity import Authenticator, HeaderIdentity, Identity, Role
 from shared.observability import correlation_id
@@ -64,6 +65,8 @@ def require_role(who: Caller, *roles: Role) -> None:
         raise HTTPException(403, detail=f"a {who.role} may not do this; it takes: {', '.join(roles)}")
 
 
+RETRY_AFTER_SECONDS = 2
+
 WRITERS: tuple[Role, ...] = ("rep", "manager", "admin")  # auditors read, never write
 MANAGERS: tuple[Role, ...] = ("manager", "admin")
 AUDITORS: tuple[Role, ...] = ("auditor", "manager", "admin")  # who reads full histories
@@ -86,6 +89,41 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ConcurrentUpdate)
     async def _concurrent(_: Request, error: ConcurrentUpdate) -> JSONResponse:
         return JSONResponse({"detail": f"concurrent update, retry: {error}"}, 409)
+
+    async def _unavailable(request: Request, error: Exception) -> JSONResponse:
+        # The error's own text stays out of the answer and the log: it can carry a host
+        # name or a connection string.
+        logging.getLogger(__name__).warning("store unavailable: %s", type(error).__name__)
+        gate = getattr(request.app.state, "store_gate", None)
+        if gate is not None:
+            gate.trip()
+        return store_unavailable()
+
+    for kind in STORE_UNAVAILABLE:
+        app.add_exception_handler(kind, _unavailable)
+
+
+def store_unavailable() -> JSONResponse:
+    """503 with a retry hint. Nothing was recorded: a command saves its events in one
+    transaction or not at all, so the client may send the same request again."""
+    return JSONResponse(
+        {"detail": "the event store is unavailable; nothing was recorded, retry later"},
+        503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def fail_fast_while_store_is_away(gate: Any, prefixes: set[str]) -> Any:
+    """HTTP middleware: while the gate is closed, the services' routes answer 503 at once
+    (health, readiness and metrics still answer)."""
+
+    async def middleware(request: Request, call_next: Any) -> Any:
+        path = request.url.path
+        if any(path.startswith(prefix) for prefix in prefixes) and not await gate.passable():
+            return store_unavailable()
+        return await call_next(request)
+
+    return middleware
 
 
 class BodyLimit:

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Callable
 from typing import Literal
 
-import psycopg
-import sqlalchemy.exc
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from eventsourcing.persistence import IntegrityError
 
 from shared.bus import Publisher, Record
-from shared.commands import ConcurrentUpdate
+from shared.commands import STORE_UNAVAILABLE, ConcurrentUpdate
 from shared.contracts import DEADLETTER, MalformedEvent, ReceivedEvent, UnknownEvent, parse_event
 from shared.observability import CONSUMED, DEADLETTERED, correlation_id
 
@@ -29,14 +26,7 @@ log = logging.getLogger(__name__)
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ConcurrentUpdate,  # lost the race for an aggregate three times: try the message again
     IntegrityError,
-    OperationalError,
-    InterfaceError,
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    psycopg.OperationalError,
-    sqlite3.OperationalError,
-    ConnectionError,
-    TimeoutError,
+    *STORE_UNAVAILABLE,
 )
 
 Outcome = Literal["applied", "skipped", "deadlettered"]

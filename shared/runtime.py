@@ -20,6 +20,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from shared.commands import STORE_UNAVAILABLE
 from shared.bus import InProcessBus, KafkaPublisher, Publisher, Record
 from shared.contracts import DEADLETTER, TOPICS
 from shared.inbox import Inbox
@@ -30,13 +31,23 @@ from shared.settings import Settings, kafka_security
 
 log = logging.getLogger(__name__)
 
+MAX_PAUSE_SECONDS = 5.0  # the longest a failing worker waits before trying again
+
 
 class Worker:
     """Repeats `step` (which answers how much it did) until stopped; a failing step is
     logged and retried with a growing pause, never allowed to end the loop."""
 
-    def __init__(self, name: str, step: Callable[[], Awaitable[int]], full: int, poll_interval: float) -> None:
+    def __init__(
+        self,
+        name: str,
+        step: Callable[[], Awaitable[int]],
+        full: int,
+        poll_interval: float,
+        on_store_unavailable: Callable[[], None] = lambda: None,
+    ) -> None:
         self.name = name
+        self.on_store_unavailable = on_store_unavailable
         self.step = step
         self.full = full
         self.poll_interval = poll_interval
@@ -54,10 +65,17 @@ class Worker:
             try:
                 done = await self.step()
                 pause = self.poll_interval
+            except STORE_UNAVAILABLE as error:
+                # Expected during an outage: one line, no traceback, and the HTTP side
+                # learns it at once. The pause stays short so recovery is quick.
+                log.warning("%s: store unavailable (%s); retrying in %.1fs", self.name, type(error).__name__, pause)
+                self.on_store_unavailable()
+                done = 0
+                pause = min(pause * 2, MAX_PAUSE_SECONDS)
             except Exception:
                 log.exception("%s failed; retrying in %.1fs", self.name, pause)
                 done = 0
-                pause = min(pause * 2, 30.0)
+                pause = min(pause * 2, MAX_PAUSE_SECONDS)
             if done >= self.full:
                 continue
             try:
@@ -67,8 +85,14 @@ class Worker:
 
 
 class Runtime:
-    def __init__(self, services: Sequence[Service], settings: Settings) -> None:
+    def __init__(
+        self,
+        services: Sequence[Service],
+        settings: Settings,
+        on_store_unavailable: Callable[[], None] = lambda: None,
+    ) -> None:
         self.services = list(services)
+        self.on_store_unavailable = on_store_unavailable
         self.settings = settings
         self.bus: InProcessBus | None = None
         self.relays: dict[str, OutboxRelay] = {}
@@ -92,7 +116,15 @@ class Runtime:
                     self.settings.batch_size,
                 )
                 self.relays[service.name] = relay
-                workers.append(Worker(f"{service.name} outbox", relay.publish_once, relay.batch_size, self.settings.poll_interval))
+                workers.append(
+                    Worker(
+                        f"{service.name} outbox",
+                        relay.publish_once,
+                        relay.batch_size,
+                        self.settings.poll_interval,
+                        self.on_store_unavailable,
+                    )
+                )
             for projector in service.projectors:
                 workers.append(
                     Worker(
@@ -100,6 +132,7 @@ class Runtime:
                         _in_thread(projector.run_once),
                         projector.batch_size,
                         self.settings.poll_interval,
+                        self.on_store_unavailable,
                     )
                 )
             for worker in workers:
