@@ -20,8 +20,8 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from shared.commands import STORE_UNAVAILABLE
 from shared.bus import InProcessBus, KafkaPublisher, Publisher, Record
+from shared.commands import STORE_UNAVAILABLE
 from shared.contracts import DEADLETTER, TOPICS
 from shared.inbox import Inbox
 from shared.observability import CONSUMER_LAG
