@@ -23,7 +23,9 @@ class Projection(Protocol):
     metadata: MetaData
 
     def apply(self, connection: Connection, event: Any) -> None:
-        """Change the read model for one domain event."""
+        """Change the read model for one domain event. A projection may also offer
+        `apply_batch(connection, events)`, which the projector then prefers: fewer round
+        trips for the same result."""
 
 
 class Projector:
@@ -56,13 +58,19 @@ class Projector:
             notifications = self.app.read_notifications(position, self.batch_size)
             if stop is not None:
                 notifications = [n for n in notifications if n.id <= stop]
-            applied = 0
+            events = []
             for notification in notifications:
                 event = self.app.to_domain_event(notification)
                 if until is not None and event.timestamp > until:
                     break
-                self.projection.apply(connection, event)
-                applied += 1
+                events.append(event)
+            applied = len(events)
+            apply_batch = getattr(self.projection, "apply_batch", None)
+            if apply_batch is not None and events:
+                apply_batch(connection, events)
+            else:
+                for event in events:
+                    self.projection.apply(connection, event)
             if applied:
                 last = notifications[applied - 1].id
                 advance_position(connection, self.position_name, read=position, to=last)

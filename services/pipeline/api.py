@@ -117,10 +117,14 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
             )
 
     @routes.get("/board")
-    def board(who: CallerDep, pipeline: str = "default") -> dict[str, Any]:
+    def board(
+        who: CallerDep,
+        pipeline: str = Query(default="default", max_length=100),
+        cards: int = Query(default=20, ge=0, le=200, description="cards per column; a column's next_cursor pages on"),
+    ) -> dict[str, Any]:
         stages = stage_set(pipeline)
         with engine.connect() as connection:
-            return views.board(connection, stages, owners=access.owners_visible(who.identity))
+            return views.board(connection, stages, owners=access.owners_visible(who.identity), cards=cards)
 
     @routes.get("/deals/{deal_id}")
     def get_deal(deal_id: UUID, who: CallerDep) -> dict[str, Any]:

@@ -1,10 +1,23 @@
 """Pipeline's read model: one row per deal, for the list view and the board."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Connection, Date, DateTime, Integer, MetaData, Numeric, String, Table, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    bindparam,
+    update,
+)
 
 from services.pipeline.domain import Deal
 
@@ -37,87 +50,113 @@ deals = Table(
 
 
 class DealList:
+    """Applied a batch at a time: the rows of the batch's deals are read once, every event
+    folded into them in memory, and the result written back in three statements at most
+    (insert, update, delete), whatever the number of events."""
+
     name = "pipeline.deals"
     metadata = metadata
 
     def apply(self, connection: Connection, event: Any) -> None:
-        deal_id = str(event.originator_id)
-        common = {"updated_at": event.timestamp, "version": event.originator_version}
-        if isinstance(event, Deal.Tracked):
-            connection.execute(
-                deals.insert().values(
-                    deal_id=deal_id,
-                    name=event.name,
-                    account_name=event.account_name,
-                    search_text=_search_text(event.name, event.account_name),
-                    owner_id=event.owner_id,
-                    source=event.source,
-                    probability=0,
-                    amount=event.amount,
-                    currency=event.currency,
-                    expected_close_date=event.expected_close_date,
-                    priority="normal",
-                    slip_count=0,
-                    **common,
-                )
-            )
-        elif isinstance(event, Deal.StageChanged):
-            self._set(
-                connection,
-                deal_id,
-                pipeline_id=event.pipeline_id,
-                stage=event.to_stage,
-                probability=event.probability,
-                forecast_category=event.forecast_category,
-                outcome=None,
-                stage_entered_at=event.at,
-                last_activity_at=event.at,
-                **common,
-            )
-        elif isinstance(event, Deal.Closed):
-            self._set(
-                connection,
-                deal_id,
-                outcome=event.outcome,
-                stage=event.stage,
-                probability=event.probability,
-                forecast_category=event.forecast_category,
-                stage_entered_at=event.at,
-                last_activity_at=event.at,
-                **common,
-            )
-        elif isinstance(event, Deal.Updated):
-            self._set(connection, deal_id, **_updated_columns(connection, deal_id, event), **common)
-        elif isinstance(event, Deal.ActivityLogged):
-            self._set(connection, deal_id, last_activity_at=event.at, **common)
-        elif isinstance(event, Deal.OwnerChanged):
-            self._set(connection, deal_id, owner_id=event.owner_id, **common)
-        elif isinstance(event, Deal.Withdrawn):
-            connection.execute(deals.delete().where(deals.c.deal_id == deal_id))
-        else:
-            self._set(connection, deal_id, **common)
+        self.apply_batch(connection, [event])
 
-    @staticmethod
-    def _set(connection: Connection, deal_id: str, **values: Any) -> None:
-        connection.execute(update(deals).where(deals.c.deal_id == deal_id).values(**values))
+    def apply_batch(self, connection: Connection, events: Sequence[Any]) -> None:
+        ids = {str(event.originator_id) for event in events}
+        query = deals.select().where(deals.c.deal_id.in_(ids))
+        rows: dict[str, dict[str, Any]] = {row["deal_id"]: dict(row) for row in connection.execute(query).mappings()}
+        stored = set(rows)
+        for event in events:
+            deal_id = str(event.originator_id)
+            row = _fold(rows.get(deal_id), event)
+            if row is None:
+                rows.pop(deal_id, None)
+            else:
+                rows[deal_id] = row
+        gone = stored - set(rows)
+        if gone:
+            connection.execute(deals.delete().where(deals.c.deal_id.in_(gone)))
+        changed = [row for deal_id, row in rows.items() if deal_id in stored]
+        if changed:
+            columns = [c.name for c in deals.columns if c.name != "deal_id"]
+            statement = (
+                update(deals)
+                .where(deals.c.deal_id == bindparam("key"))
+                .values({name: bindparam(name) for name in columns})
+            )
+            connection.execute(statement, [{**row, "key": row["deal_id"]} for row in changed])
+        new = [row for deal_id, row in rows.items() if deal_id not in stored]
+        if new:
+            connection.execute(deals.insert(), new)
 
 
-def _updated_columns(connection: Connection, deal_id: str, event: Any) -> dict[str, Any]:
+def _fold(row: dict[str, Any] | None, event: Any) -> dict[str, Any] | None:
+    """The deal's row after `event` (None: the deal left the list)."""
+    if isinstance(event, Deal.Tracked):
+        row = {
+            "deal_id": str(event.originator_id),
+            "name": event.name,
+            "account_name": event.account_name,
+            "search_text": _search_text(event.name, event.account_name),
+            "owner_id": event.owner_id,
+            "source": event.source,
+            "pipeline_id": None,
+            "stage": None,
+            "probability": 0,
+            "forecast_category": None,
+            "amount": event.amount,
+            "currency": event.currency,
+            "expected_close_date": event.expected_close_date,
+            "priority": "normal",
+            "slip_count": 0,
+            "outcome": None,
+            "stage_entered_at": None,
+            "last_activity_at": None,
+        }
+    elif isinstance(event, Deal.Withdrawn) or row is None:
+        return None  # withdrawn, or an event of a deal this list never held
+    elif isinstance(event, Deal.StageChanged):
+        row.update(
+            pipeline_id=event.pipeline_id,
+            stage=event.to_stage,
+            probability=event.probability,
+            forecast_category=event.forecast_category,
+            outcome=None,
+            stage_entered_at=event.at,
+            last_activity_at=event.at,
+        )
+    elif isinstance(event, Deal.Closed):
+        row.update(
+            outcome=event.outcome,
+            stage=event.stage,
+            probability=event.probability,
+            forecast_category=event.forecast_category,
+            stage_entered_at=event.at,
+            last_activity_at=event.at,
+        )
+    elif isinstance(event, Deal.Updated):
+        _apply_changes(row, event)
+    elif isinstance(event, Deal.ActivityLogged):
+        row["last_activity_at"] = event.at
+    elif isinstance(event, Deal.OwnerChanged):
+        row["owner_id"] = event.owner_id
+    row.update(updated_at=event.timestamp, version=event.originator_version)
+    return row
+
+
+def _apply_changes(row: dict[str, Any], event: Any) -> None:
     changes = event.changes
-    values: dict[str, Any] = {"probability": event.probability_after}
+    row["probability"] = event.probability_after
     for field in ("expected_close_date", "priority"):
         if field in changes:
-            values[field] = changes[field]["after"]
+            row[field] = changes[field]["after"]
     if "value" in changes:
-        values["amount"] = Decimal(changes["value"]["after"]["amount"])
-        values["currency"] = changes["value"]["after"]["currency"]
+        row["amount"] = Decimal(changes["value"]["after"]["amount"])
+        row["currency"] = changes["value"]["after"]["currency"]
     if event.slipped:
-        values["slip_count"] = deals.c.slip_count + 1
+        row["slip_count"] += 1
     if "name" in changes:
-        account = connection.execute(deals.select().where(deals.c.deal_id == deal_id)).mappings().one()["account_name"]
-        values["name"] = changes["name"]["after"]
-        values["search_text"] = _search_text(changes["name"]["after"], account)
-    return values
+        row["name"] = changes["name"]["after"]
+        row["search_text"] = _search_text(row["name"], row["account_name"])
 
 
 def _search_text(name: str, account_name: str) -> str:

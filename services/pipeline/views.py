@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, asc, desc, or_, select
+from sqlalchemy import Connection, and_, asc, desc, func, or_, select
 
 from services.pipeline.domain import Deal
 from services.pipeline.projections import deals
@@ -62,22 +62,52 @@ def list_deals(
     return {"items": [card(row) for row in page], "next_cursor": next_cursor}
 
 
-def board(connection: Connection, stages: StageSet, owners: frozenset[str] | None = None) -> dict[str, Any]:
-    """A column per stage: count, total and weighted value per currency, and its cards.
-    Retired stages appear only while deals still sit on them."""
-    query = select(deals).where(deals.c.pipeline_id == stages.pipeline_id)
+def board(
+    connection: Connection, stages: StageSet, owners: frozenset[str] | None = None, cards: int = 20
+) -> dict[str, Any]:
+    """A column per stage: count, total and weighted value per currency, summed by the
+    database, and its first `cards` cards by close date (a column's `next_cursor` pages on
+    through the list view, `stage=` that column, sorted by close date). Retired stages
+    appear only while deals still sit on them."""
+    scope = [deals.c.pipeline_id == stages.pipeline_id]
     if owners is not None:
-        query = query.where(deals.c.owner_id.in_(sorted(owners)))
-    rows = connection.execute(query.order_by(deals.c.expected_close_date, deals.c.deal_id)).mappings().all()
+        scope.append(deals.c.owner_id.in_(sorted(owners)))
+    # Grouped by probability too, so the weighted sums stay exact decimals on every store.
+    sums = connection.execute(
+        select(deals.c.stage, deals.c.currency, deals.c.probability, func.count(), func.sum(deals.c.amount))
+        .where(*scope)
+        .group_by(deals.c.stage, deals.c.currency, deals.c.probability)
+    ).all()
+    ranked = (
+        select(
+            deals,
+            func.row_number()
+            .over(partition_by=deals.c.stage, order_by=(deals.c.expected_close_date, deals.c.deal_id))
+            .label("rank"),
+        )
+        .where(*scope)
+        .subquery()
+    )
+    first = connection.execute(
+        select(ranked).where(ranked.c.rank <= cards).order_by(ranked.c.stage, ranked.c.rank)
+    ).mappings().all()
+    figures: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"count": 0, "total": defaultdict(Decimal), "weighted": defaultdict(Decimal)}
+    )
+    for stage, currency, probability, count, amount in sums:
+        column = figures[stage]
+        column["count"] += count
+        column["total"][currency] += amount
+        column["weighted"][currency] += amount * probability / 100
     by_stage: dict[str, list[Any]] = defaultdict(list)
-    for row in rows:
+    for row in first:
         by_stage[row["stage"]].append(row)
     return {
         "pipeline_id": stages.pipeline_id,
         "columns": [
-            _column(stage.key, stage.labels, stage.retired, by_stage.get(stage.key, []))
+            _column(stage.key, stage.labels, stage.retired, figures.get(stage.key), by_stage.get(stage.key, []))
             for stage in stages.stages
-            if not stage.retired or by_stage.get(stage.key)
+            if not stage.retired or stage.key in figures
         ],
     }
 
@@ -133,20 +163,20 @@ def card(row: Any) -> dict[str, Any]:
     }
 
 
-def _column(stage: str, labels: dict[str, str], retired: bool, rows: list[Any]) -> dict[str, Any]:
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    weighted: dict[str, Decimal] = defaultdict(Decimal)
-    for row in rows:
-        totals[row["currency"]] += row["amount"]
-        weighted[row["currency"]] += row["amount"] * row["probability"] / 100
+def _column(
+    stage: str, labels: dict[str, str], retired: bool, figures: dict[str, Any] | None, rows: list[Any]
+) -> dict[str, Any]:
+    figures = figures or {"count": 0, "total": {}, "weighted": {}}
+    more = figures["count"] > len(rows)
     return {
         "stage": stage,
         "labels": labels,
         "retired": retired,
-        "count": len(rows),
-        "total": [money(v, c) for c, v in sorted(totals.items())],
-        "weighted": [money(v, c) for c, v in sorted(weighted.items())],
+        "count": figures["count"],
+        "total": [money(v, c) for c, v in sorted(figures["total"].items())],
+        "weighted": [money(v, c) for c, v in sorted(figures["weighted"].items())],
         "cards": [card(row) for row in rows],
+        "next_cursor": _encode_cursor(rows[-1]["expected_close_date"], rows[-1]["deal_id"]) if more and rows else None,
     }
 
 

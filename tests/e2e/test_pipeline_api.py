@@ -163,6 +163,23 @@ def test_the_board_counts_and_weighs_each_column(client):
     assert by_stage["prospecting"]["total"] == [{"amount": "50000.00", "currency": "CNY"}]
 
 
+def test_a_board_column_shows_its_first_cards_and_pages_on_through_the_list_view(client):
+    ids = [deal_in_pipeline(client, company=f"Column {n}", amount=f"{n + 1}000.00") for n in range(3)]
+
+    def column():
+        board = client.get("/pipeline/board", headers=REP, params={"cards": 2}).json()
+        first = next(c for c in board["columns"] if c["stage"] == "prospecting")
+        return first if first["count"] == 3 else None
+
+    first = eventually(column)
+    assert first["total"] == [{"amount": "6000.00", "currency": "CNY"}]  # every deal, not just the cards
+    assert len(first["cards"]) == 2 and first["next_cursor"]
+    rest = client.get(
+        "/pipeline/deals", headers=REP, params={"stage": "prospecting", "cursor": first["next_cursor"]}
+    ).json()["items"]
+    assert sorted(c["deal_id"] for c in first["cards"] + rest) == sorted(ids)
+
+
 def test_the_close_date_alert_is_raised_once_by_the_job(client, clock):
     deal_id = deal_in_pipeline(client)  # closes 2026-12-15 (see capture_and_convert)
     service = client.app.state.services["pipeline"]
