@@ -14,9 +14,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared.clock import Clock
 from shared.gate import StoreGate, postgres_probe
-from shared.http import BodyLimit, fail_fast_while_store_is_away, install_error_handlers
+from shared.http import BodyLimit, FailFastWhileStoreIsAway, install_error_handlers
 from shared.identity import Authenticator, BearerIdentity, HeaderIdentity
-from shared.observability import http_metrics
+from shared.observability import CommandMetrics
 from shared.runtime import Runtime
 from shared.service import Service
 from shared.settings import Settings
@@ -83,8 +83,8 @@ def create_app(
     app.state.authenticator = authenticator(settings)
     app.state.store_gate = gate
     install_error_handlers(app)
-    app.middleware("http")(fail_fast_while_store_is_away(gate, {f"/{service.name}" for service in services}))
-    app.middleware("http")(http_metrics({service.name: service.name for service in services}))
+    app.add_middleware(FailFastWhileStoreIsAway, gate=gate, prefixes={f"/{service.name}" for service in services})
+    app.add_middleware(CommandMetrics, services={service.name: service.name for service in services})
     app.add_middleware(BodyLimit, max_json=settings.max_request_bytes, max_upload=settings.max_upload_bytes)
     for service in services:
         app.include_router(service.router)

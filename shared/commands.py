@@ -1,7 +1,9 @@
 """What every command handler needs: optimistic-concurrency retries and the shared errors."""
 from __future__ import annotations
 
+import random
 import sqlite3
+import time
 from collections.abc import Callable
 from typing import TypeVar
 from uuid import UUID
@@ -57,19 +59,20 @@ class ConcurrentUpdate(Exception):
     """Another command kept winning the race for the same aggregate version."""
 
 
-def retrying(command: Callable[[], T], attempts: int = 3) -> T:
+def retrying(command: Callable[[], T], attempts: int = 8) -> T:
     """Run `command` again (it reloads its aggregates) when another writer saved first.
 
     The event store refuses a second event at the same aggregate version, so a lost race
     never overwrites anything: it is either retried against the new state, or answered
-    with ConcurrentUpdate (409).
+    with ConcurrentUpdate (409). A short random pause between attempts lets writers that
+    collide on a shared aggregate (a rep's holdings, a customer index) fall out of step.
     """
-    for _ in range(attempts - 1):
+    for attempt in range(attempts - 1):
         try:
             return command()
         except IntegrityError:
-            continue
+            time.sleep(random.uniform(0, 0.002 * 2**attempt))  # noqa: S311 - jitter, not secrecy
     try:
         return command()
-    except IntegrityError as error:
-        raise ConcurrentUpdate(str(error)) from None
+    except IntegrityError:
+        raise ConcurrentUpdate(f"another command changed the same records first, {attempts} times") from None

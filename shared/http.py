@@ -113,17 +113,17 @@ def store_unavailable() -> JSONResponse:
     )
 
 
-def fail_fast_while_store_is_away(gate: Any, prefixes: set[str]) -> Any:
-    """HTTP middleware: while the gate is closed, the services' routes answer 503 at once
+class FailFastWhileStoreIsAway:
+    """ASGI middleware: while the gate is closed, the services' routes answer 503 at once
     (health, readiness and metrics still answer)."""
 
-    async def middleware(request: Request, call_next: Any) -> Any:
-        path = request.url.path
-        if any(path.startswith(prefix) for prefix in prefixes) and not await gate.passable():
-            return store_unavailable()
-        return await call_next(request)
+    def __init__(self, app: Any, gate: Any, prefixes: set[str]) -> None:
+        self.app, self.gate, self.prefixes = app, gate, tuple(prefixes)
 
-    return middleware
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.prefixes) and not await self.gate.passable():
+            return await store_unavailable()(scope, receive, send)
+        return await self.app(scope, receive, send)
 
 
 class BodyLimit:

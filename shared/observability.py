@@ -9,14 +9,12 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from typing import Any
 from uuid import uuid4
 
 from prometheus_client import Counter, Gauge, Histogram
 from pythonjsonlogger.json import JsonFormatter
-from starlette.requests import Request
-from starlette.responses import Response
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
@@ -54,23 +52,34 @@ def configure_logging(fmt: str, level: str = "INFO") -> None:
     root.setLevel(level)
 
 
-def http_metrics(services: dict[str, str]) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """Middleware: the correlation id in context, and each command counted and timed.
-    `services` maps a path prefix to its service name."""
+class CommandMetrics:
+    """ASGI middleware: the correlation id in context, and each command counted and timed
+    by service, route and outcome. `services` maps a path prefix to its service name.
+    (Plain ASGI rather than Starlette's BaseHTTPMiddleware: a fraction of its cost.)"""
 
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        token = correlation_id.set(request.headers.get("x-correlation-id") or str(uuid4()))
+    def __init__(self, app: Any, services: dict[str, str]) -> None:
+        self.app, self.services = app, services
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        given = dict(scope.get("headers") or []).get(b"x-correlation-id", b"").decode("latin-1")
+        token = correlation_id.set(given or str(uuid4()))
         started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, sending)
         finally:
             correlation_id.reset(token)
-        prefix = request.url.path.strip("/").split("/")[0]
-        service = services.get(prefix)
-        if service is not None and request.method != "GET":
-            route = getattr(request.scope.get("route"), "path", request.url.path)
-            COMMAND_SECONDS.labels(service, f"{request.method} {route}").observe(time.perf_counter() - started)
-            COMMANDS.labels(service, f"{request.method} {route}", str(response.status_code)).inc()
-        return response
-
-    return middleware
+            service = self.services.get(scope["path"].strip("/").split("/")[0])
+            if service is not None and scope["method"] != "GET":
+                route = f'{scope["method"]} {getattr(scope.get("route"), "path", scope["path"])}'
+                COMMAND_SECONDS.labels(service, route).observe(time.perf_counter() - started)
+                COMMANDS.labels(service, route, str(status)).inc()

@@ -45,9 +45,11 @@ class Worker:
         full: int,
         poll_interval: float,
         on_store_unavailable: Callable[[], None] = lambda: None,
+        linger: float = 0.0,
     ) -> None:
         self.name = name
         self.on_store_unavailable = on_store_unavailable
+        self.linger = linger
         self.step = step
         self.full = full
         self.poll_interval = poll_interval
@@ -81,7 +83,9 @@ class Worker:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=pause)
             except TimeoutError:
-                pass
+                continue
+            if self.linger:
+                await asyncio.sleep(self.linger)  # woken by a commit: let a few more join the batch
 
 
 class Runtime:
@@ -123,6 +127,7 @@ class Runtime:
                         relay.batch_size,
                         self.settings.poll_interval,
                         self.on_store_unavailable,
+                        self.settings.batch_linger,
                     )
                 )
             for projector in service.projectors:
@@ -133,6 +138,7 @@ class Runtime:
                         projector.batch_size,
                         self.settings.poll_interval,
                         self.on_store_unavailable,
+                        self.settings.batch_linger,
                     )
                 )
             for worker in workers:

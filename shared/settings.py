@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         description="seconds between notification-log polls when nothing woke the relay",
     )
     batch_size: int = Field(default=500, description="events per relay / projection batch")
+    batch_linger: float = Field(
+        default=0.01,
+        description="seconds a woken relay or projector waits for more events before it runs: fewer, "
+        "larger batches under load, at most this much added delay",
+    )
     log_format: str = Field(default="json", pattern="^(json|text)$", description="json (one object a line) or text")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     trace_propagation: bool = Field(

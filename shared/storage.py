@@ -81,8 +81,8 @@ def _postgres(url: str, schema: str, service: str) -> Storage:
         # Short: the store retries a failed statement ten times, each waiting this long
         # for a pooled connection, before a command can answer 503.
         "POSTGRES_CONNECT_TIMEOUT": "2",
-        "POSTGRES_PRE_PING": "y",  # a connection broken by an outage is replaced, not used
         "POSTGRES_LOCK_TIMEOUT": "5",
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
     }
     sa_url = url.replace("postgresql://", "postgresql+psycopg://", 1).replace(
         "postgres://", "postgresql+psycopg://", 1

@@ -1,6 +1,7 @@
 """Pipeline's HTTP routes: stage sets, the list view, the board, a deal, and its changes."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -11,6 +12,7 @@ from sqlalchemy import Engine
 
 from services.pipeline import views
 from services.pipeline.application import PipelineApplication
+from services.pipeline.domain import Deal
 from services.pipeline.stages import Stage, StageSet
 from shared.access import Access
 from shared.contracts import Money
@@ -71,10 +73,11 @@ class DefinePipeline(Command):
 def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRouter:
     routes = APIRouter(prefix="/pipeline", tags=["pipeline"])
 
-    def changeable(deal_id: UUID, who: Caller) -> None:
-        """403 before anything is recorded, unless the caller may change this deal."""
+    def may_change(who: Caller) -> Callable[[Deal], None]:
+        """403 before anything is recorded unless the caller may change the deal: the role
+        at once, the ownership on the deal the command loads anyway (no second read)."""
         require_role(who, *WRITERS)
-        access.check_change(who.identity, app.get_deal(deal_id).owner_id)
+        return lambda deal: access.check_change(who.identity, deal.owner_id)
 
     def stage_set(pipeline_id: str) -> StageSet:
         found = app.stage_set(pipeline_id)
@@ -144,12 +147,13 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
 
     @routes.post("/deals/{deal_id}/stage")
     def change_stage(deal_id: UUID, body: ChangeStage, who: CallerDep) -> dict[str, Any]:
-        changeable(deal_id, who)
-        return views.detail(app.change_stage(deal_id, body.to_stage, body.reason, who.meta), app.clock.now())
+        check = may_change(who)
+        deal = app.change_stage(deal_id, body.to_stage, body.reason, who.meta, check=check)
+        return views.detail(deal, app.clock.now())
 
     @routes.patch("/deals/{deal_id}")
     def edit(deal_id: UUID, body: EditDeal, who: CallerDep) -> dict[str, Any]:
-        changeable(deal_id, who)
+        check = may_change(who)
         changes = body.model_dump(mode="python", exclude_unset=True)
         if "value" in changes:
             changes["value"] = body.value.model_dump(mode="json") if body.value else None
@@ -158,25 +162,25 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
         for field in ("name", "value", "expected_close_date", "priority"):
             if field in changes and changes[field] is None:
                 raise HTTPException(422, detail=[{"loc": ["body", field], "msg": "may not be null"}])
-        return views.detail(app.update(deal_id, changes, who.meta), app.clock.now())
+        return views.detail(app.update(deal_id, changes, who.meta, check=check), app.clock.now())
 
     @routes.post("/deals/{deal_id}/activities", status_code=201)
     def log_activity(deal_id: UUID, body: LogActivity, who: CallerDep) -> dict[str, Any]:
-        changeable(deal_id, who)
+        check = may_change(who)
         deal, activity_id = app.log_activity(
-            deal_id, body.kind, body.subject, body.occurred_at, body.due_at, who.meta, body.duration_minutes
+            deal_id, body.kind, body.subject, body.occurred_at, body.due_at, who.meta, body.duration_minutes, check=check
         )
         return {"activity_id": activity_id, **deal.activities[activity_id]}
 
     @routes.post("/deals/{deal_id}/activities/{activity_id}/done")
     def complete_task(deal_id: UUID, activity_id: str, who: CallerDep) -> dict[str, Any]:
-        changeable(deal_id, who)
-        return app.complete_task(deal_id, activity_id, who.meta).activities[activity_id]
+        check = may_change(who)
+        return app.complete_task(deal_id, activity_id, who.meta, check=check).activities[activity_id]
 
     @routes.post("/deals/{deal_id}/close")
     def close(deal_id: UUID, body: CloseDeal, who: CallerDep) -> dict[str, Any]:
-        changeable(deal_id, who)
-        deal = app.close_deal(deal_id, body.outcome, body.reason, body.competitor, who.meta)
+        check = may_change(who)
+        deal = app.close_deal(deal_id, body.outcome, body.reason, body.competitor, who.meta, check=check)
         return views.detail(deal, app.clock.now())
 
     @routes.post("/deals/{deal_id}/reopen")

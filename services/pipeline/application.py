@@ -1,6 +1,7 @@
 """Pipeline's service layer: commands from the HTTP API, reactions to registration, alerts."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -15,6 +16,8 @@ from shared.commands import Invalid, retrying
 from shared.contracts import ReceivedEvent
 from shared.contracts import events as public
 from shared.eventstore import ServiceApplication, meta, meta_from
+
+Check = Callable[[Deal], None] | None  # may the caller change this deal? raises if not
 
 
 class PipelineApplication(ServiceApplication):
@@ -58,14 +61,18 @@ class PipelineApplication(ServiceApplication):
 
     # -- commands on a deal -----------------------------------------------------------------
 
-    def change_stage(self, deal_id: UUID | str, to_stage: str, reason: str | None, meta: dict[str, str]) -> Deal:
-        return self._on_deal(deal_id, lambda deal: deal.change_stage(self.stages_of(deal), to_stage, reason, self.clock.now(), meta))
+    def change_stage(
+        self, deal_id: UUID | str, to_stage: str, reason: str | None, meta: dict[str, str], *, check: Check = None
+    ) -> Deal:
+        return self._on_deal(
+            deal_id, lambda deal: deal.change_stage(self.stages_of(deal), to_stage, reason, self.clock.now(), meta), check
+        )
 
-    def update(self, deal_id: UUID | str, changes: dict[str, Any], meta: dict[str, str]) -> Deal:
+    def update(self, deal_id: UUID | str, changes: dict[str, Any], meta: dict[str, str], *, check: Check = None) -> Deal:
         unknown = set(changes) - EDITABLE
         if unknown:
             raise Invalid(sorted(unknown)[0], "not an editable field")
-        return self._on_deal(deal_id, lambda deal: deal.update(changes, meta))
+        return self._on_deal(deal_id, lambda deal: deal.update(changes, meta), check)
 
     def log_activity(
         self,
@@ -76,6 +83,8 @@ class PipelineApplication(ServiceApplication):
         due_at: datetime | None,
         meta: dict[str, str],
         duration_minutes: int | None = None,
+        *,
+        check: Check = None,
     ) -> tuple[Deal, str]:
         if kind == "task" and due_at is None:
             raise Invalid("due_at", "a task needs a due date")
@@ -87,14 +96,22 @@ class PipelineApplication(ServiceApplication):
                 activity_id, kind, subject, occurred_at or (None if kind == "task" else now), due_at, now, meta,
                 duration_minutes,
             ),
+            check,
         )
         return deal, activity_id
 
-    def complete_task(self, deal_id: UUID | str, activity_id: str, meta: dict[str, str]) -> Deal:
-        return self._on_deal(deal_id, lambda deal: deal.complete_task(activity_id, self.clock.now(), meta))
+    def complete_task(self, deal_id: UUID | str, activity_id: str, meta: dict[str, str], *, check: Check = None) -> Deal:
+        return self._on_deal(deal_id, lambda deal: deal.complete_task(activity_id, self.clock.now(), meta), check)
 
     def close_deal(
-        self, deal_id: UUID | str, outcome: str, reason: str | None, competitor: str | None, meta: dict[str, str]
+        self,
+        deal_id: UUID | str,
+        outcome: str,
+        reason: str | None,
+        competitor: str | None,
+        meta: dict[str, str],
+        *,
+        check: Check = None,
     ) -> Deal:
         if outcome == "lost":
             if reason not in self.rules.lost_reasons:
@@ -102,7 +119,9 @@ class PipelineApplication(ServiceApplication):
             if reason == self.rules.competitor_reason and not competitor:
                 raise Invalid("competitor", "a deal lost to a competitor names the competitor")
         return self._on_deal(
-            deal_id, lambda deal: deal.close(self.stages_of(deal), outcome, reason, competitor, self.clock.now(), meta)
+            deal_id,
+            lambda deal: deal.close(self.stages_of(deal), outcome, reason, competitor, self.clock.now(), meta),
+            check,
         )
 
     def reopen(self, deal_id: UUID | str, to_stage: str | None, reason: str | None, meta: dict[str, str]) -> Deal:
@@ -111,9 +130,14 @@ class PipelineApplication(ServiceApplication):
     def get_deal(self, deal_id: UUID | str) -> Deal:
         return self.get(Deal, deal_id)
 
-    def _on_deal(self, deal_id: UUID | str, command: Any) -> Deal:
+    def _on_deal(self, deal_id: UUID | str, command: Any, check: Check = None) -> Deal:
+        """Load, `check` (may this caller change it? raises before anything is recorded),
+        change, save: one read of the deal, retried whole when another writer won."""
+
         def run() -> Deal:
             deal = self.get_deal(deal_id)
+            if check is not None:
+                check(deal)
             command(deal)
             self.save(deal)
             return deal
