@@ -252,6 +252,7 @@ class Runtime:
                 *(self._topic(t) for t in service.subscribes_to),
                 group_id=self.settings.kafka_group_prefix + service.name,
                 auto_offset_reset="earliest",
+                fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
                 ack_policy=AckPolicy.NACK_ON_ERROR,
                 # FastStream must not fail on a message before our inbox sees it: a
                 # failure there is acked unprocessed or retried forever, never parked.

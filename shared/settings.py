@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     kafka_idempotent_producer: bool = Field(
         default=False, description="enable the idempotent producer (needs broker support)"
     )
+    kafka_fetch_max_wait_ms: int = Field(
+        default=100,
+        ge=1,
+        description="longest a consumer's fetch waits on an empty partition: the worst added delivery delay "
+        "on brokers that do not answer a fetch as soon as data arrives",
+    )
     kafka_group_prefix: str = Field(
         default="crm-", description="consumer group of a service: <prefix><service>"
     )

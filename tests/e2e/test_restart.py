@@ -44,6 +44,7 @@ def test_the_pipeline_stopped_mid_stream_ends_with_every_deal_exactly_once(stop,
         "CRM_SCHEMA_PREFIX": schema_prefix,
         "CRM_KAFKA_BOOTSTRAP_SERVERS": kafka,
         "CRM_KAFKA_TOPIC_PREFIX": schema_prefix,
+        "CRM_KAFKA_GROUP_PREFIX": schema_prefix,  # consumer groups of its own: no rebalance with other tests
         "CRM_POLL_INTERVAL": "0.1",
     }
     registration = ServiceProcess("registration", env, tmp_path).launch()
@@ -100,6 +101,7 @@ def test_two_pipeline_replicas_share_the_stream_and_apply_each_event_once(databa
         "CRM_SCHEMA_PREFIX": schema_prefix,
         "CRM_KAFKA_BOOTSTRAP_SERVERS": kafka,
         "CRM_KAFKA_TOPIC_PREFIX": schema_prefix,
+        "CRM_KAFKA_GROUP_PREFIX": schema_prefix,  # consumer groups of its own: no rebalance with other tests
         "CRM_POLL_INTERVAL": "0.1",
     }
     registration = ServiceProcess("registration", env, tmp_path).launch()

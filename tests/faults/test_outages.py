@@ -60,6 +60,7 @@ def test_commands_during_a_database_outage_fail_with_503_and_the_services_recove
         "CRM_SCHEMA_PREFIX": schema_prefix,
         "CRM_KAFKA_BOOTSTRAP_SERVERS": kafka,
         "CRM_KAFKA_TOPIC_PREFIX": schema_prefix,
+        "CRM_KAFKA_GROUP_PREFIX": schema_prefix,  # consumer groups of its own: no rebalance with other tests
         "CRM_POLL_INTERVAL": "0.1",
     }
     registration = ServiceProcess("registration", env, tmp_path).launch()
@@ -134,6 +135,7 @@ def test_the_outbox_catches_up_after_the_broker_was_paused_and_nothing_is_lost(d
         "CRM_SCHEMA_PREFIX": schema_prefix,
         "CRM_KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
         "CRM_KAFKA_TOPIC_PREFIX": schema_prefix,
+        "CRM_KAFKA_GROUP_PREFIX": schema_prefix,  # consumer groups of its own: no rebalance with other tests
         "CRM_POLL_INTERVAL": "0.1",
     }
     registration = ServiceProcess("registration", env, tmp_path).launch()

@@ -97,6 +97,7 @@ def running_cluster(
         "CRM_SCHEMA_PREFIX": prefix,
         "CRM_KAFKA_BOOTSTRAP_SERVERS": kafka,
         "CRM_KAFKA_TOPIC_PREFIX": prefix,
+        "CRM_KAFKA_GROUP_PREFIX": prefix,  # consumer groups of its own: no rebalance with other tests
         "CRM_POLL_INTERVAL": "0.1",
         **(extra_env or {}),
     }
