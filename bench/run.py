@@ -394,6 +394,11 @@ def queries(prefix: str, rows: list[list[str]]) -> None:
                 category = next(st.forecast_category for st in DEFAULT.stages if st.key == stage)
                 copy.write_row((str(uuid.UUID(int=s.number + 1)), 1, now, None, s.owner, s.source, stage,
                                 probability, category, Decimal(s.amount), s.currency, s.closes, "open", None))
+        # The board's running totals, as the projection would have kept them deal by deal.
+        connection.execute(
+            f'INSERT INTO "{prefix}pipeline".pipeline_board_totals SELECT pipeline_id, stage, coalesce(owner_id, \'\'), '
+            f'currency, probability, count(*), sum(amount * 100)::bigint FROM "{prefix}pipeline".pipeline_deals '
+            "GROUP BY pipeline_id, stage, coalesce(owner_id, ''), currency, probability")
         connection.execute(f'ANALYZE "{prefix}pipeline".pipeline_deals')
         connection.execute(f'ANALYZE "{prefix}forecast".forecast_versions')
     process = serve(prefix)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, asc, desc, func, or_, select
 
 from services.pipeline.domain import Deal
-from services.pipeline.projections import deals
+from services.pipeline.projections import board_totals, deals
 from services.pipeline.stages import StageSet
 from shared.commands import Invalid
 
@@ -65,51 +65,39 @@ def list_deals(
 def board(
     connection: Connection, stages: StageSet, owners: frozenset[str] | None = None, cards: int = 20
 ) -> dict[str, Any]:
-    """A column per stage: count, total and weighted value per currency, summed by the
-    database, and its first `cards` cards by close date (a column's `next_cursor` pages on
-    through the list view, `stage=` that column, sorted by close date). Retired stages
-    appear only while deals still sit on them."""
-    scope = [deals.c.pipeline_id == stages.pipeline_id]
+    """A column per stage: count, total and weighted value per currency, from the running
+    totals the projection keeps, and its first `cards` cards by close date (a column's
+    `next_cursor` pages on through the list view, `stage=` that column, sorted by close
+    date). Retired stages appear only while deals still sit on them."""
+    sums = select(
+        board_totals.c.stage, board_totals.c.currency, board_totals.c.probability,
+        func.sum(board_totals.c.deals), func.sum(board_totals.c.cents),
+    ).where(board_totals.c.pipeline_id == stages.pipeline_id)
     if owners is not None:
-        scope.append(deals.c.owner_id.in_(sorted(owners)))
-    # Grouped by probability too, so the weighted sums stay exact decimals on every store.
-    sums = connection.execute(
-        select(deals.c.stage, deals.c.currency, deals.c.probability, func.count(), func.sum(deals.c.amount))
-        .where(*scope)
-        .group_by(deals.c.stage, deals.c.currency, deals.c.probability)
-    ).all()
-    ranked = (
-        select(
-            deals,
-            func.row_number()
-            .over(partition_by=deals.c.stage, order_by=(deals.c.expected_close_date, deals.c.deal_id))
-            .label("rank"),
-        )
-        .where(*scope)
-        .subquery()
-    )
-    first = connection.execute(
-        select(ranked).where(ranked.c.rank <= cards).order_by(ranked.c.stage, ranked.c.rank)
-    ).mappings().all()
+        sums = sums.where(board_totals.c.owner_key.in_(sorted(owners)))
     figures: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"count": 0, "total": defaultdict(Decimal), "weighted": defaultdict(Decimal)}
     )
-    for stage, currency, probability, count, amount in sums:
+    rows = connection.execute(sums.group_by(board_totals.c.stage, board_totals.c.currency, board_totals.c.probability))
+    for stage, currency, probability, count, cents in rows:
+        amount = Decimal(int(cents)) / 100
         column = figures[stage]
-        column["count"] += count
+        column["count"] += int(count)
         column["total"][currency] += amount
         column["weighted"][currency] += amount * probability / 100
-    by_stage: dict[str, list[Any]] = defaultdict(list)
-    for row in first:
-        by_stage[row["stage"]].append(row)
-    return {
-        "pipeline_id": stages.pipeline_id,
-        "columns": [
-            _column(stage.key, stage.labels, stage.retired, figures.get(stage.key), by_stage.get(stage.key, []))
-            for stage in stages.stages
-            if not stage.retired or stage.key in figures
-        ],
-    }
+    columns = []
+    for stage in stages.stages:
+        if stage.retired and stage.key not in figures:
+            continue
+        first: list[Any] = []
+        if cards and stage.key in figures:
+            query = select(deals).where(deals.c.pipeline_id == stages.pipeline_id, deals.c.stage == stage.key)
+            if owners is not None:
+                query = query.where(deals.c.owner_id.in_(sorted(owners)))
+            order = (deals.c.expected_close_date, deals.c.deal_id)
+            first = list(connection.execute(query.order_by(*order).limit(cards)).mappings())
+        columns.append(_column(stage.key, stage.labels, stage.retired, figures.get(stage.key), first))
+    return {"pipeline_id": stages.pipeline_id, "columns": columns}
 
 
 def detail(deal: Deal, now: datetime) -> dict[str, Any]:
