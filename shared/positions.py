@@ -18,6 +18,25 @@ positions = Table(
 )
 
 
+# The shape (a fingerprint of its tables) each read model was built with: a projector that
+# finds another shape rebuilds its read model from the event store.
+shapes = Table(
+    "projection_shapes",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("shape", String(64), nullable=False),
+)
+
+
+def read_shape(connection: Connection, name: str) -> str | None:
+    return connection.execute(select(shapes.c.shape).where(shapes.c.name == name)).scalar()
+
+
+def record_shape(connection: Connection, name: str, shape: str) -> None:
+    if connection.execute(update(shapes).where(shapes.c.name == name).values(shape=shape)).rowcount == 0:
+        connection.execute(shapes.insert().values(name=name, shape=shape))
+
+
 class PositionMoved(RuntimeError):
     """Another worker advanced this position first; the caller's transaction must roll back."""
 

@@ -7,6 +7,8 @@ applied twice. Dropping the tables and the position rebuilds the projection from
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -14,8 +16,20 @@ from sqlalchemy import Connection, Engine, MetaData
 
 from shared.eventstore import ServiceApplication
 from shared.observability import PROJECTION_LAG, PROJECTION_POSITION
-from shared.positions import advance_position, read_position, reset_position
+from shared.positions import advance_position, read_position, read_shape, record_shape, reset_position
 from shared.positions import metadata as positions_metadata
+
+log = logging.getLogger(__name__)
+
+
+def shape_of(metadata: MetaData) -> str:
+    """A fingerprint of the tables, columns, types and indexes a projection declares."""
+    parts = []
+    for table in metadata.sorted_tables:
+        parts.append(table.name)
+        parts.extend(f"{c.name}:{c.type}:{c.primary_key}:{c.nullable}" for c in table.columns)
+        parts.extend(sorted(f"{i.name}:{','.join(c.name for c in i.columns)}" for i in table.indexes))
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
 class Projection(Protocol):
@@ -43,12 +57,22 @@ class Projector:
         self.position_name = f"projection:{projection.name}"
 
     def create_tables(self, *, recreate: bool = False) -> None:
+        """Create the read model's tables. When the code's tables differ from the ones the
+        store holds (a new table, column or index since the last start), drop them and
+        rebuild from the event store rather than serve a read model of the wrong shape."""
+        shape = shape_of(self.projection.metadata)
         with self.engine.begin() as connection:
             positions_metadata.create_all(connection)
+            stored = read_shape(connection, self.position_name)
+            applied = read_position(connection, self.position_name)
+            if not recreate and stored != shape and (stored is not None or applied):
+                log.warning("projection %s changed shape: rebuilding it from the event store", self.projection.name)
+                recreate = True
             if recreate:
                 self.projection.metadata.drop_all(connection)
                 reset_position(connection, self.position_name)
             self.projection.metadata.create_all(connection)
+            record_shape(connection, self.position_name, shape)
 
     def run_once(self, stop: int | None = None, until: datetime | None = None) -> int:
         """Apply the next batch; answer how many events it held. `stop` ends at that

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from services.pipeline.bootstrap import bootstrap as pipeline_service
-from services.pipeline.projections import deals
+from services.pipeline.projections import board_totals, deals
 from services.registration.bootstrap import bootstrap as registration_service
 from services.registration.domain import DealTerms
 from services.registration.errors import DuplicateRegistration
@@ -19,7 +19,8 @@ from shared.commands import ConcurrentUpdate
 from shared.contracts import parse_event
 from shared.eventstore import meta
 from shared.outbox import OutboxRelay
-from shared.projection import Projector
+from shared.positions import shapes
+from shared.projection import Projector, shape_of
 
 TERMS = DealTerms(name="ERP", amount=Decimal("1000"), currency="CNY", expected_close_date=date(2026, 12, 1))
 
@@ -117,6 +118,26 @@ def test_a_rebuilt_projection_equals_the_live_one(registration, pipeline, settin
         rebuilt = connection.execute(select(deals).order_by(deals.c.deal_id)).all()
     assert len(live) == 5
     assert rebuilt == live
+
+
+def test_a_read_model_of_another_shape_is_rebuilt_from_the_store_at_start(registration, pipeline):
+    publisher = RecordingPublisher()
+    register(registration, 1)
+    asyncio.run(OutboxRelay(registration.app, registration.storage.engine, "t", registration.translate, publisher).publish_once())
+    pipeline.handle(parse_event(publisher.records[0].value))
+    projector = pipeline.projectors[0]
+    projector.catch_up()
+    with pipeline.storage.engine.begin() as connection:  # as left by an older release
+        connection.execute(shapes.update().values(shape="an older shape"))
+        connection.execute(board_totals.delete())
+
+    Projector(pipeline.app, pipeline.storage.engine, projector.projection).create_tables()
+    assert projector.position() == 0  # dropped: it starts again from the first event
+    projector.catch_up()
+    with pipeline.storage.engine.connect() as connection:
+        assert len(connection.execute(select(deals)).all()) == 1
+        assert connection.execute(select(board_totals.c.deals)).scalars().all() == [1]
+        assert connection.execute(select(shapes.c.shape)).scalars().all() == [shape_of(deals.metadata)]
 
 
 def test_two_projectors_sharing_a_read_model_never_apply_an_event_twice(pipeline, registration):
