@@ -137,6 +137,18 @@ def wait_until(probe, timeout: float = 120.0) -> None:
         time.sleep(0.1)
 
 
+def fill(service, events: int, per_deal: int) -> None:
+    """Record about `events` events in the pipeline's store: deals entering the pipeline
+    (two events each), then activity notes, one save per deal."""
+    for n in range(max(1, events // per_deal)):
+        deal_id = str(uuid.uuid4())
+        service.handle(registered(deal_id, n))
+        deal = service.app.get_deal(deal_id)
+        for k in range(per_deal - 2):
+            deal.log_activity(f"a{k}", "note", f"note {k}", None, None, datetime.now(UTC), WHO)
+        service.app.save(deal)
+
+
 # -- commands over HTTP against raw save() ------------------------------------------------
 
 
@@ -206,14 +218,7 @@ def commands(prefix: str, rows: list[list[str]]) -> None:
 
 def relay_and_projection(prefix: str, bootstrap_servers: str, rows: list[list[str]]) -> None:
     service = pipeline_service(Settings(database_url=URL, schema_prefix=prefix, poll_interval=60))
-    per_deal = 200
-    for n in range(max(1, EVENTS // per_deal)):
-        deal_id = str(uuid.uuid4())
-        service.handle(registered(deal_id, n))
-        deal = service.app.get_deal(deal_id)
-        for k in range(per_deal - 2):
-            deal.log_activity(f"a{k}", "note", f"note {k}", None, None, datetime.now(UTC), WHO)
-        service.app.save(deal)
+    fill(service, EVENTS, per_deal=200)
     total = service.app.recorder.max_notification_id() or 0
     topic = f"{prefix}bench.pipeline"
 
@@ -278,15 +283,8 @@ def relay_and_projection(prefix: str, bootstrap_servers: str, rows: list[list[st
 
 def rebuild(prefix: str, rows: list[list[str]]) -> None:
     service = pipeline_service(Settings(database_url=URL, schema_prefix=prefix, poll_interval=60))
-    per_deal = 1000
     started = time.perf_counter()
-    for n in range(max(1, REBUILD_EVENTS // per_deal)):
-        deal_id = str(uuid.uuid4())
-        service.handle(registered(deal_id, n))
-        deal = service.app.get_deal(deal_id)
-        for k in range(per_deal - 2):
-            deal.log_activity(f"a{k}", "note", f"note {k}", None, None, datetime.now(UTC), WHO)
-        service.app.save(deal)
+    fill(service, REBUILD_EVENTS, per_deal=1000)
     print(f"  stored {service.app.recorder.max_notification_id():,} events in {time.perf_counter() - started:.0f}s",
           file=sys.stderr)
     service.close()

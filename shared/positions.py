@@ -6,6 +6,8 @@ same batch: the one that loses the race rolls back and reads again.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, select, update
 
 metadata = MetaData()
@@ -54,6 +56,12 @@ def read_position(connection: Connection, name: str, *, lock: bool = False) -> i
 
 def _create_if_missing(connection: Connection, name: str) -> None:
     """Insert the row at 0 unless it is there; two workers racing to create it both succeed."""
+    insert = dialect_insert(connection)
+    connection.execute(insert(positions).values(name=name, position=0).on_conflict_do_nothing())
+
+
+def dialect_insert(connection: Connection) -> Any:
+    """The INSERT with ON CONFLICT of the store in use (PostgreSQL or SQLite)."""
     dialect = connection.dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -61,7 +69,7 @@ def _create_if_missing(connection: Connection, name: str) -> None:
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - the two stores this project supports
         raise NotImplementedError(dialect)
-    connection.execute(insert(positions).values(name=name, position=0).on_conflict_do_nothing())
+    return insert
 
 
 def advance_position(connection: Connection, name: str, *, read: int, to: int) -> None:

