@@ -269,11 +269,11 @@ def relay_and_projection(prefix: str, bootstrap_servers: str, rows: list[list[st
         parse_event(document)
     raw = rate(len(raw_bytes), time.perf_counter() - started)
     started = time.perf_counter()
-    for document in raw_bytes:  # ours: parse, then apply effectively once (one transaction each)
-        consumer.handle(parse_event(document))
+    for start in range(0, len(raw_bytes), 500):  # ours: parse, apply a poll's batch in one transaction
+        consumer.app.handle_batch([parse_event(document) for document in raw_bytes[start:start + 500]])
     ours = rate(len(raw_bytes), time.perf_counter() - started)
-    rows.append(["consumer apply (registration → pipeline)", f"{ours:,.0f}/s", f"raw parse {raw:,.0f}/s",
-                 f"{ours / raw:.1%}", "≥ 50%", ours / raw >= 0.5])
+    rows.append(["consumer apply, batches of 500 (registration → pipeline)", f"{ours:,.0f}/s",
+                 f"raw parse {raw:,.0f}/s", f"{ours / raw:.1%}", "≥ 50%", ours / raw >= 0.5])
     consumer.close()
     service.close()
 

@@ -6,7 +6,9 @@ metadata (actor, correlation id) every domain event carries into its public even
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from types import SimpleNamespace
 from typing import Any, TypeVar
@@ -70,6 +72,41 @@ class ServiceApplication(Application):
         super().__init__(env=env)
         self._listeners: list[Callable[[], None]] = []
         self._chains: dict[tuple[UUID, int], str] = {}
+        self._together = threading.local()  # per thread: HTTP commands run beside a consumer
+
+    # -- upstream events, a batch at a time ---------------------------------------------------
+
+    def handle(self, received: Any) -> None:
+        raise NotImplementedError  # a service that consumes upstream events reacts here
+
+    def handle_batch(self, events: Sequence[Any]) -> None:
+        """React to a batch of upstream events in one transaction: each aggregate is read
+        once and everything the batch changed is saved together, upstream positions
+        included, or nothing is. The caller falls back to one event at a time when a batch
+        fails, so a poison event is isolated and a lost race retried alone."""
+        with self._applying_together():
+            for event in events:
+                self.handle(event)
+
+    @contextmanager
+    def _applying_together(self) -> Iterator[None]:
+        state: dict[str, dict[UUID, Any]] = {"loaded": {}, "changed": {}}
+        self._together.state = state
+        try:
+            yield
+        finally:
+            self._together.state = None
+        if state["changed"]:
+            self.save(*state["changed"].values())
+
+    def save(self, *objects: Any, **kwargs: Any) -> Any:
+        state = getattr(self._together, "state", None)
+        if state is None:
+            return super().save(*objects, **kwargs)
+        for aggregate in objects:  # within a batch: kept, saved with the rest at its end
+            if aggregate is not None:
+                state["changed"][aggregate.id] = state["loaded"][aggregate.id] = aggregate
+        return []
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -131,11 +168,21 @@ class ServiceApplication(Application):
         return self.mapper.to_domain_event(notification)
 
     def find(self, kind: type[A], aggregate_id: UUID | str) -> A | None:
-        """The aggregate of that kind, or None: ids arriving in events are strings."""
+        """The aggregate of that kind, or None: ids arriving in events are strings. Within
+        a batch, the same object each time (with what the batch did to it so far)."""
         try:
-            aggregate = self.repository.get(UUID(str(aggregate_id)))
-        except (AggregateNotFoundError, ValueError):
+            key = UUID(str(aggregate_id))
+        except ValueError:
             return None
+        state = getattr(self._together, "state", None)
+        aggregate = state["loaded"].get(key) if state is not None else None
+        if aggregate is None:
+            try:
+                aggregate = self.repository.get(key)
+            except AggregateNotFoundError:
+                return None
+            if state is not None:
+                state["loaded"][key] = aggregate
         return aggregate if isinstance(aggregate, kind) else None
 
     def get(self, kind: type[A], aggregate_id: UUID | str) -> A:

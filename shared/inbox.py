@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 from eventsourcing.persistence import IntegrityError
@@ -40,8 +40,10 @@ class Inbox:
         deadletter: Publisher,
         retry_delay: float = 0.5,
         deadletter_topic: str = DEADLETTER,
+        handle_batch: Callable[[list[ReceivedEvent]], None] | None = None,
     ) -> None:
         self.consumer = consumer
+        self.handle_batch = handle_batch
         self.deadletter_topic = deadletter_topic
         self.handle = handle
         self.deadletter = deadletter
@@ -53,6 +55,37 @@ class Inbox:
         return outcome
 
     async def _receive(self, record: Record) -> Outcome:
+        event = await self._parse(record)
+        if isinstance(event, str):
+            return event
+        return await self._apply(record, event)
+
+    async def receive_batch(self, records: Sequence[Record]) -> None:
+        """A batch from one poll: malformed messages parked, unknown types skipped, the rest
+        applied in one transaction; if that fails for any reason but the store being away,
+        one at a time, so that a poison message is parked alone and the others applied."""
+        parsed: list[tuple[Record, ReceivedEvent]] = []
+        for record in records:
+            event = await self._parse(record)
+            if isinstance(event, str):
+                CONSUMED.labels(self.consumer, event).inc()
+            else:
+                parsed.append((record, event))
+        if len(parsed) > 1 and self.handle_batch is not None:
+            try:
+                await asyncio.to_thread(self.handle_batch, [event for _, event in parsed])
+            except STORE_UNAVAILABLE:
+                await asyncio.sleep(self.retry_delay)  # the whole batch comes again
+                raise
+            except Exception as error:
+                log.info("a batch of %d failed (%s); applying it one message at a time", len(parsed), type(error).__name__)
+            else:
+                CONSUMED.labels(self.consumer, "applied").inc(len(parsed))
+                return
+        for record, event in parsed:
+            CONSUMED.labels(self.consumer, await self._apply(record, event)).inc()
+
+    async def _parse(self, record: Record) -> ReceivedEvent | Outcome:
         try:
             event = parse_event(record.value)
         except MalformedEvent as error:
@@ -61,6 +94,9 @@ class Inbox:
         if isinstance(event, UnknownEvent):
             log.info("skipping unknown event type %s", event.envelope.type)
             return "skipped"
+        return event
+
+    async def _apply(self, record: Record, event: ReceivedEvent) -> Outcome:
         correlation_id.set(event.envelope.correlationid)
         try:
             await asyncio.to_thread(self.handle, event)

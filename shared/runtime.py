@@ -247,12 +247,22 @@ class Runtime:
         )
         for service in services:
             assert service.handle is not None
-            inbox = Inbox(service.name, service.handle, publisher, deadletter_topic=self._topic(DEADLETTER))
+            inbox = Inbox(
+                service.name,
+                service.handle,
+                publisher,
+                deadletter_topic=self._topic(DEADLETTER),
+                handle_batch=service.app.handle_batch,
+            )
             broker.subscriber(
                 *(self._topic(t) for t in service.subscribes_to),
                 group_id=self.settings.kafka_group_prefix + service.name,
                 auto_offset_reset="earliest",
                 fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
+                # What one poll brings is applied in one transaction; the offsets are
+                # committed after it, or the whole batch comes again.
+                batch=True,
+                max_records=self.settings.batch_size,
                 ack_policy=AckPolicy.NACK_ON_ERROR,
                 # FastStream must not fail on a message before our inbox sees it: a
                 # failure there is acked unprocessed or retried forever, never parked.
@@ -310,22 +320,31 @@ async def ensure_topics(
 
 def _consumer(inbox: Inbox) -> Callable[[KafkaMessage], Awaitable[None]]:
     async def consume(message: KafkaMessage) -> None:
-        raw = message.raw_message
-        key = raw.key.decode(errors="replace") if raw.key else None
-        await inbox.receive(Record(raw.topic, key, raw.value or b"", tuple(raw.headers or ())))
+        await inbox.receive_batch([_record(raw) for raw in message.raw_message])
 
     return consume
 
 
-async def _lenient_parser(record: ConsumerRecord, original: Callable[[ConsumerRecord], Awaitable[Any]]) -> Any:
+def _record(raw: ConsumerRecord) -> Record:
+    key = raw.key.decode(errors="replace") if raw.key else None
+    return Record(raw.topic, key, raw.value or b"", tuple(raw.headers or ()))
+
+
+async def _lenient_parser(
+    records: tuple[ConsumerRecord, ...], original: Callable[[tuple[ConsumerRecord, ...]], Awaitable[Any]]
+) -> Any:
     """Header values that are null or not UTF-8 become readable text; a `reply_to` header
     is dropped, so no message can make this consumer publish anywhere."""
+    return await original(tuple(_readable(record) for record in records))
+
+
+def _readable(record: ConsumerRecord) -> ConsumerRecord:
     headers = tuple(
         (name, (value or b"").decode("utf-8", errors="replace").encode())
         for name, value in record.headers or ()
         if name != "reply_to"
     )
-    return await original(dataclasses.replace(record, headers=headers))
+    return dataclasses.replace(record, headers=headers)
 
 
 async def _raw_body(message: Any) -> bytes:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -16,8 +17,10 @@ from services.registration.domain import DealTerms
 from services.registration.errors import DuplicateRegistration
 from shared.bus import Record
 from shared.commands import ConcurrentUpdate
-from shared.contracts import parse_event
+from shared.contracts import CloudEvent, parse_event
+from shared.contracts import events as public
 from shared.eventstore import meta
+from shared.inbox import Inbox
 from shared.outbox import OutboxRelay
 from shared.positions import shapes
 from shared.projection import Projector, shape_of
@@ -138,6 +141,35 @@ def test_a_read_model_of_another_shape_is_rebuilt_from_the_store_at_start(regist
         assert len(connection.execute(select(deals)).all()) == 1
         assert connection.execute(select(board_totals.c.deals)).scalars().all() == [1]
         assert connection.execute(select(shapes.c.shape)).scalars().all() == [shape_of(deals.metadata)]
+
+
+def test_a_batch_is_applied_together_and_a_poison_message_in_it_is_parked_alone(registration, pipeline):
+    upstream = RecordingPublisher()
+    for n in range(4):
+        register(registration, n)
+    asyncio.run(OutboxRelay(registration.app, registration.storage.engine, "t", registration.translate, upstream).publish_once())
+    good = [r for r in upstream.records if b"deal.registered" in r.value]
+    assert len(good) == 4
+    stranger = str(uuid.uuid4())  # a well-formed approval of a deal the pipeline never heard of
+    approval = public.DealRegistrationApproved(deal_id=stranger, approved_by="mgr-1", protected_until=datetime.now(UTC))
+    poison = Record("t", stranger, CloudEvent.of(approval, source="crm/registration", subject=stranger, sequence=2,
+                                                 time=datetime.now(UTC), actor="mgr-1", correlation_id="p").to_bytes(), ())
+    deadletters = RecordingPublisher()
+    inbox = Inbox("pipeline", pipeline.handle, deadletters, handle_batch=pipeline.app.handle_batch, retry_delay=0)
+    before = pipeline.app.recorder.max_notification_id() or 0
+
+    asyncio.run(inbox.receive_batch([good[0], poison, good[1], b_malformed := Record("t", "y", b"{not json", ())]))
+    asyncio.run(inbox.receive_batch([good[2], good[3], good[0]]))  # good[0] again: a redelivery
+
+    assert [r.value for r in deadletters.records] == [b_malformed.value, poison.value]  # parsed first, then applied
+    assert b"UnknownDeal" in dict(deadletters.records[1].headers)["deadletter-reason"]
+    pipeline.projectors[0].catch_up()
+    with pipeline.storage.engine.connect() as connection:
+        assert len(connection.execute(select(deals)).all()) == 4
+    per_deal = {}
+    for notification in pipeline.app.read_notifications(before, 100):
+        per_deal[notification.originator_id] = per_deal.get(notification.originator_id, 0) + 1
+    assert sorted(per_deal.values()) == [2, 2, 2, 2]  # tracked and entered, once each
 
 
 def test_two_projectors_sharing_a_read_model_never_apply_an_event_twice(pipeline, registration):
