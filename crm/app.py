@@ -16,6 +16,7 @@ from shared.clock import Clock
 from shared.gate import StoreGate, postgres_probe
 from shared.http import BodyLimit, FailFastWhileStoreIsAway, install_error_handlers
 from shared.identity import Authenticator, BearerIdentity, HeaderIdentity
+from shared.inputs import CheckedInput, install_validation_handler
 from shared.observability import CommandMetrics
 from shared.runtime import Runtime
 from shared.service import Service
@@ -83,6 +84,8 @@ def create_app(
     app.state.authenticator = authenticator(settings)
     app.state.store_gate = gate
     install_error_handlers(app)
+    install_validation_handler(app)
+    app.add_middleware(CheckedInput)
     app.add_middleware(FailFastWhileStoreIsAway, gate=gate, prefixes={f"/{service.name}" for service in services})
     app.add_middleware(CommandMetrics, services={service.name: service.name for service in services})
     app.add_middleware(BodyLimit, max_json=settings.max_request_bytes, max_upload=settings.max_upload_bytes)

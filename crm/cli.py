@@ -5,6 +5,8 @@
     crm audit verify [<service>]                        check the stores' hash chains
     crm replay <service> [--as-of T] [--restart] [--replace]
                                                         rebuild a service's projections and check them
+    crm parked list [<service>]                         events a projection could not apply
+    crm parked retry <service> [<notification id> …]    apply parked events again once fixed
 
 Configuration comes from the CRM_* environment variables (docs/configuration.md); the
 audit and replay commands read the same event stores the services write.
@@ -63,8 +65,19 @@ def main(argv: list[str] | None = None) -> int:
     rebuild.add_argument("--restart", action="store_true", help="start the rebuild again from the first event")
     rebuild.add_argument("--replace", action="store_true", help="where they differ, put the rebuilt projection in place of the live one")
 
+    held = commands.add_parser("parked", help="events a projection could not apply and set aside")
+    held_commands = held.add_subparsers(dest="action", required=True)
+    listing = held_commands.add_parser("list", help="every parked event, with its projection and error")
+    listing.add_argument("service", nargs="?", choices=SERVICES)
+    retry = held_commands.add_parser("retry", help="apply parked events again (all of the service's, or those named)")
+    retry.add_argument("service", choices=SERVICES)
+    retry.add_argument("notification_ids", nargs="*", type=int)
+
     args = parser.parse_args(argv)
     settings = Settings()
+    if args.command == "parked":
+        return _parked(settings, args.action, [args.service] if args.service else list(SERVICES),
+                       getattr(args, "notification_ids", None) or None)
     if args.command == "serve":
         return _serve(settings, args.service)
     if args.command == "audit" and args.what == "verify":
@@ -151,6 +164,30 @@ def _replay(settings: Settings, name: str, as_of: datetime | None, restart: bool
         else:
             print(f"{projection}: as of {as_of.isoformat()}, rebuilt to position {result['position']} in '{result['where']}'")
     return 1 if failed else 0
+
+
+def _parked(settings: Settings, action: str, names: list[str], ids: list[int] | None) -> int:
+    from shared.parking import parked
+
+    exit_code = 0
+    for service in bootstrap_services(settings, names):
+        try:
+            if action == "retry":
+                for projector in service.projectors:
+                    applied, failing = projector.retry_parked(ids)
+                    print(f"{service.name} {projector.projection.name}: {len(applied)} applied, {len(failing)} still parked")
+                    exit_code = exit_code or (1 if failing else 0)
+                continue
+            with service.storage.engine.connect() as connection:
+                rows = parked(connection)
+            print(f"{service.name}: {len(rows)} parked")
+            for row in rows:
+                print(f"  {row['projection']} notification {row['notification_id']} ({row['topic'].rsplit('.', 1)[-1]} "
+                      f"{row['originator_id']} v{row['originator_version']}, {row['attempts']} attempts, "
+                      f"{row['parked_at']:%Y-%m-%d %H:%M:%S}): {row['error'][:300]}")
+        finally:
+            service.close()
+    return exit_code
 
 
 def _instant(text: str) -> datetime:

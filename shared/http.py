@@ -128,8 +128,9 @@ class FailFastWhileStoreIsAway:
 
 class BodyLimit:
     """ASGI middleware: a request body over its limit is answered 413 before the route
-    reads it (by its Content-Length, or while it streams when it has none). Uploads
-    (multipart) get the larger limit."""
+    reads it (by its Content-Length, or while it streams when it has none: the body is
+    gathered here, so no route's parser can turn the overflow into another error).
+    Uploads (multipart) get the larger limit."""
 
     def __init__(self, app: Any, max_json: int, max_upload: int) -> None:
         self.app, self.max_json, self.max_upload = app, max_json, max_upload
@@ -143,24 +144,46 @@ class BodyLimit:
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             return await _too_large(send, limit)
-        seen = 0
-
-        async def counted() -> Any:
-            nonlocal seen
+        if declared is not None or scope["method"] in ("GET", "HEAD", "DELETE", "OPTIONS"):
+            return await self.app(scope, _bounded(receive, limit), send)
+        chunks, seen = [], 0
+        while True:  # chunked: read it all (within the limit) before the route sees it
             message = await receive()
-            seen += len(message.get("body", b""))
+            if message["type"] != "http.request":
+                return await self.app(scope, replayed([message], receive), send)
+            chunk = message.get("body", b"")
+            seen += len(chunk)
             if seen > limit:
-                raise _TooLarge
-            return message
+                return await _too_large(send, limit)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        gathered = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        return await self.app(scope, replayed([gathered], receive), send)
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await _too_large(send, limit)
+
+def _bounded(receive: Any, limit: int) -> Any:
+    """A declared length that lies is cut off at the limit (the server ends the request)."""
+    seen = 0
+
+    async def counted() -> Any:
+        nonlocal seen
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if seen > limit:
+            return {"type": "http.disconnect"}
+        return message
+
+    return counted
 
 
-class _TooLarge(Exception):
-    pass
+def replayed(messages: list[dict[str, Any]], receive: Any) -> Any:
+    pending = list(messages)
+
+    async def replay() -> Any:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
 
 
 async def _too_large(send: Any, limit: int) -> None:

@@ -28,6 +28,9 @@ CONSUMED = Counter("crm_messages_consumed_total", "messages consumed by outcome"
 CONSUMER_LAG = Gauge(
     "crm_consumer_lag", "messages on the partition not yet consumed", ["service", "topic", "partition"]
 )
+PROJECTION_PARKED = Counter(
+    "crm_projection_parked_total", "events a projection could not apply and set aside", ["service", "projection"]
+)
 DEADLETTERED = Counter("crm_messages_deadlettered_total", "messages parked on the dead-letter topic", ["service"])
 
 

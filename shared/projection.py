@@ -4,6 +4,10 @@ A projection names its tables and says how one domain event changes them. The pr
 applies a batch of events and advances its position in the same database transaction, so
 after a crash it resumes exactly where the last commit left it: nothing missed, nothing
 applied twice. Dropping the tables and the position rebuilds the projection from scratch.
+
+An event the projection cannot apply never stops it: a failed batch is applied again one
+event at a time, and the event that fails on its last attempt is parked (`shared.parking`:
+recorded with its error, a metric, a log line) while the projector moves on.
 """
 from __future__ import annotations
 
@@ -14,9 +18,19 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, MetaData
 
+from shared.commands import STORE_UNAVAILABLE
 from shared.eventstore import ServiceApplication
-from shared.observability import PROJECTION_LAG, PROJECTION_POSITION
-from shared.positions import advance_position, read_position, read_shape, record_shape, reset_position
+from shared.observability import PROJECTION_LAG, PROJECTION_PARKED, PROJECTION_POSITION
+from shared.parking import metadata as parking_metadata
+from shared.parking import park, parked, unpark
+from shared.positions import (
+    PositionMoved,
+    advance_position,
+    read_position,
+    read_shape,
+    record_shape,
+    reset_position,
+)
 from shared.positions import metadata as positions_metadata
 
 log = logging.getLogger(__name__)
@@ -49,12 +63,15 @@ class Projector:
         engine: Engine,
         projection: Projection,
         batch_size: int = 500,
+        attempts: int = 3,
     ) -> None:
         self.app = app
         self.engine = engine
         self.projection = projection
         self.batch_size = batch_size
+        self.attempts = attempts  # tries of one event before it is parked
         self.position_name = f"projection:{projection.name}"
+        self._failures: dict[int, int] = {}  # notification id -> failed attempts so far
 
     def create_tables(self, *, recreate: bool = False) -> None:
         """Create the read model's tables. When the code's tables differ from the ones the
@@ -63,6 +80,7 @@ class Projector:
         shape = shape_of(self.projection.metadata)
         with self.engine.begin() as connection:
             positions_metadata.create_all(connection)
+            parking_metadata.create_all(connection)
             stored = read_shape(connection, self.position_name)
             applied = read_position(connection, self.position_name)
             if not recreate and stored != shape and (stored is not None or applied):
@@ -75,11 +93,58 @@ class Projector:
             record_shape(connection, self.position_name, shape)
 
     def run_once(self, stop: int | None = None, until: datetime | None = None) -> int:
-        """Apply the next batch; answer how many events it held. `stop` ends at that
-        notification; `until` at the last event recorded at or before that instant."""
+        """Apply the next batch; answer how many events it held (parked ones included).
+        `stop` ends at that notification; `until` at the last event recorded at or before
+        that instant."""
+        try:
+            return self._apply(self.batch_size, stop, until)
+        except (*STORE_UNAVAILABLE, PositionMoved):
+            raise
+        except Exception:
+            log.warning("projection %s: a batch failed; applying it one event at a time", self.projection.name)
+            return self._one_at_a_time(stop, until)
+
+    def _one_at_a_time(self, stop: int | None, until: datetime | None) -> int:
+        done = 0
+        while done < self.batch_size:
+            try:
+                applied = self._apply(1, stop, until)
+            except (*STORE_UNAVAILABLE, PositionMoved):
+                raise
+            except Exception as error:
+                self._park_or_raise(error, stop)
+                applied = 1
+            if applied == 0:
+                break
+            done += applied
+        return done
+
+    def _park_or_raise(self, error: Exception, stop: int | None) -> None:
+        """Count a failed attempt at the next event; re-raise until it has had its
+        attempts (the worker retries with a growing pause), then park it and move on."""
         with self.engine.begin() as connection:
             position = read_position(connection, self.position_name, lock=True)
-            notifications = self.app.read_notifications(position, self.batch_size)
+            notification = next(iter(self.app.read_notifications(position, 1)), None)
+            if notification is None or (stop is not None and notification.id > stop):
+                raise error
+            attempts = self._failures.get(notification.id, 0) + 1
+            self._failures[notification.id] = attempts
+            if attempts < self.attempts:
+                raise error
+            park(connection, self.projection.name, notification, error, attempts)
+            advance_position(connection, self.position_name, read=position, to=notification.id)
+        self._failures.pop(notification.id, None)
+        PROJECTION_PARKED.labels(self.app.name, self.projection.name).inc()
+        log.error(
+            "projection %s parked event %s (%s v%s) after %s attempts: %s",
+            self.projection.name, notification.id, notification.topic, notification.originator_version,
+            attempts, f"{type(error).__name__}: {error}"[:500],
+        )
+
+    def _apply(self, limit: int, stop: int | None, until: datetime | None) -> int:
+        with self.engine.begin() as connection:
+            position = read_position(connection, self.position_name, lock=True)
+            notifications = self.app.read_notifications(position, limit)
             if stop is not None:
                 notifications = [n for n in notifications if n.id <= stop]
             events = []
@@ -89,16 +154,50 @@ class Projector:
                     break
                 events.append(event)
             applied = len(events)
-            apply_batch = getattr(self.projection, "apply_batch", None)
-            if apply_batch is not None and events:
-                apply_batch(connection, events)
-            else:
-                for event in events:
-                    self.projection.apply(connection, event)
+            if events:
+                self._apply_events(connection, events)
             if applied:
                 last = notifications[applied - 1].id
                 advance_position(connection, self.position_name, read=position, to=last)
             return applied
+
+    def retry_parked(self, notification_ids: list[int] | None = None) -> tuple[list[int], list[int]]:
+        """Apply parked events again (all of this projection's, or those named), each in a
+        transaction of its own: applied ones leave the parked list, failing ones stay with
+        their new error. Answers (applied, still parked). An event is applied as it is,
+        after the events that followed it: for a projection whose rows depend on order,
+        `crm replay <service> --restart --replace` is the thorough repair."""
+        with self.engine.connect() as connection:
+            rows = parked(connection, self.projection.name)
+        wanted = [row for row in rows if notification_ids is None or row["notification_id"] in notification_ids]
+        applied, failing = [], []
+        for row in wanted:
+            notification_id = row["notification_id"]
+            notification = next(iter(self.app.recorder.select_notifications(start=notification_id, limit=1)), None)
+            if notification is None or notification.id != notification_id:
+                failing.append(notification_id)  # no longer in the store: `crm audit verify` says more
+                continue
+            try:
+                with self.engine.begin() as connection:
+                    self._apply_events(connection, [self.app.to_domain_event(notification)])
+                    unpark(connection, self.projection.name, notification_id)
+                applied.append(notification_id)
+            except (*STORE_UNAVAILABLE, PositionMoved):
+                raise
+            except Exception as error:
+                with self.engine.begin() as connection:
+                    unpark(connection, self.projection.name, notification_id)
+                    park(connection, self.projection.name, notification, error, row["attempts"] + 1)
+                failing.append(notification_id)
+        return applied, failing
+
+    def _apply_events(self, connection: Connection, events: list[Any]) -> None:
+        apply_batch = getattr(self.projection, "apply_batch", None)
+        if apply_batch is not None:
+            apply_batch(connection, events)
+        else:
+            for event in events:
+                self.projection.apply(connection, event)
 
     def position(self) -> int:
         with self.engine.begin() as connection:
@@ -112,5 +211,16 @@ class Projector:
         )
 
     def catch_up(self) -> None:
-        while self.run_once() == self.batch_size:
-            pass
+        """Apply everything recorded so far (an event that keeps failing is parked)."""
+        failures = 0
+        while True:
+            try:
+                if self.run_once() < self.batch_size:
+                    return
+                failures = 0
+            except (*STORE_UNAVAILABLE, PositionMoved):
+                raise
+            except Exception:
+                failures += 1
+                if failures > self.attempts:  # parking itself fails: give up, loudly
+                    raise

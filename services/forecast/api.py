@@ -16,6 +16,7 @@ from services.forecast.queries import forecast
 from shared.access import Access
 from shared.commands import Invalid
 from shared.contracts import Money
+from shared.inputs import MoneyIn
 from shared.http import AUDITORS, MANAGERS, CallerDep, require_role
 
 PeriodText = Annotated[str, Path(pattern=r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")]
@@ -23,7 +24,7 @@ PeriodText = Annotated[str, Path(pattern=r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")]
 
 class SetTarget(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    amount: Money
+    amount: MoneyIn
 
 
 def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRouter:

@@ -192,7 +192,14 @@ class Figures:
         if base and self.rules.rates:
             answer["total_in_base"] = money_value(self.in_currency(self.total, base), base)
             answer["weighted_in_base"] = money_value(self.in_currency(self.weighted, base), base)
+            # What the rate table cannot convert is shown beside the base totals, never dropped.
+            answer["total_not_in_base"] = money(self.unconverted(self.total))
+            answer["weighted_not_in_base"] = money(self.unconverted(self.weighted))
         return answer
+
+    def unconverted(self, amounts: dict[str, Decimal]) -> dict[str, Decimal]:
+        known = set(self.rules.rates) | {self.rules.base_currency}
+        return {code: amount for code, amount in amounts.items() if code not in known}
 
 
 def money(by_currency: dict[str, Decimal]) -> list[dict[str, str]]:

@@ -15,13 +15,13 @@ from services.pipeline.application import PipelineApplication
 from services.pipeline.domain import Deal
 from services.pipeline.stages import Stage, StageSet
 from shared.access import Access
-from shared.contracts import Money
+from shared.inputs import MoneyIn
 from shared.history import stage_spans, stream_history
 from shared.http import AUDITORS, MANAGERS, WRITERS, Caller, CallerDep, require_role
 
 
 class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class ChangeStage(Command):
@@ -50,7 +50,7 @@ class EditDeal(Command):
     """Only the fields present change; `probability: null` removes an override."""
 
     name: str | None = Field(default=None, min_length=1, max_length=300)
-    value: Money | None = None
+    value: MoneyIn | None = None
     expected_close_date: date | None = None
     probability: int | None = Field(default=None, ge=0, le=100)
     priority: Literal["low", "normal", "high"] | None = None

@@ -72,6 +72,9 @@ class PipelineApplication(ServiceApplication):
         unknown = set(changes) - EDITABLE
         if unknown:
             raise Invalid(sorted(unknown)[0], "not an editable field")
+        close = changes.get("expected_close_date")
+        if close is not None and close < self.clock.now().date():  # as registration refuses it
+            raise Invalid("expected_close_date", "the expected close date has already passed")
         return self._on_deal(deal_id, lambda deal: deal.update(changes, meta), check)
 
     def log_activity(
@@ -199,6 +202,7 @@ class PipelineApplication(ServiceApplication):
                     source=data.source,
                     upstream=upstream,
                     meta=who,
+                    contacts=[contact.model_dump(exclude_none=True) for contact in data.contacts],
                 )
             elif deal.has_seen(*upstream):
                 return

@@ -67,6 +67,7 @@ class Deal(Aggregate):
         source: str | None,
         upstream: Upstream,
         meta: dict[str, str],
+        contacts: list[dict[str, Any]] | None = None,  # absent from deals tracked before it was kept
     ) -> None:
         self.name = name
         self.account_name = account_name
@@ -85,7 +86,7 @@ class Deal(Aggregate):
         self.competitor: str | None = None
         self.priority = "normal"
         self.competitors: list[str] = []
-        self.contacts: list[dict[str, Any]] = []
+        self.contacts: list[dict[str, Any]] = list(contacts or [])
         self.slip_count = 0
         self.activities: dict[str, dict[str, Any]] = {}
         self.alerts: list[str] = []

@@ -18,13 +18,13 @@ from services.registration.domain import Deal, DealTerms
 from services.registration.imports import MAX_IMPORT_BYTES, import_file
 from services.registration.projections import registration_deals
 from shared.access import Access
-from shared.contracts import Money
+from shared.inputs import MoneyIn
 from shared.history import owner_spans, stream_history
 from shared.http import AUDITORS, MANAGERS, WRITERS, Caller, CallerDep, require_role
 
 
 class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class ContactIn(Command):
@@ -39,11 +39,11 @@ class CaptureLead(Command):
     source: str | None = Field(default=None, max_length=100)
     region: str | None = Field(default=None, max_length=100)
     industry: str | None = Field(default=None, max_length=100)
-    budget: Money | None = None
+    budget: MoneyIn | None = None
 
 
 class DealTermsIn(Command):
-    value: Money
+    value: MoneyIn
     expected_close_date: date
     deal_type: Literal["new_business", "existing_business"] | None = None
     source: str | None = Field(default=None, max_length=100)

@@ -304,7 +304,7 @@ class RegistrationApplication(ServiceApplication):
             name=terms.name,
             account_id=account_id,
             account_name=account_name,
-            contacts=[{"id": c["id"], "name": c["name"]} for c in contacts],
+            contacts=[{k: c[k] for k in ("id", "name", "phone", "email") if c.get(k)} for c in contacts],
             deal_type=terms.deal_type or ("existing_business" if not touched else "new_business"),
             customer_level=terms.customer_level,
             product_line=terms.product_line,

@@ -16,19 +16,25 @@ from typing import Any, Literal
 from uuid import NAMESPACE_URL, uuid5
 
 from fastapi import HTTPException
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
 
 from services.registration.application import RegistrationApplication
 from services.registration.domain import DealTerms, Lead
 from services.registration.errors import AlreadyRegistered
 from shared.commands import Conflict, Invalid
+from shared.inputs import Currency, check_text, text_problem
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
 
 
 class Row(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        return check_text(value) if isinstance(value, str) else value
 
 
 class LeadRow(Row):
@@ -40,7 +46,7 @@ class LeadRow(Row):
     region: str | None = None
     industry: str | None = None
     budget_amount: Decimal | None = Field(default=None, max_digits=18, decimal_places=2, ge=0)
-    budget_currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    budget_currency: Currency = "CNY"
 
 
 class DealRow(Row):
@@ -50,7 +56,7 @@ class DealRow(Row):
     phone: str | None = Field(default=None, max_length=50)
     email: EmailStr | None = None
     amount: Decimal = Field(max_digits=18, decimal_places=2, ge=0)
-    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    currency: Currency = "CNY"
     expected_close_date: date
     deal_type: Literal["new_business", "existing_business"] | None = None
     source: str | None = None
@@ -83,6 +89,12 @@ def read_rows(filename: str, content: bytes) -> list[dict[str, Any]]:
             raise Invalid("file", f"not a readable CSV file: {error}") from None
     if len(rows) > MAX_ROWS:
         raise Invalid("file", f"an import holds at most {MAX_ROWS} rows")
+    if not rows:
+        raise Invalid("file", "the file holds no rows: the first row names the columns, each further row is one record")
+    for name in rows[0]:
+        problem = text_problem(name or "")
+        if problem:
+            raise Invalid("file", f"a column name {problem}")
     return [{k.strip(): _cell(v) for k, v in row.items() if k and _cell(v) is not None} for row in rows]
 
 

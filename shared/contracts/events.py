@@ -43,6 +43,8 @@ class DealContact(Contract):
     id: str
     name: str
     role: str | None = None
+    phone: str | None = None
+    email: str | None = None
 
 
 class EventData(Contract):

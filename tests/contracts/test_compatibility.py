@@ -31,13 +31,36 @@ def _compare(old: dict[str, Any], new: dict[str, Any], old_root: dict[str, Any],
     for name, old_prop in old_props.items():
         if name not in new_props:
             problems.append(f"{where}{name}: removed")
-        elif name != "data" and _shape(old_prop, old_root) != _shape(new_props[name], new_root):
-            problems.append(f"{where}{name}: type changed")
+        elif name != "data":
+            problems += _shape_changes(_shape(old_prop, old_root), _shape(new_props[name], new_root), f"{where}{name}")
     for name in set(new.get("required", ())) - set(old.get("required", ())):
         problems.append(f"{where}{name}: newly required")
     if "data" in old_props and "data" in new_props:
         problems += _compare(old_props["data"], new_props["data"], old_root, new_root, f"{where}data.")
     return problems
+
+
+def _shape_changes(old: Any, new: Any, where: str) -> list[str]:
+    """Nested objects may grow optional fields too; anything else must keep its shape."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        if "properties" in old and "properties" in new:
+            rest_old = {k: v for k, v in old.items() if k not in ("properties", "required")}
+            rest_new = {k: v for k, v in new.items() if k not in ("properties", "required")}
+            problems = [] if rest_old == rest_new else [f"{where}: type changed"]
+            for name, prop in old["properties"].items():
+                if name not in new["properties"]:
+                    problems.append(f"{where}.{name}: removed")
+                else:
+                    problems += _shape_changes(prop, new["properties"][name], f"{where}.{name}")
+            problems += [f"{where}.{n}: newly required" for n in set(new.get("required", ())) - set(old.get("required", ()))]
+            return problems
+        if set(old) == set(new) and all(isinstance(old[k], dict | list) for k in ("items", "anyOf") if k in old):
+            nested = [k for k in ("items", "anyOf") if k in old]
+            if nested and all(old[k] == new[k] for k in old if k not in nested):
+                return [p for k in nested for p in _shape_changes(old[k], new[k], where)]
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [p for o, n in zip(old, new, strict=True) for p in _shape_changes(o, n, where)]
+    return [] if old == new else [f"{where}: type changed"]
 
 
 def _shape(prop: Any, root: dict[str, Any]) -> Any:
@@ -76,3 +99,14 @@ def test_adding_an_optional_field_is_compatible():
     new = copy.deepcopy(old)
     new["properties"]["data"]["properties"]["discount"] = {"type": "string"}
     assert breaking_changes(old, new) == []
+
+
+def test_a_nested_object_may_gain_an_optional_field_but_not_lose_or_retype_one():
+    old = event_schema("crm.deal.registered.v1")
+    grown = copy.deepcopy(old)
+    contact = grown["$defs"]["DealContact"]
+    contact["properties"]["title"] = {"type": "string"}
+    assert breaking_changes(old, grown) == []
+    contact["properties"]["name"] = {"type": "integer"}
+    del contact["properties"]["id"]
+    assert sorted(breaking_changes(old, grown)) == ["data.contacts.id: removed", "data.contacts.name: type changed"]

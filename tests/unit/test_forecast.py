@@ -59,3 +59,17 @@ def test_the_forecast_applies_each_pipeline_event_once_and_ignores_stale_ones():
     app.handle(stage_changed(deal_id, "prospecting", 10, 2))  # republished by the relay
     deal = app.repository.get(deal_id)
     assert (deal.stage, deal.probability, deal.version) == ("proposal", 65, 2)
+
+
+def test_amounts_the_rate_table_cannot_convert_are_shown_beside_the_base_totals_not_dropped():
+    from services.forecast.queries import Figures
+    from services.forecast.rules import ForecastRules
+
+    figures = Figures(ForecastRules(base_currency="CNY", rates={"USD": Decimal("7.2")}))
+    figures.add(1, "CNY", Decimal("100"), Decimal("50"), won=False)
+    figures.add(1, "USD", Decimal("10"), Decimal("5"), won=False)
+    figures.add(1, "JPY", Decimal("1000"), Decimal("100"), won=False)
+    answer = figures.as_dict()
+    assert answer["total_in_base"] == {"amount": "172.00", "currency": "CNY"}
+    assert answer["total_not_in_base"] == [{"amount": "1000.00", "currency": "JPY"}]
+    assert answer["weighted_not_in_base"] == [{"amount": "100.00", "currency": "JPY"}]
