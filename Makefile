@@ -28,7 +28,8 @@ tools: $(TOOLS)
 run: install
 	CRM_LOG_FORMAT=$${CRM_LOG_FORMAT:-text} $(BIN)/crm serve all
 
-## the whole suite, slow fault-injection tests included (what CI runs)
+## the whole suite, slow fault-injection tests included (what CI runs); the AsyncAPI parser
+## test installs its node tools itself (`npm ci`, package-lock.json) into node_modules
 test: install tools
 	$(BIN)/pytest -q
 
@@ -53,4 +54,4 @@ lint: install
 	$(BIN)/ruff check crm shared services tests
 
 clean:
-	rm -rf $(VENV) .venv-tools data .pytest_cache
+	rm -rf $(VENV) .venv-tools data .pytest_cache node_modules

@@ -22,7 +22,7 @@ import time
 import uuid
 import warnings
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -74,7 +74,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def registered(deal_id: str, n: int, amount: str = "1000", owner: str = "bench"):
     data = public.DealRegistered(deal_id=deal_id, name=f"bench {n}", account=public.AccountRef(id="a", name=f"A{n}"),
-                                 value=Money(amount=Decimal(amount)), expected_close_date=date(2027, 1, 1),
+                                 value=Money(amount=Decimal(amount)), expected_close_date=date.today() + timedelta(days=30),
                                  owner_id=owner, registration_status="approved")
     return parse_event(CloudEvent.of(data, source="crm/registration", subject=deal_id, sequence=1,
                                      time=datetime.now(UTC), actor="bench", correlation_id="bench").to_bytes())

@@ -18,6 +18,7 @@ from shared.http import BodyLimit, FailFastWhileStoreIsAway, install_error_handl
 from shared.identity import Authenticator, BearerIdentity, HeaderIdentity
 from shared.inputs import CheckedInput, install_validation_handler
 from shared.observability import CommandMetrics
+from shared.openapi import install as install_openapi
 from shared.runtime import Runtime
 from shared.service import Service
 from shared.settings import Settings
@@ -67,7 +68,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime(services, settings, on_store_unavailable=gate.trip)
-        await runtime.start()
+        await runtime.start()  # returns at once: Kafka and the consumer groups come in the background
         app.state.runtime = runtime
         try:
             yield
@@ -78,7 +79,8 @@ def create_app(
                     service.close()
 
     title = "CRM deal pipeline" if len(names) > 1 else f"CRM {names[0]}"
-    app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
+    # /docs is installed below (Swagger UI served from this process); no ReDoc (it would load from a CDN).
+    app = FastAPI(title=title, version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.services = {service.name: service for service in services}
     app.state.trace_propagation = settings.trace_propagation
     app.state.authenticator = authenticator(settings)
@@ -91,6 +93,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_json=settings.max_request_bytes, max_upload=settings.max_upload_bytes)
     for service in services:
         app.include_router(service.router)
+    install_openapi(app, [service.name for service in services], bearer=bool(settings.auth_issuer))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -100,10 +103,12 @@ def create_app(
 
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> JSONResponse:
-        """Readiness: stores and broker reachable, every relay, projector and consumer running."""
+        """Readiness: stores and broker reachable, every relay, projector and consumer running
+        and caught up. 503 "catching up" while starting, joining the consumer groups or lagging;
+        503 "not ready" when something is broken; `problems` gives each reason."""
         runtime = getattr(app.state, "runtime", None)
-        problems = runtime.health() if runtime is not None else {"runtime": "starting"}
-        return JSONResponse({"status": "not ready" if problems else "ready", "problems": problems}, 503 if problems else 200)
+        status, problems = runtime.readiness() if runtime is not None else ("catching up", {"runtime": "starting"})
+        return JSONResponse({"status": status, "problems": problems}, 200 if status == "ready" else 503)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

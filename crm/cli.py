@@ -2,7 +2,8 @@
 
     crm serve [all|registration|pipeline|forecast]     run the services
     crm audit deal <deal id> [--as-of T] [--format F]   a deal's whole history
-    crm audit verify [<service>]                        check the stores' hash chains
+    crm audit verify [<service>] [--checkpoints-from-kafka | --checkpoints FILE]
+                                                        check the stores' hash chains and checkpoints
     crm replay <service> [--as-of T] [--restart] [--replace]
                                                         rebuild a service's projections and check them
     crm parked list [<service>]                         events a projection could not apply
@@ -18,6 +19,7 @@ import csv
 import json
 import sys
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from crm.app import SERVICES, bootstrap_services, create_app
@@ -48,10 +50,19 @@ def main(argv: list[str] | None = None) -> int:
     deal.add_argument("--format", choices=("table", "json", "csv"), default="table")
     check = audits.add_parser(
         "verify",
-        help="check every stored event against its stream's hash chain; name what was altered, removed or reordered",
-        description="Walks the event stores in log order. Exit 0: intact; exit 1: the broken events are listed.",
+        help="check every stored event against its stream's hash chain and every stream's head against the last "
+        "checkpoint; name what was altered, removed, reordered, truncated or is missing",
+        description="Walks the event stores in log order. Exit 0: intact; exit 1: the broken events and streams "
+        "are listed. Without an option each store is held to its own checkpoints; the published copy "
+        "(crm.checkpoints) also catches a store whose checkpoints were rewritten or cut.",
     )
     check.add_argument("service", nargs="?", choices=SERVICES, help="one service's store (default: all three)")
+    copies = check.add_mutually_exclusive_group()
+    copies.add_argument("--checkpoints-from-kafka", action="store_true",
+                        help="hold the stores to the checkpoints published on crm.checkpoints (CRM_KAFKA_* settings)")
+    copies.add_argument("--checkpoints", type=argparse.FileType("rb"), metavar="FILE",
+                        help="the same, from a file of the topic's messages, one CloudEvent a line (the embedded "
+                        "process keeps <data dir>/checkpoints.jsonl)")
 
     rebuild = commands.add_parser(
         "replay",
@@ -81,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(settings, args.service)
     if args.command == "audit" and args.what == "verify":
-        return _verify(settings, [args.service] if args.service else list(SERVICES))
+        return _verify(settings, [args.service] if args.service else list(SERVICES),
+                       args.checkpoints_from_kafka, args.checkpoints)
     if args.command == "audit":
         return _audit_deal(settings, args.deal_id, args.as_of, args.format)
     return _replay(settings, args.service, args.as_of, args.restart, args.replace)
@@ -129,17 +141,27 @@ def _audit_deal(settings: Settings, deal_id: UUID, as_of: datetime | None, fmt: 
     return 0
 
 
-def _verify(settings: Settings, names: list[str]) -> int:
-    from crm.audit import verify_store
+def _verify(settings: Settings, names: list[str], from_kafka: bool = False, copy: Any = None) -> int:
+    from crm.audit import published_checkpoints, verify_store
 
+    published = None
+    try:
+        if from_kafka:
+            published = published_checkpoints(settings)
+        elif copy is not None:
+            with copy:
+                published = [line for line in copy.read().splitlines() if line.strip()]
+    except (LookupError, TimeoutError, OSError) as error:
+        print(f"crm audit verify: the published checkpoints could not be read: {error}", file=sys.stderr)
+        return 2
     broken = 0
     for name in names:
-        checked, problems = verify_store(settings, name)
+        checked, problems, held_to = verify_store(settings, name, published)
         broken += len(problems)
-        print(f"{name}: {checked} events checked, {'intact' if not problems else f'{len(problems)} broken'}")
+        print(f"{name}: {checked} events checked, {'intact' if not problems else f'{len(problems)} broken'}; {held_to}")
         for problem in problems:
-            print(f"  stream {problem.stream} version {problem.version} (notification {problem.notification_id}): "
-                  f"{problem.problem}")
+            where = f" (notification {problem.notification_id})" if problem.notification_id else ""
+            print(f"  stream {problem.stream} version {problem.version}{where}: {problem.problem}")
     return 1 if broken else 0
 
 
@@ -153,6 +175,8 @@ def _replay(settings: Settings, name: str, as_of: datetime | None, restart: bool
         service.close()
     failed = False
     for projection, result in results.items():
+        if result.get("restarted"):
+            print(f"{projection}: {result['restarted']}")
         differences = result.get("differences")
         if differences:
             failed = not result.get("replaced")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from shared.contracts import CONTENT_TYPE, DEADLETTER
+from shared.contracts import CHECKPOINTS, CONTENT_TYPE, DEADLETTER
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +46,15 @@ class InProcessBus:
     """The embedded default's bus: topics are lists of subscribers in this process.
 
     Dead letters are appended to a JSON-lines file so that, as with Kafka, nothing a
-    consumer refused is lost.
+    consumer refused is lost; so are the checkpoints (`checkpoints.jsonl` beside it, one
+    CloudEvent a line, as exported from the topic): the copy `crm audit verify
+    --checkpoints` holds the store to.
     """
 
     def __init__(self, deadletter_file: Path | None = None) -> None:
         self._subscribers: dict[str, list[Handler]] = defaultdict(list)
         self._deadletter_file = deadletter_file
+        self._checkpoint_file = deadletter_file.parent / "checkpoints.jsonl" if deadletter_file else None
         self.deadletters: list[Record] = []
 
     def subscribe(self, topic: str, handler: Handler) -> None:
@@ -61,6 +64,10 @@ class InProcessBus:
         for record in records:
             if record.topic == DEADLETTER:
                 self._park(record)
+            elif record.topic == CHECKPOINTS and self._checkpoint_file is not None:
+                self._checkpoint_file.parent.mkdir(parents=True, exist_ok=True)
+                with self._checkpoint_file.open("ab") as out:
+                    out.write(record.value + b"\n")
             for handler in self._subscribers.get(record.topic, ()):
                 await handler(record)
 

@@ -133,24 +133,32 @@ class ServiceApplication(Application):
             return GENESIS
         return getattr(self.mapper.to_domain_event(stored[0]), "chain", GENESIS) or GENESIS
 
-    def sealed_events(self, batch: int = 1000) -> Iterator[tuple[int, Any]]:
-        """Every stored event in log order exactly as it was sealed: the stored fields,
-        not upcast, so an old event read by newer code still matches its seal."""
-        mapper = self.mapper
-        position = 0
+    def sealed_events(self, batch: int = 1000, after: int = 0) -> Iterator[tuple[int, Any]]:
+        """Every stored event (after notification `after`) in log order exactly as it was
+        sealed: the stored fields, not upcast, so an old event read by newer code still
+        matches its seal."""
+        position = after
         while notifications := self.read_notifications(position, batch):
             for notification in notifications:
-                state = notification.state
-                if mapper.cipher:
-                    state = mapper.cipher.decrypt(state)
-                if mapper.compressor:
-                    state = mapper.compressor.decompress(state)
-                fields = mapper.transcoder.decode(state)
-                fields.pop("class_version", None)
-                fields["originator_id"] = UUID(str(notification.originator_id))
-                fields["originator_version"] = notification.originator_version
-                yield notification.id, SimpleNamespace(**fields)
+                yield notification.id, self._as_sealed(notification)
             position = notifications[-1].id
+
+    def sealed_stream(self, stream: UUID) -> list[Any]:
+        """One stream's stored events in version order, as sealed (see `sealed_events`)."""
+        return [self._as_sealed(stored) for stored in self.recorder.select_events(stream)]
+
+    def _as_sealed(self, stored: Any) -> Any:
+        mapper = self.mapper
+        state = stored.state
+        if mapper.cipher:
+            state = mapper.cipher.decrypt(state)
+        if mapper.compressor:
+            state = mapper.compressor.decompress(state)
+        fields = mapper.transcoder.decode(state)
+        fields.pop("class_version", None)
+        fields["originator_id"] = UUID(str(stored.originator_id))
+        fields["originator_version"] = stored.originator_version
+        return SimpleNamespace(**fields)  # nothing else: its fields are what the seal covers
 
     def _notify(self, recordings: list[Recording[Any]]) -> None:
         if recordings:

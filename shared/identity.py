@@ -40,10 +40,12 @@ class HeaderIdentity:
         if not user_id:
             raise HTTPException(401, detail="the X-User-Id header names the caller and is required")
         if len(user_id) > 200 or any(ord(c) < 32 for c in user_id):
-            raise HTTPException(422, detail=[{"loc": ["header", "x-user-id"], "msg": "at most 200 printable characters"}])
+            raise HTTPException(422, detail=[{"loc": ["header", "x-user-id"], "msg": "at most 200 printable characters",
+                                              "type": "value_error"}])
         role = request.headers.get("x-user-role", "rep")
         if role not in ROLES:
-            raise HTTPException(422, detail=[{"loc": ["header", "x-user-role"], "msg": f"one of {', '.join(ROLES)}"}])
+            raise HTTPException(422, detail=[{"loc": ["header", "x-user-role"], "msg": f"one of {', '.join(ROLES)}",
+                                              "type": "literal_error"}])
         teams = tuple(t.strip() for t in request.headers.get("x-user-teams", "").split(",") if t.strip())
         return Identity(user_id, role, teams)  # type: ignore[arg-type]
 

@@ -17,6 +17,7 @@ import json
 import math
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -95,9 +96,9 @@ def check_request(path: str, query: bytes, content_type: bytes, body: bytes) -> 
     problem = text_problem(path)
     if problem:
         problems.append((("path",), f"the path {problem}"))
+    # As Starlette reads it: percent escapes decoded as UTF-8.
     for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
-        decoded = value.encode("latin-1").decode("utf-8", "replace")
-        for part, what in ((name, "parameter name"), (decoded, "text")):
+        for part, what in ((name, "parameter name"), (value, "text")):
             problem = text_problem(part)
             if problem:
                 problems.append((("query", _printable(name)), f"{what} {problem}"))
@@ -112,6 +113,14 @@ def check_request(path: str, query: bytes, content_type: bytes, body: bytes) -> 
             document = None  # not JSON at all: the route's own parser answers that
         problems.extend(body_problems(document))
     return _unprocessable(problems) if problems else None
+
+
+def _in_utc_if_naive(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+Instant = Annotated[datetime, AfterValidator(_in_utc_if_naive)]
+"""An instant as commands accept it: ISO 8601, read as UTC when it names no zone."""
 
 
 # -- money ------------------------------------------------------------------------------------

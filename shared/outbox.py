@@ -3,13 +3,14 @@
 The event store is the outbox. The relay reads the notification log after its recorded
 position, translates each domain event into its public CloudEvent (internal events with
 no public counterpart are passed over), publishes the batch, and only then records the
-new position. A crash between publishing and recording republishes that batch: delivery
+new position. An event type may be routed to a topic of its own (`routes`: the
+checkpoints go to `crm.checkpoints`, every service's alike). A crash between publishing and recording republishes that batch: delivery
 is at-least-once, and consumers dedupe by event id / (subject, sequence).
 """
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Engine
@@ -33,6 +34,7 @@ class OutboxRelay:
         translate: Translate,
         publisher: Publisher,
         batch_size: int = 500,
+        routes: Mapping[str, str] | None = None,
     ) -> None:
         self.app = app
         self.engine = engine
@@ -40,6 +42,7 @@ class OutboxRelay:
         self.translate = translate
         self.publisher = publisher
         self.batch_size = batch_size
+        self.routes = dict(routes or {})  # CloudEvent type → topic, instead of `topic`
         self.position_name = f"outbox:{topic}"
         with engine.begin() as connection:
             positions_metadata.create_all(connection)
@@ -63,7 +66,8 @@ class OutboxRelay:
             for notification in notifications:
                 public = self.translate(self.app.to_domain_event(notification))
                 if public is not None:
-                    records.append(Record(self.topic, public.subject, public.to_bytes(), _headers(public)))
+                    topic = self.routes.get(public.type, self.topic)
+                    records.append(Record(topic, public.subject, public.to_bytes(), _headers(public)))
             await self.publisher.publish(records)
             await asyncio.to_thread(
                 advance_position, connection, self.position_name, read=position, to=notifications[-1].id

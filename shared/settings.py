@@ -96,6 +96,23 @@ class Settings(BaseSettings):
     recreate_views: bool = Field(
         default=False, description="drop and rebuild the projections at start-up"
     )
+    checkpoint_interval_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="how often each service checkpoints its event store (when it changed): every stream's head, "
+        "recorded and published on crm.checkpoints for `crm audit verify`",
+    )
+    ready_max_lag: int = Field(
+        default=10_000,
+        ge=0,
+        description="readiness: the most events a projection, or messages a consumer, may be behind before "
+        "/readyz answers 503 (lagging)",
+    )
+    ready_stuck_failures: int = Field(
+        default=5,
+        ge=1,
+        description="readiness: consecutive failures after which a relay, projector or job is reported stuck",
+    )
 
 
 M = TypeVar("M", bound=BaseModel)

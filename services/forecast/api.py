@@ -6,18 +6,21 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from services.forecast import reports
 from services.forecast.application import ForecastApplication
 from services.forecast.changes import explain
 from services.forecast.periods import Period, parse_period
+from services.forecast.projections import forecast_versions as fv
 from services.forecast.queries import forecast
+from services.forecast.responses import AnyReport, Changes, Forecast, Target
+from services.forecast.rules import ForecastRules
 from shared.access import Access
 from shared.commands import Invalid
 from shared.contracts import Money
+from shared.http import CallerDep
 from shared.inputs import MoneyIn
-from shared.http import AUDITORS, MANAGERS, CallerDep, require_role
 
 PeriodText = Annotated[str, Path(pattern=r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")]
 
@@ -30,11 +33,11 @@ class SetTarget(BaseModel):
 def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRouter:
     routes = APIRouter(prefix="/forecast", tags=["forecast"])
 
-    @routes.get("/rules")
+    @routes.get("/rules", response_model=ForecastRules)
     def rules(who: CallerDep) -> dict[str, Any]:
         return app.rules.model_dump(mode="json")
 
-    @routes.get("/pipeline")
+    @routes.get("/pipeline", response_model=Forecast, response_model_exclude_unset=True)
     def pipeline_forecast(
         who: CallerDep,
         period: str,
@@ -45,27 +48,41 @@ def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRoute
         with engine.connect() as connection:
             return forecast(
                 connection, _period(period), app.rules, group_by=group_by, as_of=_utc(as_of),
-                probabilities=probabilities, owners=access.owners_visible(who.identity),
+                probabilities=probabilities, owners=access.owners(who.identity, "forecast", "read"),
             )
 
-    @routes.put("/targets/{owner_id}/{period}")
+    @routes.put("/targets/{owner_id}/{period}", response_model=Target)
     def set_owner_target(owner_id: str, period: PeriodText, body: SetTarget, who: CallerDep) -> dict[str, Any]:
+        """The owner must be known (see `known_owner`) and, for a manager, in their teams."""
+        access.require(who.identity, "target", "set")
+        if not known_owner(owner_id):
+            raise Invalid("owner_id", f"no owner {owner_id!r}: not in a team (CRM_TEAMS) nor owning a deal", "path")
+        access.check(who.identity, "target", "set", owner_id)
         return _set_target("owner", owner_id, period, body, who)
 
-    @routes.put("/team-targets/{team}/{period}")
+    @routes.put("/team-targets/{team}/{period}", response_model=Target)
     def set_team_target(team: str, period: PeriodText, body: SetTarget, who: CallerDep) -> dict[str, Any]:
-        require_role(who, *MANAGERS)
+        """The team must be in the forecast's teams and, for a manager, one they lead."""
+        access.require(who.identity, "team target", "set")
         if team not in app.rules.teams:
             raise Invalid("team", f"no team {team!r} in the forecast rules", "path")
+        access.check(who.identity, "team target", "set", team=team)
         return _set_target("team", team, period, body, who)
 
+    def known_owner(owner_id: str) -> bool:
+        """Known: a member of a configured team (`CRM_TEAMS` or the forecast rules' teams),
+        or the owner of a deal the forecast has ever heard of."""
+        if access.is_member(owner_id) or any(owner_id in members for members in app.rules.teams.values()):
+            return True
+        with engine.connect() as connection:
+            return connection.execute(select(fv.c.owner_id).where(fv.c.owner_id == owner_id).limit(1)).first() is not None
+
     def _set_target(kind: str, subject: str, period: str, body: SetTarget, who: Any) -> dict[str, Any]:
-        require_role(who, *MANAGERS)
         target = app.set_target(kind, subject, period, body.amount.amount, body.amount.currency, who.meta)
         return {"kind": kind, "subject_id": subject, "period": period,
                 "amount": Money(amount=target.amount, currency=target.currency).model_dump(mode="json")}
 
-    @routes.get("/reports/{name}")
+    @routes.get("/reports/{name}", response_model=AnyReport, response_model_exclude_unset=True)
     def report(
         name: Literal["win-rate", "stage-conversion", "time-in-stage", "sales-cycle", "source-performance", "accuracy"],
         who: CallerDep,
@@ -73,36 +90,37 @@ def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRoute
         group_by: Literal["owner", "source", "period"] = "owner",
         dates: list[datetime] | None = Query(default=None, description="backtest instants (default: weekly)"),
     ) -> dict[str, Any]:
-        require_role(who, *AUDITORS)  # company-wide figures: managers, auditors, admins
+        access.require(who.identity, "report", "read")  # over the deals in reach
+        owners = access.owners(who.identity, "report", "read")
         needs_period = name in ("win-rate", "sales-cycle", "accuracy")
         if needs_period and not period:
             raise Invalid("period", f"the {name} report needs a period", "query")
         parsed = _period(period) if period else None
         with engine.connect() as connection:
             if name == "win-rate":
-                return reports.win_rate(connection, parsed, group_by)
+                return reports.win_rate(connection, parsed, group_by, owners)
             if name == "stage-conversion":
-                return reports.stage_conversion(connection)
+                return reports.stage_conversion(connection, owners)
             if name == "time-in-stage":
-                return reports.time_in_stage(connection)
+                return reports.time_in_stage(connection, owners)
             if name == "sales-cycle":
-                return reports.sales_cycle(connection, parsed)
+                return reports.sales_cycle(connection, parsed, owners)
             if name == "source-performance":
-                return reports.source_performance(connection, parsed)
+                return reports.source_performance(connection, parsed, owners)
             return reports.accuracy(
-                connection, parsed, app.rules, app.clock.now(), [_utc(d) for d in dates] if dates else None
+                connection, parsed, app.rules, app.clock.now(), [_utc(d) for d in dates] if dates else None, owners
             )
 
-    @routes.get("/changes")
+    @routes.get("/changes", response_model=Changes)
     def changes(
         who: CallerDep,
         period: str,
         from_: Annotated[datetime, Query(alias="from")],
         to: datetime,
     ) -> dict[str, Any]:
-        require_role(who, *AUDITORS)
+        access.require(who.identity, "report", "read")
         with engine.connect() as connection:
-            return explain(connection, _period(period), _utc(from_), _utc(to))
+            return explain(connection, _period(period), _utc(from_), _utc(to), access.owners(who.identity, "report", "read"))
 
     return routes
 

@@ -8,6 +8,7 @@ from services.forecast.publishing import to_public
 from services.forecast.rules import ForecastRules, load_forecast_rules
 from services.forecast.snapshots import take_snapshots
 from shared.access import Access
+from shared.checkpoints import Checkpointer
 from shared.clock import Clock
 from shared.contracts import FORECAST, PIPELINE
 from shared.projection import Projector
@@ -36,5 +37,6 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: ForecastRul
         subscribes_to=(PIPELINE,),
         handle=app.handle,
         projectors=[projector],
-        jobs=[Job("snapshots", rules.snapshot_interval_seconds, lambda: take_snapshots(app, storage.engine))],
+        jobs=[Job("snapshots", rules.snapshot_interval_seconds, lambda: take_snapshots(app, storage.engine)),
+              Job("checkpoints", settings.checkpoint_interval_seconds, Checkpointer(app, NAME).scheduled)],
     )

@@ -18,8 +18,11 @@ from services.forecast.queries import in_force, money
 PIECES = ("new", "pulled_in", "slipped_out", "value_changes", "stage_moves", "won", "lost")
 
 
-def explain(connection: Connection, period: Period, before_at: datetime, after_at: datetime) -> dict[str, Any]:
-    before, after = _in_force(connection, before_at), _in_force(connection, after_at)
+def explain(
+    connection: Connection, period: Period, before_at: datetime, after_at: datetime, owners: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """`owners` limits it to those owners' deals (what the caller may reach; None: all)."""
+    before, after = _in_force(connection, before_at, owners), _in_force(connection, after_at, owners)
     pieces: dict[str, dict[str, Decimal]] = {name: defaultdict(Decimal) for name in PIECES}
     totals = {"before": defaultdict(Decimal), "after": defaultdict(Decimal)}
     for deal_id in before.keys() | after.keys():
@@ -62,8 +65,9 @@ def _both(pieces: dict[str, dict[str, Decimal]], b: dict[str, Any], a: dict[str,
         pieces["stage_moves"][a["currency"]] += a["amount"] * (a["probability"] - b["probability"]) / 100
 
 
-def _in_force(connection: Connection, at: datetime) -> dict[str, dict[str, Any]]:
-    rows = connection.execute(select(fv).where(in_force(at))).mappings()
+def _in_force(connection: Connection, at: datetime, owners: frozenset[str] | None) -> dict[str, dict[str, Any]]:
+    owned = [] if owners is None else [fv.c.owner_id.in_(sorted(owners))]
+    rows = connection.execute(select(fv).where(in_force(at), *owned)).mappings()
     return {row["deal_id"]: {**row, "amount": Decimal(row["amount"])} for row in rows}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.forecast.domain import Snapshot
+from shared.checkpoints import checkpoint_data
 from shared.contracts import CloudEvent
 from shared.contracts import events as public
 from shared.eventstore import public_event
@@ -13,6 +14,9 @@ SOURCE = "crm/forecast"
 
 
 def to_public(event: Any) -> CloudEvent | None:
+    checkpoint = checkpoint_data(event)  # routed by the relay to `crm.checkpoints`
+    if checkpoint is not None:
+        return public_event(SOURCE, checkpoint, event)
     if isinstance(event, Snapshot.Taken):
         figures = event.figures
         data = public.ForecastSnapshotTaken(

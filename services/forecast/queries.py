@@ -111,13 +111,16 @@ def forecast(
         answer["learned_probabilities"] = learned
     if group_by:
         quotas = _targets(connection, "team" if group_by == "team" else "owner", period) if group_by in ("owner", "team") else {}
+        if owners is not None:  # only the targets of what is wholly in reach: an owner, or a team of them
+            quotas = {key: quota for key, quota in quotas.items()
+                      if (set(rules.teams.get(key, ())) <= owners if group_by == "team" else key in owners)}
         answer["group_by"] = group_by
         answer["groups"] = [
             {"key": key, **bucket.as_dict(), **_attainment(bucket, quotas.get(key), rules)}
             for key, bucket in sorted(groups.items(), key=lambda kv: str(kv[0]))
         ]
         for key, quota in sorted(quotas.items()):  # a quota with nothing yet in the period
-            if key not in groups and (owners is None or group_by != "owner" or key in owners):
+            if key not in groups:
                 answer["groups"].append({"key": key, **Figures(rules).as_dict(), **_attainment(Figures(rules), quota, rules)})
     return answer
 

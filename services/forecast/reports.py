@@ -21,11 +21,28 @@ from services.forecast.rules import ForecastRules
 
 REPORTS = ("win-rate", "stage-conversion", "time-in-stage", "sales-cycle", "source-performance", "accuracy")
 
+# Every report takes `owners`: the figures are computed over those owners' deals only (what
+# the caller may reach, `shared.access`); None: every deal.
+Owners = frozenset[str] | None
 
-def win_rate(connection: Connection, period: Period, group_by: str) -> dict[str, Any]:
+
+def _owned(owners: Owners) -> list[Any]:
+    """Where-clauses keeping the forecast rows of the owners' deals."""
+    return [] if owners is None else [fv.c.owner_id.in_(sorted(owners))]
+
+
+def _visited(owners: Owners) -> list[Any]:
+    """Where-clauses keeping the stage visits of the deals the owners hold now."""
+    if owners is None:
+        return []
+    held = select(fv.c.deal_id).where(fv.c.valid_to.is_(None), fv.c.owner_id.in_(sorted(owners)))
+    return [visits.c.deal_id.in_(held)]
+
+
+def win_rate(connection: Connection, period: Period, group_by: str, owners: Owners = None) -> dict[str, Any]:
     """Won / (won + lost) among the deals closed in the period."""
     groups: dict[str, dict[str, int]] = defaultdict(lambda: {"won": 0, "lost": 0})
-    for row in _closed(connection, period):
+    for row in _closed(connection, period, owners):
         key = {"owner": row.owner_id, "source": row.source, "period": row.closed_on.strftime("%Y-%m")}[group_by]
         groups[str(key)][row.status] += 1
     return {
@@ -36,10 +53,10 @@ def win_rate(connection: Connection, period: Period, group_by: str) -> dict[str,
     }
 
 
-def stage_conversion(connection: Connection) -> dict[str, Any]:
+def stage_conversion(connection: Connection, owners: Owners = None) -> dict[str, Any]:
     """How many deals reached each stage, and how many of them went on (forward or won)."""
     rows = connection.execute(
-        select(visits.c.stage, visits.c.deal_id, visits.c.exit, visits.c.entered_at)
+        select(visits.c.stage, visits.c.deal_id, visits.c.exit, visits.c.entered_at).where(*_visited(owners))
     ).all()
     reached: dict[str, set[str]] = defaultdict(set)
     advanced: dict[str, set[str]] = defaultdict(set)
@@ -63,30 +80,32 @@ def stage_conversion(connection: Connection) -> dict[str, Any]:
     }
 
 
-def time_in_stage(connection: Connection) -> dict[str, Any]:
+def time_in_stage(connection: Connection, owners: Owners = None) -> dict[str, Any]:
     """Days spent per completed stay in each stage: mean, median, p90."""
     durations: dict[str, list[float]] = defaultdict(list)
-    for row in connection.execute(select(visits).where(visits.c.left_at.is_not(None))).mappings():
+    for row in connection.execute(select(visits).where(visits.c.left_at.is_not(None), *_visited(owners))).mappings():
         durations[row["stage"]].append((utc(row["left_at"]) - utc(row["entered_at"])).total_seconds() / 86400)
     return {"unit": "days", "stages": [{"stage": stage, **_spread(values)} for stage, values in sorted(durations.items())]}
 
 
-def sales_cycle(connection: Connection, period: Period) -> dict[str, Any]:
+def sales_cycle(connection: Connection, period: Period, owners: Owners = None) -> dict[str, Any]:
     """Days from entering the pipeline to closing, for the deals closed in the period."""
     entered = dict(
         connection.execute(select(visits.c.deal_id, func.min(visits.c.entered_at)).group_by(visits.c.deal_id)).all()
     )
     by_outcome: dict[str, list[float]] = defaultdict(list)
-    for row in _closed(connection, period):
+    for row in _closed(connection, period, owners):
         days = (utc(row.valid_from) - utc(entered[row.deal_id])).total_seconds() / 86400
         by_outcome[row.status].append(days)
         by_outcome["all"].append(days)
     return {"period": period.name, "unit": "days", **{k: _spread(v) for k, v in sorted(by_outcome.items())}}
 
 
-def source_performance(connection: Connection, period: Period | None) -> dict[str, Any]:
+def source_performance(connection: Connection, period: Period | None, owners: Owners = None) -> dict[str, Any]:
     """Per lead source: deals, won and lost, won value, win rate (which fair pays off)."""
-    query = select(fv.c.source, fv.c.status, fv.c.currency, fv.c.amount, fv.c.closed_on).where(fv.c.valid_to.is_(None))
+    query = select(fv.c.source, fv.c.status, fv.c.currency, fv.c.amount, fv.c.closed_on).where(
+        fv.c.valid_to.is_(None), *_owned(owners)
+    )
     sources: dict[str, dict[str, Any]] = defaultdict(lambda: {"deals": 0, "won": 0, "lost": 0, "won_value": defaultdict(Decimal)})
     for row in connection.execute(query):
         if period and row.closed_on and not period.first <= row.closed_on <= period.last:
@@ -108,20 +127,25 @@ def source_performance(connection: Connection, period: Period | None) -> dict[st
 
 
 def accuracy(
-    connection: Connection, period: Period, rules: ForecastRules, now: datetime, dates: list[datetime] | None = None
+    connection: Connection,
+    period: Period,
+    rules: ForecastRules,
+    now: datetime,
+    dates: list[datetime] | None = None,
+    owners: Owners = None,
 ) -> dict[str, Any]:
     """Backtest: the weighted forecast of `period` as it stood at each date (the period's
     start, then weekly), beside what was actually won in it; the error per owner and overall."""
     dates = dates or backtest_dates(period, now)
     actual_won: dict[Any, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     overall_won: dict[str, Decimal] = defaultdict(Decimal)
-    for row in _closed(connection, period):
+    for row in _closed(connection, period, owners):
         if row.status == "won":
             actual_won[row.owner_id][row.currency] += Decimal(row.amount)
             overall_won[row.currency] += Decimal(row.amount)
     points = []
     for as_of in dates:
-        then = forecast(connection, period, rules, group_by="owner", as_of=as_of)
+        then = forecast(connection, period, rules, group_by="owner", as_of=as_of, owners=owners)
         owners = {g["key"]: _amounts(g["weighted"]) for g in then["groups"]}
         points.append(
             {
@@ -146,11 +170,12 @@ def backtest_dates(period: Period, now: datetime) -> list[datetime]:
     return dates
 
 
-def _closed(connection: Connection, period: Period) -> list[Any]:
+def _closed(connection: Connection, period: Period, owners: Owners = None) -> list[Any]:
     return list(
         connection.execute(
             select(fv).where(
-                fv.c.valid_to.is_(None), fv.c.status.in_(("won", "lost")), fv.c.closed_on.between(period.first, period.last)
+                fv.c.valid_to.is_(None), fv.c.status.in_(("won", "lost")), fv.c.closed_on.between(period.first, period.last),
+                *_owned(owners),
             )
         )
     )

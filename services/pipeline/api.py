@@ -13,11 +13,15 @@ from sqlalchemy import Engine
 from services.pipeline import views
 from services.pipeline.application import PipelineApplication
 from services.pipeline.domain import Deal
+from services.pipeline.responses import Activity, Board, DealPage, PipelineDeal, PipelineHistory
+from services.pipeline.rules import PipelineRules
 from services.pipeline.stages import Stage, StageSet
 from shared.access import Access
-from shared.inputs import MoneyIn
+from shared.commands import Invalid
 from shared.history import stage_spans, stream_history
-from shared.http import AUDITORS, MANAGERS, WRITERS, Caller, CallerDep, require_role
+from shared.http import Caller, CallerDep
+from shared.inputs import Instant, MoneyIn
+from shared.responses import NOT_FOUND
 
 
 class Command(BaseModel):
@@ -61,8 +65,8 @@ class EditDeal(Command):
 class LogActivity(Command):
     kind: Literal["call", "meeting", "email", "note", "task"]
     subject: str = Field(min_length=1, max_length=500)
-    occurred_at: datetime | None = None
-    due_at: datetime | None = None
+    occurred_at: Instant | None = None
+    due_at: Instant | None = None
     duration_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
 
 
@@ -76,8 +80,8 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
     def may_change(who: Caller) -> Callable[[Deal], None]:
         """403 before anything is recorded unless the caller may change the deal: the role
         at once, the ownership on the deal the command loads anyway (no second read)."""
-        require_role(who, *WRITERS)
-        return lambda deal: access.check_change(who.identity, deal.owner_id)
+        access.require(who.identity, "deal", "work")
+        return lambda deal: access.check(who.identity, "deal", "work", deal.owner_id)
 
     def stage_set(pipeline_id: str) -> StageSet:
         found = app.stage_set(pipeline_id)
@@ -85,22 +89,22 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
             raise HTTPException(404, detail=f"pipeline {pipeline_id!r} not found")
         return found
 
-    @routes.get("/rules")
+    @routes.get("/rules", response_model=PipelineRules)
     def rules(who: CallerDep) -> dict[str, Any]:
         return app.rules.model_dump(mode="json")
 
-    @routes.get("/stages")
+    @routes.get("/stages", response_model=StageSet, responses=NOT_FOUND)
     def stages(who: CallerDep, pipeline: str = "default") -> dict[str, Any]:
         return stage_set(pipeline).model_dump(mode="json")
 
-    @routes.put("/pipelines/{pipeline_id}")
+    @routes.put("/pipelines/{pipeline_id}", response_model=StageSet)
     def define_pipeline(
         pipeline_id: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,63}$")], body: DefinePipeline, who: CallerDep
     ) -> dict[str, Any]:
-        require_role(who, "admin")
+        access.require(who.identity, "stage set", "define")
         return app.define_pipeline(pipeline_id, body.stages, who.meta).model_dump(mode="json")
 
-    @routes.get("/deals")
+    @routes.get("/deals", response_model=DealPage)
     def list_deals(
         who: CallerDep,
         owner: str | None = None,
@@ -116,10 +120,10 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
         with engine.connect() as connection:
             return views.list_deals(
                 connection, owner=owner, stage=stage, source=source, close_from=close_from, close_to=close_to,
-                q=q, sort=sort, limit=limit, cursor=cursor, owners=access.owners_visible(who.identity),
+                q=q, sort=sort, limit=limit, cursor=cursor, owners=access.owners(who.identity, "deal", "list"),
             )
 
-    @routes.get("/board")
+    @routes.get("/board", response_model=Board, responses=NOT_FOUND)
     def board(
         who: CallerDep,
         pipeline: str = Query(default="default", max_length=100),
@@ -127,31 +131,33 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
     ) -> dict[str, Any]:
         stages = stage_set(pipeline)
         with engine.connect() as connection:
-            return views.board(connection, stages, owners=access.owners_visible(who.identity), cards=cards)
+            return views.board(connection, stages, owners=access.owners(who.identity, "deal", "list"), cards=cards)
 
-    @routes.get("/deals/{deal_id}")
+    @routes.get("/deals/{deal_id}", response_model=PipelineDeal, responses=NOT_FOUND)
     def get_deal(deal_id: UUID, who: CallerDep) -> dict[str, Any]:
+        access.require(who.identity, "deal", "read")
         deal = app.get_deal(deal_id)
-        access.check_read(who.identity, deal.owner_id)
+        access.check(who.identity, "deal", "read", deal.owner_id)
         return views.detail(deal, app.clock.now())
 
-    @routes.get("/deals/{deal_id}/history")
+    @routes.get("/deals/{deal_id}/history", response_model=PipelineHistory, responses=NOT_FOUND)
     def history(deal_id: UUID, who: CallerDep, as_of: datetime | None = None) -> dict[str, Any]:
         """Every pipeline event of the deal (who, when, why) and its stage spans, as it
-        stood at `as_of` if given. For auditors and managers."""
-        require_role(who, *AUDITORS)
+        stood at `as_of` if given. The same reach as the deal itself."""
+        access.require(who.identity, "deal", "read history")
+        access.check(who.identity, "deal", "read history", app.get_deal(deal_id).owner_id)
         as_of = as_of.replace(tzinfo=UTC) if as_of and as_of.tzinfo is None else as_of
         events, deal = stream_history(app, "pipeline", deal_id, as_of)
         return {"deal_id": str(deal_id), "as_of": as_of, "events": events,
                 "stage_spans": stage_spans(deal, as_of or app.clock.now())}
 
-    @routes.post("/deals/{deal_id}/stage")
+    @routes.post("/deals/{deal_id}/stage", response_model=PipelineDeal, responses=NOT_FOUND)
     def change_stage(deal_id: UUID, body: ChangeStage, who: CallerDep) -> dict[str, Any]:
         check = may_change(who)
         deal = app.change_stage(deal_id, body.to_stage, body.reason, who.meta, check=check)
         return views.detail(deal, app.clock.now())
 
-    @routes.patch("/deals/{deal_id}")
+    @routes.patch("/deals/{deal_id}", response_model=PipelineDeal, responses=NOT_FOUND)
     def edit(deal_id: UUID, body: EditDeal, who: CallerDep) -> dict[str, Any]:
         check = may_change(who)
         changes = body.model_dump(mode="python", exclude_unset=True)
@@ -161,10 +167,10 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
             changes["contacts"] = [c.model_dump(mode="json") for c in body.contacts or []]
         for field in ("name", "value", "expected_close_date", "priority"):
             if field in changes and changes[field] is None:
-                raise HTTPException(422, detail=[{"loc": ["body", field], "msg": "may not be null"}])
+                raise Invalid(field, "may not be null")
         return views.detail(app.update(deal_id, changes, who.meta, check=check), app.clock.now())
 
-    @routes.post("/deals/{deal_id}/activities", status_code=201)
+    @routes.post("/deals/{deal_id}/activities", status_code=201, response_model=Activity, responses=NOT_FOUND)
     def log_activity(deal_id: UUID, body: LogActivity, who: CallerDep) -> dict[str, Any]:
         check = may_change(who)
         deal, activity_id = app.log_activity(
@@ -172,21 +178,21 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
         )
         return {"activity_id": activity_id, **deal.activities[activity_id]}
 
-    @routes.post("/deals/{deal_id}/activities/{activity_id}/done")
+    @routes.post("/deals/{deal_id}/activities/{activity_id}/done", response_model=Activity, responses=NOT_FOUND)
     def complete_task(deal_id: UUID, activity_id: str, who: CallerDep) -> dict[str, Any]:
         check = may_change(who)
         return app.complete_task(deal_id, activity_id, who.meta, check=check).activities[activity_id]
 
-    @routes.post("/deals/{deal_id}/close")
+    @routes.post("/deals/{deal_id}/close", response_model=PipelineDeal, responses=NOT_FOUND)
     def close(deal_id: UUID, body: CloseDeal, who: CallerDep) -> dict[str, Any]:
         check = may_change(who)
         deal = app.close_deal(deal_id, body.outcome, body.reason, body.competitor, who.meta, check=check)
         return views.detail(deal, app.clock.now())
 
-    @routes.post("/deals/{deal_id}/reopen")
+    @routes.post("/deals/{deal_id}/reopen", response_model=PipelineDeal, responses=NOT_FOUND)
     def reopen(deal_id: UUID, body: Reopen, who: CallerDep) -> dict[str, Any]:
-        require_role(who, *MANAGERS)
-        access.check_change(who.identity, app.get_deal(deal_id).owner_id)
+        access.require(who.identity, "deal", "review")
+        access.check(who.identity, "deal", "review", app.get_deal(deal_id).owner_id)
         return views.detail(app.reopen(deal_id, body.to_stage, body.reason, who.meta), app.clock.now())
 
     return routes

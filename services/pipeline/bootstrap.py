@@ -8,6 +8,7 @@ from services.pipeline.projections import DealList
 from services.pipeline.publishing import to_public
 from services.pipeline.rules import PipelineRules, load_pipeline_rules
 from shared.access import Access
+from shared.checkpoints import Checkpointer
 from shared.clock import Clock
 from shared.contracts import PIPELINE, REGISTRATION
 from shared.projection import Projector
@@ -34,5 +35,6 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: PipelineRul
         subscribes_to=(REGISTRATION,),
         handle=app.handle,
         projectors=[projector],
-        jobs=[Job("alerts", rules.alert_interval_seconds, lambda: alert_open_deals(app, storage.engine))],
+        jobs=[Job("alerts", rules.alert_interval_seconds, lambda: alert_open_deals(app, storage.engine)),
+              Job("checkpoints", settings.checkpoint_interval_seconds, Checkpointer(app, NAME).scheduled)],
     )

@@ -17,10 +17,21 @@ from services.registration.application import RegistrationApplication
 from services.registration.domain import Deal, DealTerms
 from services.registration.imports import MAX_IMPORT_BYTES, import_file
 from services.registration.projections import registration_deals
+from services.registration.responses import (
+    CapturedLead,
+    ConvertedLead,
+    ImportReport,
+    Pool,
+    RegisteredDeal,
+    RegistrationDeal,
+    RegistrationHistory,
+)
+from services.registration.rules import Rules
 from shared.access import Access
-from shared.inputs import MoneyIn
 from shared.history import owner_spans, stream_history
-from shared.http import AUDITORS, MANAGERS, WRITERS, Caller, CallerDep, require_role
+from shared.http import Caller, CallerDep
+from shared.inputs import MoneyIn
+from shared.responses import NOT_FOUND
 
 
 class Command(BaseModel):
@@ -94,18 +105,18 @@ class Recycle(Command):
 def router(app: RegistrationApplication, engine: Engine, access: Access) -> APIRouter:
     routes = APIRouter(prefix="/registration", tags=["registration"])
 
-    def managed(deal_id: UUID, who: Caller) -> None:
+    def managed(deal_id: UUID, who: Caller, action: str = "review") -> None:
         """A manager acts on the deals of their teams (and the pool); an admin on all."""
-        require_role(who, *MANAGERS)
-        access.check_change(who.identity, app.get_deal(deal_id).owner_id)
+        access.require(who.identity, "deal", action)
+        access.check(who.identity, "deal", action, app.get_deal(deal_id).owner_id)
 
-    @routes.get("/rules")
+    @routes.get("/rules", response_model=Rules)
     def rules(who: CallerDep) -> dict[str, Any]:
         return app.rules.model_dump(mode="json")
 
-    @routes.post("/leads", status_code=201)
+    @routes.post("/leads", status_code=201, response_model=CapturedLead)
     def capture_lead(body: CaptureLead, who: CallerDep) -> dict[str, str]:
-        require_role(who, *WRITERS)
+        access.require(who.identity, "lead", "capture")
         lead_id = app.capture_lead(
             company=body.company,
             contact=body.contact.model_dump(mode="json"),
@@ -117,9 +128,12 @@ def router(app: RegistrationApplication, engine: Engine, access: Access) -> APIR
         )
         return {"lead_id": str(lead_id)}
 
-    @routes.post("/leads/{lead_id}/convert", status_code=201)
+    @routes.post("/leads/{lead_id}/convert", status_code=201, response_model=ConvertedLead, responses=NOT_FOUND)
     def convert_lead(lead_id: UUID, body: ConvertLead, who: CallerDep) -> dict[str, Any]:
-        require_role(who, *WRITERS)
+        """Only the lead's owner, a manager whose teams reach them, or an admin converts it;
+        the deal is the lead's owner's, whoever converts it."""
+        access.require(who.identity, "lead", "convert")
+        access.check(who.identity, "lead", "convert", app.get_lead(lead_id).captured_by)
         done = app.convert_lead(lead_id, body.terms(body.name or ""), who.meta)
         return {
             "deal_id": str(done.deal_id),
@@ -129,9 +143,9 @@ def router(app: RegistrationApplication, engine: Engine, access: Access) -> APIR
             "review_reasons": list(done.review_reasons),
         }
 
-    @routes.post("/deals", status_code=201)
+    @routes.post("/deals", status_code=201, response_model=RegisteredDeal)
     def register_deal(body: RegisterDeal, who: CallerDep) -> dict[str, Any]:
-        require_role(who, *WRITERS)
+        access.require(who.identity, "deal", "register")
         done = app.register_deal(
             body.terms(body.name),
             account_name=body.account.name,
@@ -144,49 +158,51 @@ def router(app: RegistrationApplication, engine: Engine, access: Access) -> APIR
             "review_reasons": list(done.review_reasons),
         }
 
-    @routes.get("/deals/{deal_id}")
+    @routes.get("/deals/{deal_id}", response_model=RegistrationDeal, responses=NOT_FOUND)
     def get_deal(deal_id: UUID, who: CallerDep) -> dict[str, Any]:
+        access.require(who.identity, "deal", "read")
         deal = app.get_deal(deal_id)
-        access.check_read(who.identity, deal.owner_id)
+        access.check(who.identity, "deal", "read", deal.owner_id)
         return deal_view(deal)
 
-    @routes.get("/deals/{deal_id}/history")
+    @routes.get("/deals/{deal_id}/history", response_model=RegistrationHistory, responses=NOT_FOUND)
     def history(deal_id: UUID, who: CallerDep, as_of: datetime | None = None) -> dict[str, Any]:
         """Every registration event of the deal (who, when, why) and its owners' spans,
-        as it stood at `as_of` if given. For auditors and managers."""
-        require_role(who, *AUDITORS)
+        as it stood at `as_of` if given. The same reach as the deal itself."""
+        access.require(who.identity, "deal", "read history")
+        access.check(who.identity, "deal", "read history", app.get_deal(deal_id).owner_id)
         as_of = as_of.replace(tzinfo=UTC) if as_of and as_of.tzinfo is None else as_of
         events, deal = stream_history(app, "registration", deal_id, as_of)
         return {"deal_id": str(deal_id), "as_of": as_of, "events": events,
                 "owner_spans": owner_spans(deal, as_of or app.clock.now())}
 
-    @routes.post("/deals/{deal_id}/approve")
+    @routes.post("/deals/{deal_id}/approve", response_model=RegistrationDeal, responses=NOT_FOUND)
     def approve(deal_id: UUID, who: CallerDep) -> dict[str, Any]:
         managed(deal_id, who)
         return deal_view(app.approve(deal_id, who.meta))
 
-    @routes.post("/deals/{deal_id}/reject")
+    @routes.post("/deals/{deal_id}/reject", response_model=RegistrationDeal, responses=NOT_FOUND)
     def reject(deal_id: UUID, body: Reject, who: CallerDep) -> dict[str, Any]:
         managed(deal_id, who)
         return deal_view(app.reject(deal_id, body.reason, body.conflicting_deal_id, body.note, who.meta))
 
-    @routes.post("/deals/{deal_id}/assign")
+    @routes.post("/deals/{deal_id}/assign", response_model=RegistrationDeal, responses=NOT_FOUND)
     def assign(deal_id: UUID, body: Assign, who: CallerDep) -> dict[str, Any]:
-        managed(deal_id, who)
-        access.check_change(who.identity, body.owner_id)  # and only to someone in reach
+        managed(deal_id, who, "assign")
+        access.check(who.identity, "deal", "assign", body.owner_id)  # and only to someone in reach
         return deal_view(app.assign(deal_id, body.owner_id, who.meta))
 
-    @routes.post("/deals/{deal_id}/claim")
+    @routes.post("/deals/{deal_id}/claim", response_model=RegistrationDeal, responses=NOT_FOUND)
     def claim(deal_id: UUID, who: CallerDep) -> dict[str, Any]:
-        require_role(who, *WRITERS)
+        access.require(who.identity, "pool", "claim")
         return deal_view(app.claim(deal_id, who.meta))
 
-    @routes.post("/deals/{deal_id}/recycle")
+    @routes.post("/deals/{deal_id}/recycle", response_model=RegistrationDeal, responses=NOT_FOUND)
     def recycle(deal_id: UUID, body: Recycle, who: CallerDep) -> dict[str, Any]:
         managed(deal_id, who)
         return deal_view(app.recycle(deal_id, "manual", body.reason, who.meta))
 
-    @routes.get("/pool")
+    @routes.get("/pool", response_model=Pool)
     def pool(
         who: CallerDep,
         limit: int = Query(default=100, ge=1, le=500),
@@ -203,13 +219,13 @@ def router(app: RegistrationApplication, engine: Engine, access: Access) -> APIR
             rows = connection.execute(query).mappings().all()
         return {"items": [_pool_card(row) for row in rows]}
 
-    @routes.post("/imports/{kind}")
+    @routes.post("/imports/{kind}", response_model=ImportReport)
     async def import_rows(
         kind: Literal["leads", "deals"],
         who: CallerDep,
         file: UploadFile = File(description="CSV (UTF-8) or XLSX, first row the column names"),
     ) -> dict[str, Any]:
-        require_role(who, *WRITERS)
+        access.require(who.identity, "import", "upload")
         content = await file.read(MAX_IMPORT_BYTES + 1)
         return await import_file(app, kind, file.filename or "", content, who.meta)
 

@@ -96,6 +96,7 @@ class RegistrationApplication(ServiceApplication):
                 source=deal_terms.source or lead.source,
                 lead_id=lead.id,
                 meta=meta,
+                owner_id=lead.captured_by,  # the lead's owner's, whoever converts it
             )
             lead.convert(deal.id, deal.account_id, UUID(contact["id"]), meta)
             self.save(lead, *touched)
@@ -268,6 +269,9 @@ class RegistrationApplication(ServiceApplication):
     def get_deal(self, deal_id: UUID) -> Deal:
         return self.get(Deal, deal_id)
 
+    def get_lead(self, lead_id: UUID) -> Lead:
+        return self.get(Lead, lead_id)
+
     # -- the rules ----------------------------------------------------------------------------
 
     def _register(
@@ -280,13 +284,14 @@ class RegistrationApplication(ServiceApplication):
         source: str | None,
         lead_id: UUID | None,
         meta: dict[str, str],
+        owner_id: str | None = None,
     ) -> tuple[Deal, list[Aggregate]]:
         today = self.clock.now().date()
         if terms.expected_close_date < today:
             raise Invalid("expected_close_date", "the expected close date has already passed")
         if self.find(Deal, deal_id) is not None:
             raise AlreadyRegistered(deal_id)
-        owner_id = meta["actor"]
+        owner_id = owner_id or meta["actor"]
         check = check_duplicates(self.find, self.rules.duplicates, terms, account_name, contacts)
         free_keys, conflicts, account_id = check.free_keys, check.conflicts, check.account_id
         touched: list[Aggregate] = []

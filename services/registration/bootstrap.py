@@ -8,6 +8,7 @@ from services.registration.publishing import to_public
 from services.registration.rules import Rules, load_registration_rules
 from services.registration.sweeper import sweep_owned_deals
 from shared.access import Access
+from shared.checkpoints import Checkpointer
 from shared.clock import Clock
 from shared.contracts import PIPELINE, REGISTRATION
 from shared.projection import Projector
@@ -34,5 +35,6 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: Rules | Non
         subscribes_to=(PIPELINE,),
         handle=app.handle,
         projectors=[projector],
-        jobs=[Job("recycling sweeper", rules.sweep_interval_seconds, lambda: sweep_owned_deals(app, storage.engine))],
+        jobs=[Job("recycling sweeper", rules.sweep_interval_seconds, lambda: sweep_owned_deals(app, storage.engine)),
+              Job("checkpoints", settings.checkpoint_interval_seconds, Checkpointer(app, NAME).scheduled)],
     )

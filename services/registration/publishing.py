@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.registration.domain import Deal, Lead
+from shared.checkpoints import checkpoint_data
 from shared.contracts import CloudEvent
 from shared.contracts import events as public
 from shared.eventstore import public_event
@@ -16,7 +17,8 @@ SOURCE = "crm/registration"
 
 
 def to_public(event: Any) -> CloudEvent | None:
-    return public_event(SOURCE, _data(event), event)
+    checkpoint = checkpoint_data(event)  # routed by the relay to `crm.checkpoints`
+    return public_event(SOURCE, checkpoint if checkpoint is not None else _data(event), event)
 
 
 def _data(event: Any) -> public.EventData | None:

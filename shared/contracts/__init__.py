@@ -12,10 +12,11 @@ from shared.contracts.envelope import (
     parse_event,
 )
 from shared.contracts.events import CATALOGUE, EventData, Money
-from shared.contracts.topics import DEADLETTER, FORECAST, PIPELINE, REGISTRATION, TOPICS
+from shared.contracts.topics import CHECKPOINTS, DEADLETTER, FORECAST, PIPELINE, REGISTRATION, TOPICS
 
 __all__ = [
     "CATALOGUE",
+    "CHECKPOINTS",
     "CONTENT_TYPE",
     "CloudEvent",
     "DEADLETTER",

@@ -10,12 +10,13 @@ from typing import Any
 from shared.contracts.envelope import CONTENT_TYPE
 from shared.contracts.events import CATALOGUE
 from shared.contracts.schemas import event_schema
-from shared.contracts.topics import DEADLETTER, FORECAST, PIPELINE, REGISTRATION
+from shared.contracts.topics import CHECKPOINTS, DEADLETTER, FORECAST, PIPELINE, REGISTRATION
 
 PRODUCED_ON = {
     REGISTRATION: ("crm.lead.", "crm.deal.registered.", "crm.deal.registration_", "crm.deal.assigned.",
                    "crm.deal.recycle"),
     FORECAST: ("crm.forecast.",),
+    CHECKPOINTS: ("crm.checkpoint.",),
 }
 
 TOPIC_NOTES = {
@@ -24,6 +25,8 @@ TOPIC_NOTES = {
     FORECAST: "Forecast snapshots of the month, quarter and year, on a schedule. Key: the snapshot id.",
     DEADLETTER: "Messages a consumer could not process, unchanged, with headers deadletter-reason, "
     "deadletter-consumer and deadletter-topic.",
+    CHECKPOINTS: "Every service's checkpoints of its event store (source crm/<service>), for `crm audit verify`: "
+    "keep them forever. Key: the service's checkpoint stream id.",
 }
 
 
@@ -34,8 +37,33 @@ def topic_of(event_type: str) -> str:
     return PIPELINE
 
 
+def _hoisted(payload: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """The payload with its `$defs` moved into `components/schemas` (shared by every
+    message) and its `#/$defs/…` references pointed there: a reference in an AsyncAPI
+    document resolves against the document's root, not the payload's."""
+    payload = dict(payload)
+    for name, definition in payload.pop("$defs", {}).items():
+        if schemas.setdefault(name, definition) != definition:
+            raise ValueError(f"two events define the schema {name!r} differently: rename one model")
+    return _rewritten(payload)
+
+
+def _rewritten(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            key: f"#/components/schemas/{value[len('#/$defs/'):]}"
+            if key == "$ref" and isinstance(value, str) and value.startswith("#/$defs/")
+            else _rewritten(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_rewritten(item) for item in node]
+    return node
+
+
 def document() -> dict[str, Any]:
     messages: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
     channels: dict[str, Any] = {}
     for topic, note in TOPIC_NOTES.items():
         channels[topic] = {"address": topic, "description": note, "messages": {}}
@@ -46,7 +74,7 @@ def document() -> dict[str, Any]:
             "contentType": CONTENT_TYPE,
             "summary": (CATALOGUE[event_type].__doc__ or "").strip().split("\n")[0] or event_type,
             "bindings": {"kafka": {"key": {"type": "string", "description": "the CloudEvent subject"}}},
-            "payload": event_schema(event_type),
+            "payload": _hoisted(event_schema(event_type), schemas),
         }
         channels[topic_of(event_type)]["messages"][name] = {"$ref": f"#/components/messages/{name}"}
     return {
@@ -63,7 +91,7 @@ def document() -> dict[str, Any]:
             f"receive_{topic.replace('.', '_')}": {"action": "receive", "channel": {"$ref": f"#/channels/{topic}"}}
             for topic in channels
         },
-        "components": {"messages": messages},
+        "components": {"messages": messages, "schemas": dict(sorted(schemas.items()))},
     }
 
 

@@ -218,6 +218,29 @@ class ForecastSnapshotTaken(EventData):
     groups: list[dict[str, object]] = []
 
 
+class StreamHead(Contract):
+    version: int = Field(ge=1)
+    chain: str = Field(pattern=r"^[0-9a-f]{64}$", description="the seal (SHA-256) of the stream's last event")
+
+
+class CheckpointRecorded(EventData):
+    """A service's event store as it stood at a notification, for `crm audit verify` to hold the store to.
+
+    `heads_hash` is a SHA-256 over every stream's head (`<stream>|<version>|<chain>` lines,
+    sorted); `heads` names only the heads that changed since the previous checkpoint, so
+    the checkpoints of a service, folded in `sequence` order, give every stream's head.
+    A checkpoint with more changed heads than fit one message comes in `parts`."""
+
+    TYPE: ClassVar[str] = "crm.checkpoint.recorded.v1"
+    service: str
+    position: int = Field(ge=0, description="the store's last notification id the checkpoint covers")
+    streams: int = Field(ge=0)
+    heads_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    heads: dict[str, StreamHead]
+    part: int = Field(default=1, ge=1)
+    parts: int = Field(default=1, ge=1)
+
+
 CATALOGUE: dict[str, type[EventData]] = {
     model.TYPE: model
     for model in (
@@ -237,5 +260,6 @@ CATALOGUE: dict[str, type[EventData]] = {
         DealClosed,
         DealCloseDateApproaching,
         ForecastSnapshotTaken,
+        CheckpointRecorded,
     )
 }

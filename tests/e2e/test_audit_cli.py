@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from datetime import UTC, datetime
 
@@ -9,8 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from crm.app import create_app
+from crm.app import bootstrap_services, create_app
 from crm.cli import main
+from shared.checkpoints import Checkpointer, checkpoint_stream, fold, published_entries
 from shared.settings import Settings
 from tests.support.flow import REP, capture_and_convert, eventually, pipeline_stage
 
@@ -146,7 +148,9 @@ def test_the_same_history_and_as_of_over_http_for_auditors_only(tmp_path):
         before = datetime.now(UTC)
         time.sleep(0.05)
         client.post(f"/pipeline/deals/{deal_id}/stage", headers=REP, json={"to_stage": "proposal", "reason": "quote"})
-        assert client.get(f"/pipeline/deals/{deal_id}/history", headers=REP).status_code == 403
+        other_rep = {"X-User-Id": "rep-2", "X-User-Role": "rep"}  # histories have the deal's own reach
+        assert client.get(f"/pipeline/deals/{deal_id}/history", headers=other_rep).status_code == 403
+        assert client.get(f"/pipeline/deals/{deal_id}/history", headers=REP).status_code == 200
         now = client.get(f"/pipeline/deals/{deal_id}/history", headers=auditor).json()
         then = client.get(f"/pipeline/deals/{deal_id}/history", headers=auditor, params={"as_of": before.isoformat()}).json()
         owners = client.get(f"/registration/deals/{deal_id}/history", headers=auditor).json()
@@ -155,3 +159,97 @@ def test_the_same_history_and_as_of_over_http_for_auditors_only(tmp_path):
     assert now["events"][-1]["reason"] == "quote" and now["events"][-1]["actor"] == "rep-1"
     assert [s["what"] for s in then["stage_spans"]] == ["prospecting"]
     assert [s["what"] for s in owners["owner_spans"]] == ["rep-1"]
+
+
+# -- where each stream should end: the checkpoints --------------------------------------------------
+
+
+def checkpointed(tmp_path, *names: str) -> None:
+    """What each service's checkpoint job does on its schedule, once the story is over."""
+    for name in names:
+        (service,) = bootstrap_services(Settings(data_dir=tmp_path / "data"), [name])
+        try:
+            assert Checkpointer(service.app, name).run()
+        finally:
+            service.close()
+
+
+def test_verify_names_a_stream_cut_short_as_truncated_and_one_deleted_whole_as_missing(story, capsys, tmp_path):
+    deal_id, _ = story
+    key = deal_id.replace("-", "")
+    checkpointed(tmp_path, "pipeline", "registration")
+    code, out = run(capsys, "audit", "verify")
+    assert code == 0 and out.count("intact") == 3 and out.count("held to the checkpoint") == 2
+    ((last,),) = rows(tmp_path, "pipeline", "SELECT max(originator_version) FROM stored_events WHERE originator_id = ?",
+                      (key,))
+    rows(tmp_path, "pipeline", "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = ?", (key, last))
+    rows(tmp_path, "registration", "DELETE FROM stored_events WHERE originator_id = ?", (key,))  # the whole deal
+    code, out = run(capsys, "audit", "verify", "pipeline")
+    assert code == 1
+    assert f"stream {deal_id} version {last - 1}: truncated: it ends at version {last - 1}" in out
+    assert "altered" not in out and "removed" not in out
+    code, out = run(capsys, "audit", "verify", "registration")
+    assert code == 1 and f"stream {deal_id} version" in out and ": missing: the whole stream is gone" in out
+
+
+def test_verify_names_two_swapped_events_reordered_not_altered(story, capsys, tmp_path):
+    deal_id, _ = story
+    key = deal_id.replace("-", "")
+    states = dict(rows(tmp_path, "pipeline", "SELECT originator_version, state FROM stored_events WHERE originator_id = ?",
+                       (key,)))
+    for version, other in ((2, 3), (3, 2)):  # the two stage changes trade places
+        rows(tmp_path, "pipeline", "UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
+             (states[other], key, version))
+    code, out = run(capsys, "audit", "verify", "pipeline")
+    assert code == 1
+    assert f"stream {deal_id} version 2 (notification" in out and f"stream {deal_id} version 3 (notification" in out
+    assert out.count("reordered: sealed as version") == 2 and "altered" not in out
+
+
+def test_replay_resumed_after_the_store_was_cut_does_not_say_equal(story, capsys, tmp_path):
+    deal_id, _ = story
+    code, out = run(capsys, "replay", "pipeline")
+    assert code == 0 and "equal to the live projection" in out
+    key = deal_id.replace("-", "")
+    ((last,),) = rows(tmp_path, "pipeline", "SELECT max(originator_version) FROM stored_events WHERE originator_id = ?",
+                      (key,))
+    rows(tmp_path, "pipeline", "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = ?", (key, last))
+    code, out = run(capsys, "replay", "pipeline")  # resuming: what it rebuilt came from an event now gone
+    assert code == 1 and "equal" not in out
+    assert "no longer holds the events the earlier rebuild applied" in out and "pipeline_deals" in out
+    code, out = run(capsys, "replay", "pipeline")  # rebuilt from the store as it is: it resumes again
+    assert code == 1 and "no longer holds" not in out and "pipeline_deals" in out
+
+
+def test_the_embedded_process_keeps_the_published_checkpoints_and_verify_holds_the_store_to_them(tmp_path, capsys,
+                                                                                                  monkeypatch):
+    monkeypatch.setenv("CRM_DATA_DIR", str(tmp_path / "data"))
+    copy = tmp_path / "data" / "checkpoints.jsonl"
+    settings = Settings(data_dir=tmp_path / "data", poll_interval=0.05, checkpoint_interval_seconds=0.1)
+    with TestClient(create_app(settings)) as client:
+        _, deal_id = capture_and_convert(client, company="Anchored Ltd")
+        eventually(lambda: pipeline_stage(client, deal_id) == "prospecting")
+        pipeline = client.app.state.services["pipeline"].app
+
+        def published() -> bool:
+            """The copy has a checkpoint after which the pipeline store holds only checkpoints."""
+            lines = copy.read_bytes().splitlines() if copy.exists() else []
+            anchor = fold(published_entries(lines, "pipeline"), "copy", str(checkpoint_stream("pipeline")))
+            return anchor is not None and all(
+                n.originator_id == checkpoint_stream("pipeline") for n in pipeline.read_notifications(anchor.position, 50))
+
+        eventually(published)
+    key = deal_id.replace("-", "")
+    rows(tmp_path, "pipeline", "DELETE FROM stored_events WHERE originator_id IN (?, ?)",
+         (key, checkpoint_stream("pipeline").hex))  # the deal and the store's own checkpoints
+    code, out = run(capsys, "audit", "verify", "pipeline")
+    assert code == 0 and "no checkpoint yet" in out  # the store alone cannot tell
+    code, out = run(capsys, "audit", "verify", "pipeline", "--checkpoints", str(copy))
+    assert code == 1 and f"stream {deal_id} version" in out and ": missing: the whole stream is gone" in out
+    assert "the published checkpoints" in out
+
+
+def rows(tmp_path, service: str, sql: str, params: tuple = ()) -> list:
+    """Straight at a service's stored rows, as a tamperer would."""
+    with sqlite3.connect(tmp_path / "data" / service / "events.sqlite") as connection:
+        return connection.execute(sql, params).fetchall()

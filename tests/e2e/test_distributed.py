@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared.contracts import CloudEvent, Money
 from shared.contracts import events as public
-from tests.support.flow import drive_first_flow, eventually, pipeline_stage
+from tests.support.flow import CLOSE_DATE, drive_first_flow, eventually, pipeline_stage
 from tests.support.processes import running_cluster
 
 pytestmark = pytest.mark.slow
@@ -97,7 +97,7 @@ def test_a_poison_message_is_parked_on_the_deadletter_topic_and_the_consumer_car
             name="after the poison",
             account=public.AccountRef(id="a-9", name="Poison-proof Ltd."),
             value=Money(amount=Decimal("500"), currency="CNY"),
-            expected_close_date=date(2026, 12, 20),
+            expected_close_date=CLOSE_DATE,
             owner_id="rep-9",
             registration_status="approved",
         ),

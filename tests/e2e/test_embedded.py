@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from crm.app import create_app
 from shared.settings import Settings
-from tests.support.flow import REP, capture_and_convert, drive_first_flow, eventually, pipeline_stage
+from tests.support.flow import CLOSE_DATE, REP, capture_and_convert, drive_first_flow, eventually, pipeline_stage
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_registering_the_same_customer_again_is_a_409_naming_the_deal(client):
             "name": "ACME again",
             "account": {"name": "acme"},
             "value": {"amount": "5000.00", "currency": "CNY"},
-            "expected_close_date": "2026-12-01",
+            "expected_close_date": CLOSE_DATE.isoformat(),
         },
     )
     assert again.status_code == 409
@@ -64,7 +64,7 @@ def test_bad_input_is_a_422_naming_the_field_and_records_nothing(client):
     response = client.post(
         "/registration/deals",
         headers=REP,
-        json={"name": "x", "account": {"name": "A"}, "value": {"amount": "lots"}, "expected_close_date": "2026-12-01"},
+        json={"name": "x", "account": {"name": "A"}, "value": {"amount": "lots"}, "expected_close_date": CLOSE_DATE.isoformat()},
     )
     assert response.status_code == 422
     assert ["body", "value", "amount"] in [error["loc"] for error in response.json()["detail"]]
@@ -146,7 +146,7 @@ def test_the_request_trace_context_rides_every_downstream_event_when_on(tmp_path
         lead = client.post("/registration/leads", headers={**REP, "traceparent": TRACE},
                            json={"company": "Traced Co", "contact": {"name": "Li"}}).json()["lead_id"]
         client.post(f"/registration/leads/{lead}/convert", headers={**REP, "traceparent": TRACE},
-                    json={"value": {"amount": "10.00"}, "expected_close_date": "2026-12-31"})
+                    json={"value": {"amount": "10.00"}, "expected_close_date": CLOSE_DATE.isoformat()})
         record = eventually(lambda: seen[:1])[0]  # the pipeline's reaction, two hops away
     assert (record.header("traceparent") == TRACE) is on
     assert (parse_event(record.value).envelope.traceparent == TRACE) is on

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from crm.app import create_app
 from shared.settings import Settings
-from tests.support.flow import REP, capture_and_convert, eventually, pipeline_stage
+from tests.support.flow import CLOSE_PERIOD, REP, capture_and_convert, eventually, pipeline_stage
 
 MANAGER = {"X-User-Id": "mgr-1", "X-User-Role": "manager", "X-User-Teams": "east"}
 
@@ -23,17 +23,17 @@ def client(tmp_path, monkeypatch):
 
 
 def in_forecast(client, **params):
-    return client.get("/forecast/pipeline", headers=MANAGER, params={"period": "2026-Q4", **params}).json()
+    return client.get("/forecast/pipeline", headers=MANAGER, params={"period": CLOSE_PERIOD, **params}).json()
 
 
 def test_targets_attainment_and_teams_over_http(client):
     _, deal_id = capture_and_convert(client)
     eventually(lambda: pipeline_stage(client, deal_id) == "prospecting")
-    assert client.put("/forecast/targets/rep-1/2026-Q4", headers=REP, json={"amount": {"amount": "500000"}}).status_code == 403
-    set_ = client.put("/forecast/targets/rep-1/2026-Q4", headers=MANAGER, json={"amount": {"amount": "500000", "currency": "CNY"}})
+    assert client.put(f"/forecast/targets/rep-1/{CLOSE_PERIOD}", headers=REP, json={"amount": {"amount": "500000"}}).status_code == 403
+    set_ = client.put(f"/forecast/targets/rep-1/{CLOSE_PERIOD}", headers=MANAGER, json={"amount": {"amount": "500000", "currency": "CNY"}})
     assert set_.status_code == 200
-    assert client.put("/forecast/team-targets/east/2026-Q4", headers=MANAGER, json={"amount": {"amount": "900000"}}).status_code == 200
-    assert client.put("/forecast/team-targets/west/2026-Q4", headers=MANAGER, json={"amount": {"amount": "1"}}).status_code == 422
+    assert client.put(f"/forecast/team-targets/east/{CLOSE_PERIOD}", headers=MANAGER, json={"amount": {"amount": "900000"}}).status_code == 200
+    assert client.put(f"/forecast/team-targets/west/{CLOSE_PERIOD}", headers=MANAGER, json={"amount": {"amount": "1"}}).status_code == 422
     assert client.put("/forecast/targets/rep-1/2026-Q9", headers=MANAGER, json={"amount": {"amount": "1"}}).status_code == 422
 
     def owner_group():
@@ -63,7 +63,7 @@ def test_the_forecast_as_it_stood_before_a_move(client):
     assert then["as_of"] is not None
     explained = client.get(
         "/forecast/changes", headers=MANAGER,
-        params={"period": "2026-Q4", "from": before_move.isoformat(), "to": datetime.now(UTC).isoformat()},
+        params={"period": CLOSE_PERIOD, "from": before_move.isoformat(), "to": datetime.now(UTC).isoformat()},
     ).json()
     assert explained["pieces"]["stage_moves"] == [{"amount": "70000.00", "currency": "CNY"}]
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from crm.app import create_app
 from shared.clock import FixedClock
 from shared.settings import Settings
-from tests.support.flow import REP, capture_and_convert, eventually, pipeline_stage
+from tests.support.flow import CLOSE_DATE, REP, capture_and_convert, eventually, pipeline_stage
 
 ADMIN = {"X-User-Id": "admin-1", "X-User-Role": "admin"}
 MANAGER = {"X-User-Id": "mgr-1", "X-User-Role": "manager", "X-User-Teams": "east"}
@@ -40,7 +40,7 @@ def test_the_seeds_story_from_prospecting_to_won_with_time_in_each_stage(client,
     for days, stage in ((2, "needs_analysis"), (5, "proposal"), (7, "negotiation")):
         clock.advance(days=days)
         assert client.post(f"/pipeline/deals/{deal_id}/stage", headers=REP, json={"to_stage": stage}).status_code == 200
-    moved = client.patch(f"/pipeline/deals/{deal_id}", headers=REP, json={"expected_close_date": "2027-01-31"})
+    moved = client.patch(f"/pipeline/deals/{deal_id}", headers=REP, json={"expected_close_date": (CLOSE_DATE + timedelta(days=41)).isoformat()})
     assert moved.json()["close_date_slips"] == 1
     clock.advance(days=3)
     won = client.post(f"/pipeline/deals/{deal_id}/close", headers=REP, json={"outcome": "won", "reason": "best fit"})
@@ -181,10 +181,10 @@ def test_a_board_column_shows_its_first_cards_and_pages_on_through_the_list_view
 
 
 def test_the_close_date_alert_is_raised_once_by_the_job(client, clock):
-    deal_id = deal_in_pipeline(client)  # closes 2026-12-15 (see capture_and_convert)
+    deal_id = deal_in_pipeline(client)  # closes on CLOSE_DATE (see capture_and_convert)
     service = client.app.state.services["pipeline"]
-    clock.set(datetime(2026, 12, 8, 12, tzinfo=UTC))  # 7 days left
+    clock.set(datetime(CLOSE_DATE.year, CLOSE_DATE.month, CLOSE_DATE.day, 12, tzinfo=UTC) - timedelta(days=7))  # 7 days left
     eventually(lambda: service.app.get_deal(deal_id).alerts)
     clock.advance(days=1)
     time.sleep(0.3)  # the job runs every 0.05 s: several more passes
-    assert service.app.get_deal(deal_id).alerts == ["close:2026-12-15"]
+    assert service.app.get_deal(deal_id).alerts == [f"close:{CLOSE_DATE.isoformat()}"]

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from shared.settings import Settings
 from tests.e2e.test_distributed import read_topic
-from tests.support.flow import REP, capture_and_convert, eventually, pipeline_stage
+from tests.support.flow import CLOSE_DATE, REP, capture_and_convert, eventually, pipeline_stage
 from tests.support.processes import running_cluster
 
 pytestmark = pytest.mark.slow
@@ -40,7 +40,7 @@ def test_a_deals_whole_life_reads_back_with_its_stage_durations(cluster, kafka):
         time.sleep(0.3)
         assert http.post(f"/pipeline/deals/{deal_id}/stage", headers=REP, json={"to_stage": stage}).status_code == 200
     patched = cluster.processes["pipeline"].client().patch(
-        f"/pipeline/deals/{deal_id}", headers=REP, json={"expected_close_date": "2027-03-31"}
+        f"/pipeline/deals/{deal_id}", headers=REP, json={"expected_close_date": (CLOSE_DATE + timedelta(days=100)).isoformat()}
     )
     assert patched.json()["close_date_slips"] == 1
     time.sleep(0.3)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,11 +11,12 @@ from fastapi.testclient import TestClient
 from crm.app import create_app
 from shared.clock import FixedClock
 from shared.settings import Settings
-from tests.support.flow import REP, eventually, pipeline_stage
+from tests.support.flow import CLOSE_DATE, REP, eventually, pipeline_stage
 
 REP2 = {"X-User-Id": "rep-2", "X-User-Role": "rep"}
 MANAGER = {"X-User-Id": "mgr-1", "X-User-Role": "manager", "X-User-Teams": "east"}
 AUDITOR = {"X-User-Id": "aud-1", "X-User-Role": "auditor"}
+CLOSES = CLOSE_DATE + timedelta(days=70)  # still ahead after the sweeper test moves the clock 31 days
 RULES = {
     "holding_limit": 3,
     "auto_approval": {"min_value": "50000"},
@@ -44,7 +45,7 @@ def register(client, account: str, headers=REP, amount: str = "100000.00", **ext
             "name": f"{account} deal",
             "account": {"name": account},
             "value": {"amount": amount, "currency": "CNY"},
-            "expected_close_date": "2027-03-01",
+            "expected_close_date": CLOSES.isoformat(),
             **extra,
         },
     )
@@ -55,7 +56,7 @@ def recorded(client) -> int:
 
 
 def owner_in_forecast(client, owner: str | None) -> bool:
-    answer = client.get("/forecast/pipeline", headers=MANAGER, params={"period": "2027", "group_by": "owner"}).json()
+    answer = client.get("/forecast/pipeline", headers=MANAGER, params={"period": str(CLOSES.year), "group_by": "owner"}).json()
     return any(group["key"] == owner for group in answer["groups"])
 
 
@@ -150,10 +151,10 @@ class TestRecycling:
 class TestImports:
     CSV = (
         "name,account_name,contact_name,phone,email,amount,currency,expected_close_date,source\n"
-        "Cloud,Alpha Ltd,Li,13800000001,li@alpha.com,120000,CNY,2027-01-15,website\n"
-        "Broken,Beta Ltd,Wu,13800000002,not-an-email,abc,CNY,2027-01-15,website\n"
-        "ERP,Gamma Ltd,Zhao,13800000003,zhao@gamma.com,90000,CNY,2027-02-01,tender\n"
-        "Again,alpha,Qian,13800000004,qian@other.com,50000,CNY,2027-02-01,website\n"
+        f"Cloud,Alpha Ltd,Li,13800000001,li@alpha.com,120000,CNY,{CLOSES},website\n"
+        f"Broken,Beta Ltd,Wu,13800000002,not-an-email,abc,CNY,{CLOSES},website\n"
+        f"ERP,Gamma Ltd,Zhao,13800000003,zhao@gamma.com,90000,CNY,{CLOSES + timedelta(days=17)},tender\n"
+        f"Again,alpha,Qian,13800000004,qian@other.com,50000,CNY,{CLOSES + timedelta(days=17)},website\n"
     )
 
     def upload(self, client, content: bytes, name: str, kind: str = "deals"):

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 
 import pytest
 
-from tests.support.flow import REP, eventually, pipeline_stage
+from tests.support.flow import CLOSE_DATE, REP, eventually, pipeline_stage
 from tests.support.processes import running_cluster
 
 pytestmark = pytest.mark.slow
 
 REP2 = {"X-User-Id": "rep-2", "X-User-Role": "rep"}
 MANAGER = {"X-User-Id": "mgr-1", "X-User-Role": "manager", "X-User-Teams": "east"}
+ALONE = CLOSE_DATE + timedelta(days=90)  # a month of its own: every other deal here closes on CLOSE_DATE
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +26,7 @@ def cluster(database_url, kafka, tmp_path_factory):
         yield running
 
 
-def register(http, account: str, headers=REP, amount: str = "100000.00", closes: str = "2027-03-01"):
+def register(http, account: str, headers=REP, amount: str = "100000.00", closes: str = CLOSE_DATE.isoformat()):
     return http.post(
         "/registration/deals",
         headers=headers,
@@ -61,7 +63,7 @@ def test_reps_racing_to_register_one_customer_exactly_one_wins(cluster):
 
 def test_recycle_pool_claim_and_pipeline_and_forecast_follow_the_new_owner(cluster):
     http = cluster.http
-    deal_id = register(http, "Recycled Pool Co", closes="2027-05-20").json()["deal_id"]  # alone in 2027-05
+    deal_id = register(http, "Recycled Pool Co", closes=ALONE.isoformat()).json()["deal_id"]  # alone in its month
     eventually(lambda: pipeline_stage(http, deal_id) == "prospecting")
     assert http.post(f"/registration/deals/{deal_id}/recycle", headers=MANAGER, json={"reason": "left"}).status_code == 200
     eventually(lambda: any(i["deal_id"] == deal_id for i in http.get("/registration/pool", headers=REP2).json()["items"]))
@@ -69,7 +71,7 @@ def test_recycle_pool_claim_and_pipeline_and_forecast_follow_the_new_owner(clust
     eventually(lambda: http.get(f"/pipeline/deals/{deal_id}", headers=REP2).json().get("owner_id") == "rep-2")
 
     def forecast_owner():
-        answer = http.get("/forecast/pipeline", headers=MANAGER, params={"period": "2027-05", "group_by": "owner"}).json()
+        answer = http.get("/forecast/pipeline", headers=MANAGER, params={"period": f"{ALONE:%Y-%m}", "group_by": "owner"}).json()
         return {group["key"] for group in answer["groups"]} == {"rep-2"} or None
 
     eventually(forecast_owner)
@@ -85,11 +87,11 @@ def test_a_rep_at_the_holding_limit_gets_a_409(cluster):
 
 def test_an_import_with_bad_rows_keeps_the_good_ones(cluster):
     csv = (
-        b"name,account_name,amount,expected_close_date\n"
-        b"Good,Import Good Co,1000,2027-01-01\n"
-        b"Bad,Import Bad Co,minus,2027-01-01\n"
-        b"Past,Import Past Co,1000,2020-01-01\n"
-    )
+        "name,account_name,amount,expected_close_date\n"
+        f"Good,Import Good Co,1000,{CLOSE_DATE}\n"
+        f"Bad,Import Bad Co,minus,{CLOSE_DATE}\n"
+        "Past,Import Past Co,1000,2020-01-01\n"
+    ).encode()
     answer = cluster.http.post("/registration/imports/deals", headers=REP, files={"file": ("d.csv", csv)}).json()
     assert [entry["status"] for entry in answer["report"]] == ["created", "refused", "refused"]
     assert answer["report"][2]["errors"][0]["field"] == "expected_close_date"

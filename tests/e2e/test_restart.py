@@ -5,10 +5,11 @@ import signal
 import threading
 import time
 
+import httpx
 import psycopg
 import pytest
 
-from tests.support.flow import AUDITOR, eventually
+from tests.support.flow import AUDITOR, CLOSE_DATE, eventually
 from tests.support.processes import ServiceProcess, isolated_env
 
 pytestmark = pytest.mark.slow
@@ -24,7 +25,7 @@ def register(http, n: int) -> str:
             "name": f"deal {n}",
             "account": {"name": f"Customer {n:03d} Ltd."},
             "value": {"amount": f"{1000 + n}.00", "currency": "CNY"},
-            "expected_close_date": "2026-12-01",
+            "expected_close_date": CLOSE_DATE.isoformat(),
         },
     )
     assert response.status_code == 201, response.text
@@ -119,4 +120,57 @@ def test_two_pipeline_replicas_share_the_stream_and_apply_each_event_once(databa
     finally:
         second.stop()
         first.stop()
+        registration.stop()
+
+
+def test_after_kill_9_the_pipeline_answers_http_at_once_and_catches_up_before_it_is_ready(
+    database_url, schema_prefix, kafka, tmp_path
+):
+    """The consumer group takes its time to settle after a member died without leaving (its
+    session must time out first): meanwhile the new process already answers /healthz and
+    reads, and /readyz says it is catching up, with the reason, until it is ready."""
+    env = isolated_env(database_url, schema_prefix, kafka)
+    registration = ServiceProcess("registration", env, tmp_path).launch()
+    pipeline = ServiceProcess("pipeline", env, tmp_path).launch()
+    try:
+        registration.wait_ready(60)
+        pipeline.wait_ready(60)
+        reg_http = registration.client()
+        deal_ids = [register(reg_http, n) for n in range(5)]
+        eventually(lambda: len(listed(pipeline.client())) >= 5, timeout=30)
+        pipeline.stop(signal.SIGKILL)
+        deal_ids += [register(reg_http, n) for n in range(5, 10)]  # recorded while it is down
+
+        pipeline.launch()
+        launched = time.monotonic()
+        answers: list[tuple[float, str, str, dict]] = []  # (seconds, endpoint, status, problems)
+        read_while_catching_up = None
+        while time.monotonic() - launched < 120:
+            try:
+                live = httpx.get(f"{pipeline.url}/healthz", timeout=2)
+                ready = httpx.get(f"{pipeline.url}/readyz", timeout=2)
+            except httpx.HTTPError:
+                time.sleep(0.1)
+                continue
+            now = round(time.monotonic() - launched, 1)
+            answers.append((now, "healthz", str(live.status_code), {}))
+            body = ready.json()
+            answers.append((now, "readyz", body["status"], body["problems"]))
+            if ready.status_code == 200:
+                break
+            if read_while_catching_up is None:
+                read_while_catching_up = len(listed(pipeline.client()))
+            time.sleep(0.2)
+        readyz = [(status, problems) for _, endpoint, status, problems in answers if endpoint == "readyz"]
+        assert readyz and readyz[-1][0] == "ready", answers
+        # HTTP came first: the first answers said "catching up", each with its reason, then "ready".
+        assert readyz[0][0] == "catching up", answers
+        assert {status for status, _ in readyz[:-1]} == {"catching up"}, answers
+        assert all(problems for _, problems in readyz[:-1]), answers
+        assert read_while_catching_up is not None and read_while_catching_up >= 5
+
+        rows = eventually(lambda: (r := listed(pipeline.client())) and len(r) >= len(deal_ids) and r, timeout=60)
+        assert sorted(row["deal_id"] for row in rows) == sorted(deal_ids)
+    finally:
+        pipeline.stop()
         registration.stop()

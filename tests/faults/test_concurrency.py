@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crm.app import create_app
-from tests.support.flow import AUDITOR, REP, eventually, pipeline_stage
+from tests.support.flow import AUDITOR, CLOSE_DATE, REP, eventually, pipeline_stage
 
 WRITERS = 12
 
@@ -28,7 +28,7 @@ def test_concurrent_edits_of_one_deal_are_each_recorded_or_refused_never_lost(cl
             "name": "contested",
             "account": {"name": "Contested Writers Ltd."},
             "value": {"amount": "1000.00", "currency": "CNY"},
-            "expected_close_date": "2027-01-15",
+            "expected_close_date": CLOSE_DATE.isoformat(),
         },
     ).json()["deal_id"]
     eventually(lambda: pipeline_stage(client, deal_id) == "prospecting", timeout=30)

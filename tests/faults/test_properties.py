@@ -28,8 +28,11 @@ ADMIN = {"X-User-Id": "admin-1", "X-User-Role": "admin"}
 MANAGER = {"X-User-Id": "mgr-1", "X-User-Role": "manager", "X-User-Teams": "east"}
 REPS = ("rep-1", "rep-2", "rep-3")
 STAGES = ("qualification", "needs_analysis", "proposal", "negotiation", "prospecting")
-PERIODS = ("2026", "2027", "2026-Q4", "2027-Q1", "2027-Q2", "2026-12", "2027-03")
 TODAY = date.today()
+# The deals close 10 to 300 days ahead (then slip): the years, quarters and months that hold them.
+AHEAD = [TODAY + timedelta(days=days) for days in (30, 120, 210)]
+PERIODS = (str(TODAY.year), str(TODAY.year + 1), *(f"{d.year}-Q{(d.month - 1) // 3 + 1}" for d in AHEAD),
+           f"{AHEAD[0]:%Y-%m}", f"{AHEAD[1]:%Y-%m}")
 
 DEALS = 6
 deal = st.integers(min_value=0, max_value=DEALS - 1)

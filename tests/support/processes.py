@@ -51,18 +51,29 @@ class ServiceProcess:
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> ServiceProcess:
+        """Until /readyz answers 200: connected, consumer groups joined, caught up. (HTTP,
+        and /healthz, answer from the first second: `wait_live`.)"""
+        return self._wait_for("/readyz", timeout)
+
+    def wait_live(self, timeout: float = 30.0) -> ServiceProcess:
+        return self._wait_for("/healthz", timeout)
+
+    def _wait_for(self, path: str, timeout: float) -> ServiceProcess:
         assert self.process is not None
         deadline = time.monotonic() + timeout
+        answer = "no answer"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.service} exited: {self.log_path.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                response = httpx.get(f"{self.url}{path}", timeout=1)
+                if response.status_code == 200:
                     return self
+                answer = response.text
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise TimeoutError(f"{self.service} did not start: {self.log_path.read_text()[-3000:]}")
+        raise TimeoutError(f"{self.service}: {path} not 200 ({answer}): {self.log_path.read_text()[-3000:]}")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process is None or self.process.poll() is not None:

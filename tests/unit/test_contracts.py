@@ -126,6 +126,7 @@ ADDED_TYPES = {
     "crm.deal.task_completed.v1",
     "crm.deal.task_overdue.v1",
     "crm.forecast.snapshot_taken.v1",
+    "crm.checkpoint.recorded.v1",  # on crm.checkpoints: what `crm audit verify` holds the stores to
 }
 
 

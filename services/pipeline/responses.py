@@ -1,0 +1,119 @@
+"""What pipeline's routes answer (see shared/responses.py). Stage sets and the rules answer
+as their own models (services/pipeline/stages.py, services/pipeline/rules.py)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal, NotRequired
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
+
+from services.pipeline.stages import Category
+from shared.responses import HistoryEvent, Instant, MoneyOut, Span
+
+Priority = Literal["low", "normal", "high"]
+Outcome = Literal["won", "lost"]
+
+
+class DealContactRole(TypedDict):
+    """A contact on the deal and the part they play; a field nobody gave is absent."""
+
+    id: NotRequired[str | None]
+    name: str
+    role: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    email: NotRequired[str | None]
+
+
+class Activity(BaseModel):
+    activity_id: str
+    kind: Literal["call", "meeting", "email", "note", "task"]
+    subject: str
+    occurred_at: Instant | None
+    due_at: Instant | None = Field(description="tasks only")
+    duration_minutes: int | None
+    done: bool = Field(description="a task until completed; every other kind is done when logged")
+    done_at: Instant | None
+    logged_at: Instant
+    by: str
+
+
+class StageVisit(BaseModel):
+    stage: str
+    entered_at: Instant
+    left_at: Instant | None
+    reason: str | None
+    direction: str = Field(description="how the deal came to the stage (forward, back, close, reopen, …)")
+    by: str
+    seconds_in_stage: float
+
+
+class PipelineDeal(BaseModel):
+    """A deal as the pipeline keeps it: stage, probability, activities and time per stage."""
+
+    deal_id: UUID
+    name: str
+    account_name: str
+    owner_id: str | None
+    pipeline_id: str | None
+    stage: str | None = Field(description="None until the registration is approved")
+    probability: int = Field(ge=0, le=100)
+    probability_overridden: bool
+    forecast_category: Category | None
+    value: MoneyOut
+    expected_close_date: date
+    close_date_slips: int
+    source: str | None
+    priority: Priority
+    competitors: list[str]
+    contacts: list[DealContactRole]
+    outcome: Outcome | None
+    close_reason: str | None
+    competitor: str | None
+    activities: list[Activity]
+    version: int
+    stage_history: list[StageVisit]
+    seconds_per_stage: dict[str, float]
+
+
+class DealCard(BaseModel):
+    deal_id: UUID
+    name: str
+    account_name: str
+    owner_id: str | None
+    source: str | None
+    stage: str | None
+    probability: int
+    priority: Priority
+    value: MoneyOut
+    expected_close_date: date
+    outcome: Outcome | None
+
+
+class DealPage(BaseModel):
+    items: list[DealCard]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; None on the last")
+
+
+class BoardColumn(BaseModel):
+    stage: str
+    labels: dict[str, str]
+    retired: bool
+    count: int
+    total: list[MoneyOut] = Field(description="per currency")
+    weighted: list[MoneyOut] = Field(description="per currency, each deal at its probability")
+    cards: list[DealCard]
+    next_cursor: str | None = Field(description="the list view's cursor for the column's further cards")
+
+
+class Board(BaseModel):
+    pipeline_id: str
+    columns: list[BoardColumn]
+
+
+class PipelineHistory(BaseModel):
+    deal_id: UUID
+    as_of: Instant | None
+    events: list[HistoryEvent]
+    stage_spans: list[Span]

@@ -1,0 +1,346 @@
+"""The access tests, generated from the one access table (`shared.access.TABLE`): for every
+route × role × the caller's relation to the subject (its owner / the owner's team's manager
+or colleague / another team / an id nobody knows) the status the table implies, lists and
+figures holding exactly what is in reach, and for every refusal nothing recorded anywhere.
+The README's role table is held to the rendering of the same table."""
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from crm.app import create_app
+from shared.access import TABLE, Access, render_markdown, rule_of
+from shared.identity import ROLES, Identity
+from shared.settings import Settings
+from tests.support.flow import eventually
+
+TEAMS = {"east": ["rep-1", "rep-2"], "west": ["rep-west"]}
+OWNER = "rep-1"  # of team east: the owner of every subject but the caller's own
+ACCESS = Access(TEAMS)
+ADMIN = {"X-User-Id": "root", "X-User-Role": "admin"}
+CLOSE = date.today() + timedelta(days=60)
+PERIOD = f"{CLOSE.year}-Q{(CLOSE.month - 1) // 3 + 1}"
+RELATIONS = ("own", "same team", "other team", "unknown")
+
+
+def caller(role: str, relation: str) -> Identity:
+    if relation == "own":
+        return Identity(f"{role}-self", role, ("east",))  # type: ignore[arg-type]
+    if relation == "other team":
+        return Identity(f"{role}-west", role, ("west",))  # type: ignore[arg-type]
+    return Identity(f"{role}-east", role, ("east",))  # type: ignore[arg-type]
+
+
+def headers(who: Identity) -> dict[str, str]:
+    return {"X-User-Id": who.user_id, "X-User-Role": who.role, "X-User-Teams": ",".join(who.teams)}
+
+
+def as_rep(owner: str) -> dict[str, str]:
+    return {"X-User-Id": owner, "X-User-Role": "rep"}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    import os
+
+    saved = {name: os.environ.pop(name, None) for name in ("CRM_REGISTRATION_RULES", "CRM_FORECAST_RULES")}
+    os.environ["CRM_REGISTRATION_RULES"] = '{"holding_limit": 100000}'
+    settings = Settings(data_dir=tmp_path_factory.mktemp("access") / "data", poll_interval=0.05, teams=TEAMS)
+    try:
+        with TestClient(create_app(settings)) as http:
+            yield http
+    finally:
+        os.environ.pop("CRM_REGISTRATION_RULES", None)
+        os.environ.update({name: value for name, value in saved.items() if value is not None})
+
+
+def recorded(client) -> int:
+    return sum((s.app.recorder.max_notification_id() or 0) for s in client.app.state.services.values())
+
+
+def settled(client) -> int:
+    """What all the stores hold once the reactions to the setup have run."""
+    last, quiet, deadline = recorded(client), 0, time.monotonic() + 15
+    while quiet < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = recorded(client)
+        quiet, last = (quiet + 1, last) if now == last else (0, now)
+    return last
+
+
+# -- subjects ---------------------------------------------------------------------------------
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix} {uuid.uuid4().hex[:12]}"
+
+
+def lead(client, owner: str) -> dict[str, Any]:
+    made = client.post("/registration/leads", headers=as_rep(owner), json={"company": unique("Lead"), "contact": {"name": "Li"}})
+    assert made.status_code == 201, made.text
+    return {"lead_id": made.json()["lead_id"], "owner": owner}
+
+
+def terms(days: int = 60) -> dict[str, Any]:
+    return {"value": {"amount": "1000.00", "currency": "CNY"}, "expected_close_date": (date.today() + timedelta(days=days)).isoformat()}
+
+
+def deal(client, owner: str) -> dict[str, Any]:
+    captured = lead(client, owner)
+    name = unique("Deal")
+    made = client.post(f"/registration/leads/{captured['lead_id']}/convert", headers=as_rep(owner), json={**terms(), "name": name})
+    assert made.status_code == 201, made.text
+    deal_id = made.json()["deal_id"]
+    services = client.app.state.services
+    from services.forecast.domain import Deal as ForecastDeal
+
+    eventually(lambda: services["registration"].app.get_deal(uuid.UUID(deal_id)).version == 2)
+    eventually(lambda: services["forecast"].app.find(ForecastDeal, uuid.UUID(deal_id)))
+    eventually(lambda: client.get("/pipeline/deals", headers=ADMIN, params={"q": name}).json()["items"])
+    return {"deal_id": deal_id, "deal_name": name, "owner": owner, "owner_id": owner}
+
+
+def pending(client, owner: str) -> dict[str, Any]:
+    body = {**terms(days=500), "name": unique("Pending"), "account": {"name": unique("Account")}}
+    made = client.post("/registration/deals", headers=as_rep(owner), json=body)
+    assert made.status_code == 201 and made.json()["registration_status"] == "pending", made.text
+    deal_id = made.json()["deal_id"]
+    from services.pipeline.domain import Deal as PipelineDeal
+
+    eventually(lambda: client.app.state.services["pipeline"].app.find(PipelineDeal, uuid.UUID(deal_id)))
+    return {"deal_id": deal_id, "owner": owner}
+
+
+def won(client, owner: str) -> dict[str, Any]:
+    subject = deal(client, owner)
+    assert client.post(f"/pipeline/deals/{subject['deal_id']}/close", headers=ADMIN, json={"outcome": "won"}).status_code == 200
+
+    def in_the_report() -> bool:
+        report = client.get("/forecast/reports/win-rate", headers=ADMIN, params={"period": str(date.today().year)}).json()
+        return any(group["key"] == owner and group["won"] for group in report["groups"])
+
+    eventually(in_the_report)
+    return subject
+
+
+def task(client, owner: str) -> dict[str, Any]:
+    subject = deal(client, owner)
+    due = (datetime.now(UTC) + timedelta(days=5)).isoformat()
+    logged = client.post(f"/pipeline/deals/{subject['deal_id']}/activities", headers=ADMIN,
+                         json={"kind": "task", "subject": "call back", "due_at": due})
+    assert logged.status_code == 201, logged.text
+    return {**subject, "activity_id": logged.json()["activity_id"]}
+
+
+def pooled(client, owner: str) -> dict[str, Any]:
+    subject = deal(client, owner)
+    assert client.post(f"/registration/deals/{subject['deal_id']}/recycle", headers=ADMIN, json={"reason": "x"}).status_code == 200
+    return subject
+
+
+def window(client, owner: str) -> dict[str, Any]:
+    """A deal created between `from` and `to`: /forecast/changes counts it as new."""
+    start = datetime.now(UTC)
+    subject = deal(client, owner)
+    settled(client)
+    return {**subject, "from": start.isoformat(), "to": datetime.now(UTC).isoformat()}
+
+
+def team(client, owner: str) -> dict[str, Any]:
+    return {"team": "east"}
+
+
+UNKNOWN = {"deal_id": "00000000-0000-0000-0000-00000000dead", "lead_id": "00000000-0000-0000-0000-00000000beef",
+           "owner_id": "nobody-known", "team": "atlantis", "activity_id": "a1"}
+
+
+# -- the routes -------------------------------------------------------------------------------
+
+
+@dataclass
+class Spec:
+    ok: int = 200
+    subject: Callable[[Any, str], dict[str, Any]] | None = None
+    body: Callable[[dict[str, Any]], Any] | None = None
+    params: Callable[[dict[str, Any]], dict[str, Any]] = field(default=lambda values: {})
+    unknown: int = 404
+    relations: tuple[str, ...] = RELATIONS
+    cached: bool = False  # a read: one subject per owner serves every caller
+    visible: Callable[[Any, dict[str, Any]], bool] | None = None  # is the subject in the answer?
+    upload: bool = False
+
+
+STAGES = {"stages": [
+    {"key": "a", "labels": {"en": "A"}, "probability": 5, "forecast_category": "pipeline"},
+    {"key": "w", "labels": {"en": "W"}, "probability": 100, "forecast_category": "closed", "state": "won"},
+    {"key": "l", "labels": {"en": "L"}, "probability": 0, "forecast_category": "omitted", "state": "lost"}]}
+NONE = ("none",)  # no subject: the caller's relation to it does not arise
+
+SPECS: dict[str, Spec] = {
+    "GET /registration/rules": Spec(relations=NONE),
+    "GET /pipeline/rules": Spec(relations=NONE),
+    "GET /pipeline/stages": Spec(relations=NONE),
+    "GET /forecast/rules": Spec(relations=NONE),
+    "PUT /pipeline/pipelines/{pipeline_id}": Spec(relations=NONE, body=lambda v: STAGES),
+    "POST /registration/leads": Spec(201, relations=NONE, body=lambda v: {"company": unique("Own"), "contact": {"name": "Li"}}),
+    "POST /registration/leads/{lead_id}/convert": Spec(201, lead, body=lambda v: terms()),
+    "POST /registration/deals": Spec(201, relations=NONE,
+                                     body=lambda v: {**terms(), "name": unique("New"), "account": {"name": unique("Acc")}}),
+    "POST /registration/imports/{kind}": Spec(relations=NONE, upload=True),
+    "GET /registration/deals/{deal_id}": Spec(subject=deal, cached=True),
+    "GET /pipeline/deals/{deal_id}": Spec(subject=deal, cached=True),
+    "GET /registration/deals/{deal_id}/history": Spec(subject=deal, cached=True),
+    "GET /pipeline/deals/{deal_id}/history": Spec(subject=deal, cached=True),
+    "GET /pipeline/deals": Spec(subject=deal, cached=True, relations=RELATIONS[:3], params=lambda v: {"q": v["deal_name"]},
+                                visible=lambda answer, v: [i["deal_id"] for i in answer["items"]] == [v["deal_id"]]),
+    "GET /pipeline/board": Spec(subject=deal, cached=True, relations=RELATIONS[:3]),
+    "POST /pipeline/deals/{deal_id}/stage": Spec(subject=deal, body=lambda v: {"to_stage": "proposal"}),
+    "PATCH /pipeline/deals/{deal_id}": Spec(subject=deal, body=lambda v: {"priority": "high"}),
+    "POST /pipeline/deals/{deal_id}/activities": Spec(201, deal, body=lambda v: {"kind": "call", "subject": "probe"}),
+    "POST /pipeline/deals/{deal_id}/activities/{activity_id}/done": Spec(subject=task),
+    "POST /pipeline/deals/{deal_id}/close": Spec(subject=deal, body=lambda v: {"outcome": "won"}),
+    "POST /registration/deals/{deal_id}/approve": Spec(subject=pending),
+    "POST /registration/deals/{deal_id}/reject": Spec(subject=pending, body=lambda v: {"reason": "other"}),
+    "POST /registration/deals/{deal_id}/recycle": Spec(subject=deal, body=lambda v: {"reason": "probe"}),
+    "POST /pipeline/deals/{deal_id}/reopen": Spec(subject=won, body=lambda v: {}),
+    "POST /registration/deals/{deal_id}/assign": Spec(subject=deal, body=lambda v: {"owner_id": "rep-2"}),
+    "GET /registration/pool": Spec(relations=NONE),
+    "POST /registration/deals/{deal_id}/claim": Spec(subject=pooled, relations=("other team", "unknown")),
+    "GET /forecast/pipeline": Spec(subject=deal, cached=True, relations=RELATIONS[:3],
+                                   params=lambda v: {"period": PERIOD, "group_by": "owner"},
+                                   visible=lambda answer, v: v["owner"] in [g["key"] for g in answer["groups"]]),
+    "GET /forecast/reports/{name}": Spec(subject=won, cached=True, relations=RELATIONS[:3],
+                                         params=lambda v: {"period": str(date.today().year), "group_by": "owner"},
+                                         visible=lambda answer, v: v["owner"] in [g["key"] for g in answer["groups"]]),
+    "GET /forecast/changes": Spec(subject=window, relations=RELATIONS[:3],
+                                  params=lambda v: {"period": PERIOD, "from": v["from"], "to": v["to"]},
+                                  visible=lambda answer, v: bool(answer["pieces"]["new"])),
+    "PUT /forecast/targets/{owner_id}/{period}": Spec(subject=deal, body=lambda v: {"amount": {"amount": "5.00"}}, unknown=422),
+    "PUT /forecast/team-targets/{team}/{period}": Spec(subject=team, body=lambda v: {"amount": {"amount": "5.00"}},
+                                                       unknown=422, relations=("same team", "other team", "unknown")),
+}
+FIXED = {"pipeline_id": lambda: f"p{uuid.uuid4().hex[:10]}", "kind": lambda: "leads", "name": lambda: "win-rate",
+         "period": lambda: PERIOD}
+
+
+def cases() -> list[Any]:
+    found = []
+    for rule in TABLE:
+        for route in rule.routes:
+            for role in ROLES:
+                for relation in SPECS[route].relations:
+                    found.append(pytest.param(route, role, relation, id=f"{route} | {role} | {relation}"))
+    return found
+
+
+def expected(route: str, role: str, relation: str) -> tuple[int, bool]:
+    """(status, whether the subject is in the answer) as the table has it."""
+    rule, spec = rule_of(route), SPECS[route]
+    if rule.scope(role) is None:  # type: ignore[arg-type]
+        return 403, False
+    if relation == "unknown":
+        return spec.unknown, False
+    if relation == "none":
+        return spec.ok, True
+    who = caller(role, relation)
+    owner = who.user_id if relation == "own" else OWNER
+    if spec.subject is team:
+        allowed = ACCESS.allows(who, rule.resource, rule.action, team="east")
+    elif spec.subject is pooled:
+        allowed = ACCESS.allows(who, rule.resource, rule.action, None)
+    else:
+        allowed = ACCESS.allows(who, rule.resource, rule.action, owner)
+    if spec.visible is not None or spec.subject is not None and route.startswith("GET /pipeline/board"):
+        return spec.ok, allowed  # a list or figures: 200, holding only what is in reach
+    return (spec.ok if allowed else 403), allowed
+
+
+_cache: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+@pytest.mark.parametrize(("route", "role", "relation"), cases())
+def test_every_route_answers_every_role_as_the_table_says(client, route, role, relation):
+    spec, who = SPECS[route], caller(role, relation)
+    status, visible = expected(route, role, relation)
+    owner = who.user_id if relation == "own" else OWNER
+    values: dict[str, Any] = {name: make() for name, make in FIXED.items()}
+    if relation == "unknown":
+        values |= UNKNOWN
+    elif spec.subject is not None:
+        key = (spec.subject.__name__, owner)
+        subject = _cache.get(key) if spec.cached else None
+        if subject is None:
+            subject = spec.subject(client, owner)
+            if spec.cached:
+                _cache[key] = subject
+        values |= subject
+    method, path = route.split(" ", 1)
+    url = path.format(**values)
+    before = settled(client) if not 200 <= status < 300 else None
+    if spec.upload:
+        content = f"company,contact_name\n{unique('Imported')},Li\n".encode()
+        response = client.post(url, headers=headers(who), files={"file": ("leads.csv", content)})
+    else:
+        body = spec.body(values) if spec.body else None
+        response = client.request(method, url, headers=headers(who), params=spec.params(values), json=body)
+    assert response.status_code == status, (route, role, relation, response.text)
+    if before is not None:
+        assert recorded(client) == before, "a refused request recorded something"
+    if spec.visible is not None and 200 <= status < 300:
+        assert spec.visible(response.json(), values) == visible, response.json()
+    if route.endswith("/convert") and status == 201:  # the deal is the lead's owner's, whoever converted it
+        deal_id = response.json()["deal_id"]
+        assert client.get(f"/registration/deals/{deal_id}", headers=ADMIN).json()["owner_id"] == owner
+
+
+# -- the table itself -------------------------------------------------------------------------
+
+
+def test_every_route_of_the_api_is_in_the_table_exactly_once(client):
+    served = {f"{method.upper()} {path}" for path, ops in client.app.openapi()["paths"].items() for method in ops}
+    listed = [route for rule in TABLE for route in rule.routes]
+    assert sorted(listed) == sorted(set(listed)), "a route is in two rules"
+    assert set(listed) == served
+    assert set(SPECS) == served
+
+
+def test_the_readme_shows_exactly_the_table():
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"<!-- access-table -->\n(.*?)<!-- /access-table -->", readme, re.S)
+    assert shown is not None, "the README lacks the access table's markers"
+    assert shown.group(1) == render_markdown()
+
+
+# -- beyond status codes ----------------------------------------------------------------------
+
+
+def test_an_unknown_owner_or_team_of_a_target_is_422_naming_it_and_nothing_is_recorded(client):
+    before = settled(client)
+    manager = headers(caller("manager", "same team"))
+    owner = client.put(f"/forecast/targets/nobody-known/{PERIOD}", headers=manager, json={"amount": {"amount": "1.00"}})
+    assert owner.status_code == 422 and owner.json()["detail"][0]["loc"] == ["path", "owner_id"]
+    team_ = client.put(f"/forecast/team-targets/atlantis/{PERIOD}", headers=ADMIN, json={"amount": {"amount": "1.00"}})
+    assert team_.status_code == 422 and team_.json()["detail"][0]["loc"] == ["path", "team"]
+    assert recorded(client) == before
+
+
+def test_a_teams_target_shows_only_to_who_reaches_the_whole_team(client):
+    period = str(CLOSE.year + 2)  # a period of its own: the generated cases set targets in PERIOD
+    assert client.put(f"/forecast/team-targets/east/{period}", headers=ADMIN, json={"amount": {"amount": "7.00"}}).status_code == 200
+
+    def targets(who: Identity) -> dict[str, Any]:
+        answer = client.get("/forecast/pipeline", headers=headers(who), params={"period": period, "group_by": "team"})
+        return {group["key"]: group["target"]["amount"] for group in answer.json()["groups"] if "target" in group}
+
+    assert eventually(lambda: targets(caller("manager", "same team"))) == {"east": "7.00"}
+    assert targets(caller("manager", "other team")) == {}  # another team's manager
+    assert targets(Identity(OWNER, "rep")) == {}  # a rep: their own figures, not the team's target
