@@ -16,7 +16,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from services.pipeline.bootstrap import bootstrap  # noqa: E402
-from shared.projection import Projector  # noqa: E402
+from shared.readmodels.projection import Projector  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 
 

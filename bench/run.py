@@ -39,12 +39,12 @@ from services.forecast.projections import forecast_versions  # noqa: E402
 from services.pipeline.bootstrap import bootstrap as pipeline_service  # noqa: E402
 from services.pipeline.projections import deals as pipeline_deals  # noqa: E402
 from services.pipeline.stages import DEFAULT  # noqa: E402
-from shared.bus import KafkaPublisher  # noqa: E402
 from shared.contracts import CloudEvent, Money, parse_event  # noqa: E402
 from shared.contracts import events as public  # noqa: E402
-from shared.eventstore import meta  # noqa: E402
-from shared.outbox import OutboxRelay  # noqa: E402
-from shared.runtime import ensure_topics  # noqa: E402
+from shared.eventstore.application import meta  # noqa: E402
+from shared.messaging.bus import KafkaPublisher  # noqa: E402
+from shared.messaging.outbox import OutboxRelay  # noqa: E402
+from shared.messaging.runtime import ensure_topics  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 from tests.support.infrastructure import Tansu, drop_schemas, tansu_binary  # noqa: E402
 from tests.support.processes import ServiceProcess  # noqa: E402

@@ -13,15 +13,15 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared.clock import Clock
-from shared.gate import StoreGate, postgres_probe
-from shared.http import BodyLimit, FailFastWhileStoreIsAway, install_error_handlers
-from shared.identity import Authenticator, BearerIdentity, HeaderIdentity
-from shared.inputs import CheckedInput, install_validation_handler
+from shared.messaging.runtime import Runtime
 from shared.observability import CommandMetrics
-from shared.openapi import install as install_openapi
-from shared.runtime import Runtime
 from shared.service import Service
 from shared.settings import Settings
+from shared.web.gate import StoreGate, postgres_probe
+from shared.web.http import BodyLimit, FailFastWhileStoreIsAway, install_error_handlers
+from shared.web.identity import Authenticator, BearerIdentity, HeaderIdentity
+from shared.web.inputs import CheckedInput, install_validation_handler
+from shared.web.openapi import install as install_openapi
 
 SERVICES = ("registration", "pipeline", "forecast")
 

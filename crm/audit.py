@@ -16,13 +16,13 @@ from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, sele
 
 from services.pipeline.application import PipelineApplication
 from services.registration.application import RegistrationApplication
-from shared.commands import NotFound
-from shared.history import owner_spans, stage_spans, stream_history
-from shared.positions import positions, read_position
-from shared.projection import Projector
+from shared.errors import NotFound
+from shared.eventstore.history import owner_spans, stage_spans, stream_history
+from shared.eventstore.storage import open_storage
+from shared.readmodels.positions import positions, read_position
+from shared.readmodels.projection import Projector
 from shared.service import Service
 from shared.settings import Settings
-from shared.storage import open_storage
 
 
 def deal_history(settings: Settings, deal_id: UUID, as_of: datetime | None = None) -> dict[str, Any]:
@@ -64,9 +64,9 @@ def verify_store(
     and every stream's head against the last checkpoint (truncated, missing, resealed): the
     store's own checkpoints, or with `published` (the messages of `crm.checkpoints`) the
     copy the store cannot rewrite — then the store's checkpoints are held to it as well."""
-    from shared.chain import verify
-    from shared.checkpoints import Heads, checkpoint_stream, fold, published_entries, store_entries
-    from shared.eventstore import ServiceApplication
+    from shared.eventstore.application import ServiceApplication
+    from shared.eventstore.chain import verify
+    from shared.eventstore.checkpoints import Heads, checkpoint_stream, fold, published_entries, store_entries
 
     class Store(ServiceApplication):
         name = service  # the same tables the service writes
@@ -113,7 +113,7 @@ def verify_store(
 
 def _differing_checkpoints(own: list[Any], copy: list[Any], stream: str) -> list[Any]:
     """The store's checkpoint events that are not what was published under their version."""
-    from shared.chain import Broken
+    from shared.eventstore.chain import Broken
 
     published = {entry.version: entry for entry in copy}
     return [
@@ -259,7 +259,7 @@ class _Applied:
             self._save()
 
     def _digest(self, after: int, upto: int, digest: str) -> str:
-        from shared.chain import content_of
+        from shared.eventstore.chain import content_of
 
         for notification_id, event in self.app.sealed_events(after=after):
             if notification_id > upto:

@@ -191,7 +191,7 @@ def _replay(settings: Settings, name: str, as_of: datetime | None, restart: bool
 
 
 def _parked(settings: Settings, action: str, names: list[str], ids: list[int] | None) -> int:
-    from shared.parking import parked
+    from shared.readmodels.parking import parked
 
     exit_code = 0
     for service in bootstrap_services(settings, names):

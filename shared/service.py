@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter
 
 from shared.contracts import ReceivedEvent
-from shared.eventstore import ServiceApplication
-from shared.outbox import Translate
-from shared.projection import Projector
-from shared.storage import Storage
+from shared.eventstore.application import ServiceApplication
+from shared.eventstore.storage import Storage
+from shared.messaging.outbox import Translate
+from shared.readmodels.projection import Projector
 
 
 @dataclass(frozen=True)

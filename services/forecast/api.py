@@ -16,11 +16,11 @@ from services.forecast.projections import forecast_versions as fv
 from services.forecast.queries import forecast
 from services.forecast.responses import AnyReport, Changes, Forecast, Target
 from services.forecast.rules import ForecastRules
-from shared.access import Access
-from shared.commands import Invalid
 from shared.contracts import Money
-from shared.http import CallerDep
-from shared.inputs import MoneyIn
+from shared.errors import Invalid
+from shared.web.access import Access
+from shared.web.http import CallerDep
+from shared.web.inputs import MoneyIn
 
 PeriodText = Annotated[str, Path(pattern=r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")]
 

@@ -10,10 +10,10 @@ from uuid import UUID
 from services.forecast.domain import Deal, Snapshot, Target, Terms, target_id
 from services.forecast.rules import ForecastRules
 from shared.clock import Clock, SystemClock
-from shared.commands import retrying
 from shared.contracts import Money, ReceivedEvent
 from shared.contracts import events as public
-from shared.eventstore import ServiceApplication
+from shared.eventstore.application import ServiceApplication
+from shared.eventstore.retries import retrying
 
 
 class ForecastApplication(ServiceApplication):

@@ -7,14 +7,14 @@ from services.forecast.projections import ForecastHistory
 from services.forecast.publishing import to_public
 from services.forecast.rules import ForecastRules, load_forecast_rules
 from services.forecast.snapshots import take_snapshots
-from shared.access import Access
-from shared.checkpoints import Checkpointer
 from shared.clock import Clock
 from shared.contracts import FORECAST, PIPELINE
-from shared.projection import Projector
+from shared.eventstore.checkpoints import Checkpointer
+from shared.eventstore.storage import open_storage
+from shared.readmodels.projection import Projector
 from shared.service import Job, Service
 from shared.settings import Settings
-from shared.storage import open_storage
+from shared.web.access import Access
 
 NAME = "forecast"
 

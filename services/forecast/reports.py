@@ -22,7 +22,7 @@ from services.forecast.rules import ForecastRules
 REPORTS = ("win-rate", "stage-conversion", "time-in-stage", "sales-cycle", "source-performance", "accuracy")
 
 # Every report takes `owners`: the figures are computed over those owners' deals only (what
-# the caller may reach, `shared.access`); None: every deal.
+# the caller may reach, `shared.web.access`); None: every deal.
 Owners = frozenset[str] | None
 
 

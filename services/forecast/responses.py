@@ -1,4 +1,4 @@
-"""What forecast's routes answer (see shared/responses.py). The rules answer as their own
+"""What forecast's routes answer (see shared/web/responses.py). The rules answer as their own
 model (services/forecast/rules.py)."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
-from shared.responses import Instant, MoneyOut
+from shared.web.responses import Instant, MoneyOut
 
 GroupBy = Literal["owner", "team", "stage", "source", "forecast_category"]
 

@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 from services.forecast.application import ForecastApplication
 from services.forecast.periods import parse_period
 from services.forecast.queries import forecast
-from shared.eventstore import meta
+from shared.eventstore.application import meta
 
 
 def take_snapshots(app: ForecastApplication, engine: Engine) -> int:

@@ -16,12 +16,12 @@ from services.pipeline.domain import Deal
 from services.pipeline.responses import Activity, Board, DealPage, PipelineDeal, PipelineHistory
 from services.pipeline.rules import PipelineRules
 from services.pipeline.stages import Stage, StageSet
-from shared.access import Access
-from shared.commands import Invalid
-from shared.history import stage_spans, stream_history
-from shared.http import Caller, CallerDep
-from shared.inputs import Instant, MoneyIn
-from shared.responses import NOT_FOUND
+from shared.errors import Invalid
+from shared.eventstore.history import stage_spans, stream_history
+from shared.web.access import Access
+from shared.web.http import Caller, CallerDep
+from shared.web.inputs import Instant, MoneyIn
+from shared.web.responses import NOT_FOUND
 
 
 class Command(BaseModel):

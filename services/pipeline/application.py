@@ -12,10 +12,11 @@ from services.pipeline.errors import UnknownDeal
 from services.pipeline.rules import PipelineRules
 from services.pipeline.stages import DEFAULT, Stage, StageSet
 from shared.clock import Clock, SystemClock
-from shared.commands import Invalid, retrying
 from shared.contracts import ReceivedEvent
 from shared.contracts import events as public
-from shared.eventstore import ServiceApplication, meta, meta_from
+from shared.errors import Invalid
+from shared.eventstore.application import ServiceApplication, meta, meta_from
+from shared.eventstore.retries import retrying
 
 Check = Callable[[Deal], None] | None  # may the caller change this deal? raises if not
 

@@ -7,14 +7,14 @@ from services.pipeline.application import PipelineApplication
 from services.pipeline.projections import DealList
 from services.pipeline.publishing import to_public
 from services.pipeline.rules import PipelineRules, load_pipeline_rules
-from shared.access import Access
-from shared.checkpoints import Checkpointer
 from shared.clock import Clock
 from shared.contracts import PIPELINE, REGISTRATION
-from shared.projection import Projector
+from shared.eventstore.checkpoints import Checkpointer
+from shared.eventstore.storage import open_storage
+from shared.readmodels.projection import Projector
 from shared.service import Job, Service
 from shared.settings import Settings
-from shared.storage import open_storage
+from shared.web.access import Access
 
 NAME = "pipeline"
 

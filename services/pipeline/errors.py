@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.commands import Conflict, Invalid
+from shared.errors import Conflict, Invalid
 
 
 class DealNotInPipeline(Conflict):

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 from services.pipeline.domain import Deal
-from shared.positions import dialect_insert
+from shared.readmodels.positions import dialect_insert
 
 metadata = MetaData()
 

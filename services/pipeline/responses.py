@@ -1,4 +1,4 @@
-"""What pipeline's routes answer (see shared/responses.py). Stage sets and the rules answer
+"""What pipeline's routes answer (see shared/web/responses.py). Stage sets and the rules answer
 as their own models (services/pipeline/stages.py, services/pipeline/rules.py)."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
 from services.pipeline.stages import Category
-from shared.responses import HistoryEvent, Instant, MoneyOut, Span
+from shared.web.responses import HistoryEvent, Instant, MoneyOut, Span
 
 Priority = Literal["low", "normal", "high"]
 Outcome = Literal["won", "lost"]

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.commands import Invalid
+from shared.errors import Invalid
 
 State = Literal["open", "won", "lost"]
 Category = Literal["pipeline", "best_case", "commit", "closed", "omitted"]

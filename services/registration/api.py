@@ -27,11 +27,11 @@ from services.registration.responses import (
     RegistrationHistory,
 )
 from services.registration.rules import Rules
-from shared.access import Access
-from shared.history import owner_spans, stream_history
-from shared.http import Caller, CallerDep
-from shared.inputs import MoneyIn
-from shared.responses import NOT_FOUND
+from shared.eventstore.history import owner_spans, stream_history
+from shared.web.access import Access
+from shared.web.http import Caller, CallerDep
+from shared.web.inputs import MoneyIn
+from shared.web.responses import NOT_FOUND
 
 
 class Command(BaseModel):

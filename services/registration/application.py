@@ -22,10 +22,11 @@ from services.registration.indexes import CustomerKey, Holdings, holdings_id
 from services.registration.recycling import due_recycle
 from services.registration.rules import Rules
 from shared.clock import Clock, SystemClock
-from shared.commands import Invalid, retrying
 from shared.contracts import ReceivedEvent
 from shared.contracts import events as public
-from shared.eventstore import ServiceApplication, meta, meta_from
+from shared.errors import Invalid
+from shared.eventstore.application import ServiceApplication, meta, meta_from
+from shared.eventstore.retries import retrying
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,14 @@ from services.registration.projections import RegistrationDeals
 from services.registration.publishing import to_public
 from services.registration.rules import Rules, load_registration_rules
 from services.registration.sweeper import sweep_owned_deals
-from shared.access import Access
-from shared.checkpoints import Checkpointer
 from shared.clock import Clock
 from shared.contracts import PIPELINE, REGISTRATION
-from shared.projection import Projector
+from shared.eventstore.checkpoints import Checkpointer
+from shared.eventstore.storage import open_storage
+from shared.readmodels.projection import Projector
 from shared.service import Job, Service
 from shared.settings import Settings
-from shared.storage import open_storage
+from shared.web.access import Access
 
 NAME = "registration"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from shared.commands import Conflict
+from shared.errors import Conflict
 
 
 class RegistrationError(Exception):

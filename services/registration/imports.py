@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, fi
 from services.registration.application import RegistrationApplication
 from services.registration.domain import DealTerms, Lead
 from services.registration.errors import AlreadyRegistered
-from shared.commands import Conflict, Invalid
-from shared.inputs import Currency, check_text, text_problem
+from shared.errors import Conflict, Invalid
+from shared.web.inputs import Currency, check_text, text_problem
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000

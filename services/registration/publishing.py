@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from services.registration.domain import Deal, Lead
-from shared.checkpoints import checkpoint_data
 from shared.contracts import CloudEvent
 from shared.contracts import events as public
-from shared.eventstore import public_event
+from shared.eventstore.application import public_event
+from shared.eventstore.checkpoints import checkpoint_data
 
 SOURCE = "crm/registration"
 

@@ -1,4 +1,4 @@
-"""What registration's routes answer (see shared/responses.py)."""
+"""What registration's routes answer (see shared/web/responses.py)."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
-from shared.responses import HistoryEvent, Instant, MoneyOut, Span
+from shared.web.responses import HistoryEvent, Instant, MoneyOut, Span
 
 RegistrationStatus = Literal["pending", "approved", "rejected"]
 

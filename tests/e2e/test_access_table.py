@@ -1,4 +1,4 @@
-"""The access tests, generated from the one access table (`shared.access.TABLE`): for every
+"""The access tests, generated from the one access table (`shared.web.access.TABLE`): for every
 route × role × the caller's relation to the subject (its owner / the owner's team's manager
 or colleague / another team / an id nobody knows) the status the table implies, lists and
 figures holding exactly what is in reach, and for every refusal nothing recorded anywhere.
@@ -18,9 +18,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crm.app import create_app
-from shared.access import TABLE, Access, render_markdown, rule_of
-from shared.identity import ROLES, Identity
 from shared.settings import Settings
+from shared.web.access import TABLE, Access, render_markdown, rule_of
+from shared.web.identity import ROLES, Identity
 from tests.support.flow import eventually
 
 TEAMS = {"east": ["rep-1", "rep-2"], "west": ["rep-west"]}

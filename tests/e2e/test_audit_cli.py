@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from crm.app import bootstrap_services, create_app
 from crm.cli import main
-from shared.checkpoints import Checkpointer, checkpoint_stream, fold, published_entries
+from shared.eventstore.checkpoints import Checkpointer, checkpoint_stream, fold, published_entries
 from shared.settings import Settings
 from tests.support.flow import REP, capture_and_convert, eventually, pipeline_stage
 

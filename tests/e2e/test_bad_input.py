@@ -28,10 +28,9 @@ def client(tmp_path):
 def deal_id(client):
     _, deal_id = capture_and_convert(client, company="Input Checks Ltd")
     eventually(lambda: pipeline_stage(client, deal_id) == "prospecting")
-    # Registration notes the pipeline's first stage as an activity: wait for it, so that the
-    # tests' before/after counts see only what their own request records.
-    registration = client.app.state.services["registration"].app.recorder
-    eventually(lambda: any(n.topic.endswith("ActivityNoted") for n in registration.select_notifications(start=1, limit=1000)))
+    # Registration notes the pipeline's first stage as an activity and the forecast tracks the
+    # deal: wait for both, so that the tests' before/after counts see only their own request's.
+    eventually(lambda: recorded(client)[0] >= 10 and recorded(client)[2] >= 1)
     return deal_id
 
 

@@ -86,8 +86,8 @@ def test_a_caller_without_identity_is_refused(client):
 def test_a_poison_message_is_parked_and_the_consumer_carries_on(client, tmp_path):
     bus = client.app.state.runtime.bus
 
-    from shared.bus import Record
     from shared.contracts import REGISTRATION
+    from shared.messaging.bus import Record
 
     client.portal.call(bus.publish, [Record(REGISTRATION, "k", b"{not json")])
     parked = (tmp_path / "data" / "deadletter.jsonl").read_text().splitlines()

@@ -35,9 +35,9 @@ from schemathesis.core.result import Ok
 from schemathesis.pytest.lazy import get_all_tests
 
 from crm.app import SERVICES, create_app
-from shared.bus import Record
 from shared.contracts import REGISTRATION
-from shared.inbox import Inbox
+from shared.messaging.bus import Record
+from shared.messaging.inbox import Inbox
 from shared.settings import Settings
 
 pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ from services.forecast.queries import forecast
 from services.forecast.rules import ForecastRules
 from shared.contracts import Money
 from shared.contracts import events as public
-from shared.eventstore import meta
+from shared.eventstore.application import meta
 from shared.settings import Settings
 from tests.support.history import History, brute_forecast, brute_visits, generate, spread, states_at
 from tests.support.infrastructure import drop_schemas

@@ -15,10 +15,10 @@ from sqlalchemy import Column, Connection, MetaData, String, Table
 from crm.app import create_app
 from crm.cli import main as crm
 from services.registration.domain import DealTerms
-from shared.eventstore import meta
-from shared.parking import parked
-from shared.projection import Projector
-from shared.storage import open_storage
+from shared.eventstore.application import meta
+from shared.eventstore.storage import open_storage
+from shared.readmodels.parking import parked
+from shared.readmodels.projection import Projector
 from tests.support.flow import REP, eventually
 
 NEXT_MONTH = date.today() + timedelta(days=30)

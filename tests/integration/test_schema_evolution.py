@@ -12,9 +12,9 @@ from services.pipeline.bootstrap import bootstrap
 from services.pipeline.domain import Deal
 from services.pipeline.publishing import to_public
 from services.pipeline.stages import DEFAULT
-from shared.chain import verify
 from shared.contracts import parse_event
-from shared.eventstore import meta
+from shared.eventstore.application import meta
+from shared.eventstore.chain import verify
 
 
 def test_a_version_1_activity_stored_long_ago_still_reads_replays_and_publishes(settings):

@@ -15,15 +15,15 @@ from services.pipeline.projections import board_totals, deals
 from services.registration.bootstrap import bootstrap as registration_service
 from services.registration.domain import DealTerms
 from services.registration.errors import DuplicateRegistration
-from shared.bus import Record
-from shared.commands import ConcurrentUpdate
 from shared.contracts import CloudEvent, parse_event
 from shared.contracts import events as public
-from shared.eventstore import meta
-from shared.inbox import Inbox
-from shared.outbox import OutboxRelay
-from shared.positions import shapes
-from shared.projection import Projector, shape_of
+from shared.errors import ConcurrentUpdate
+from shared.eventstore.application import meta
+from shared.messaging.bus import Record
+from shared.messaging.inbox import Inbox
+from shared.messaging.outbox import OutboxRelay
+from shared.readmodels.positions import shapes
+from shared.readmodels.projection import Projector, shape_of
 from tests.support.flow import CLOSE_DATE
 
 TERMS = DealTerms(name="ERP", amount=Decimal("1000"), currency="CNY", expected_close_date=CLOSE_DATE)

@@ -17,9 +17,9 @@ from crm.app import create_app
 from crm.audit import published_checkpoints, read_topic, verify_store
 from services.registration.bootstrap import bootstrap
 from services.registration.domain import DealTerms
-from shared.chain import link, verify
-from shared.checkpoints import Checkpointer, checkpoint_stream, fold, published_entries
-from shared.eventstore import meta
+from shared.eventstore.application import meta
+from shared.eventstore.chain import link, verify
+from shared.eventstore.checkpoints import Checkpointer, checkpoint_stream, fold, published_entries
 from tests.support.flow import CLOSE_DATE, eventually
 
 TERMS = DealTerms(name="ERP", amount=Decimal("1000"), currency="CNY", expected_close_date=CLOSE_DATE)
@@ -119,7 +119,7 @@ def test_a_checkpoint_is_recorded_only_when_the_store_changed_and_verifies_clean
 
 
 def test_a_checkpoint_of_many_changed_heads_comes_in_parts_that_fold_back_together(registration, settings, monkeypatch):
-    monkeypatch.setattr("shared.checkpoints.MAX_HEADS_PER_EVENT", 2)
+    monkeypatch.setattr("shared.eventstore.checkpoints.MAX_HEADS_PER_EVENT", 2)
     deal_id, _ = register_two(registration)
     assert checkpoint(registration)
     parts = [e for e in registration.app.sealed_stream(checkpoint_stream("registration")) if hasattr(e, "parts")]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
-from shared.gate import StoreGate
+from shared.web.gate import StoreGate
 
 
 class Probe:

@@ -20,10 +20,10 @@ from services.pipeline.publishing import to_public
 from services.pipeline.rules import PipelineRules
 from services.pipeline.stages import DEFAULT, Stage, UnknownStage
 from shared.clock import FixedClock
-from shared.commands import Invalid
 from shared.contracts import CloudEvent, Money, parse_event
 from shared.contracts import events as public
-from shared.eventstore import meta
+from shared.errors import Invalid
+from shared.eventstore.application import meta
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 REP = meta("rep-1", "corr-1")

@@ -22,8 +22,8 @@ from services.registration.errors import (
 from services.registration.publishing import to_public
 from services.registration.rules import AutoApproval, DuplicateRules, PolicyOverride, Recycling, Rules
 from shared.clock import FixedClock
-from shared.commands import Invalid, NotFound
-from shared.eventstore import meta
+from shared.errors import Invalid, NotFound
+from shared.eventstore.application import meta
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 REP = meta("rep-1", "corr-1")

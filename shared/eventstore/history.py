@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from shared.commands import NotFound
-from shared.eventstore import ServiceApplication
+from shared.errors import NotFound
+from shared.eventstore.application import ServiceApplication
 
 # What each event says besides who and when: the fields worth a column in an audit.
 DETAIL_FIELDS = (

@@ -6,7 +6,7 @@ after a crash it resumes exactly where the last commit left it: nothing missed, 
 applied twice. Dropping the tables and the position rebuilds the projection from scratch.
 
 An event the projection cannot apply never stops it: a failed batch is applied again one
-event at a time, and the event that fails on its last attempt is parked (`shared.parking`:
+event at a time, and the event that fails on its last attempt is parked (`shared.readmodels.parking`:
 recorded with its error, a metric, a log line) while the projector moves on.
 """
 from __future__ import annotations
@@ -18,12 +18,12 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, MetaData
 
-from shared.commands import STORE_UNAVAILABLE
-from shared.eventstore import ServiceApplication
+from shared.eventstore.application import ServiceApplication
+from shared.eventstore.retries import STORE_UNAVAILABLE
 from shared.observability import PROJECTION_LAG, PROJECTION_PARKED, PROJECTION_POSITION
-from shared.parking import metadata as parking_metadata
-from shared.parking import park, parked, unpark
-from shared.positions import (
+from shared.readmodels.parking import metadata as parking_metadata
+from shared.readmodels.parking import park, parked, unpark
+from shared.readmodels.positions import (
     PositionMoved,
     advance_position,
     read_position,
@@ -31,7 +31,7 @@ from shared.positions import (
     record_shape,
     reset_position,
 )
-from shared.positions import metadata as positions_metadata
+from shared.readmodels.positions import metadata as positions_metadata
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Tamper evidence: every stored event carries `chain`, a SHA-256 over the chain of the
 previous event of its stream and its own content. Altering, removing or reordering a
 stored event breaks the chain from that event on, and `crm audit verify` says where.
-Where a stream should end is not in the chain: the checkpoints (`shared.checkpoints`)
+Where a stream should end is not in the chain: the checkpoints (`shared.eventstore.checkpoints`)
 anchor each stream's head, so a truncated or deleted stream is named too.
 
 The chain is computed when events are recorded (`chain_events`), from the content as the

@@ -16,9 +16,10 @@ from typing import Literal
 
 from eventsourcing.persistence import IntegrityError
 
-from shared.bus import Publisher, Record
-from shared.commands import STORE_UNAVAILABLE, ConcurrentUpdate
 from shared.contracts import DEADLETTER, MalformedEvent, ReceivedEvent, UnknownEvent, parse_event
+from shared.errors import ConcurrentUpdate
+from shared.eventstore.retries import STORE_UNAVAILABLE
+from shared.messaging.bus import Publisher, Record
 from shared.observability import CONSUMED, DEADLETTERED, correlation_id
 
 log = logging.getLogger(__name__)

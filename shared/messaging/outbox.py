@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from shared.bus import Publisher, Record
 from shared.contracts import CONTENT_TYPE, CloudEvent
-from shared.eventstore import ServiceApplication
+from shared.eventstore.application import ServiceApplication
+from shared.messaging.bus import Publisher, Record
 from shared.observability import OUTBOX_BACKLOG, PUBLISHED
-from shared.positions import advance_position, read_position
-from shared.positions import metadata as positions_metadata
+from shared.readmodels.positions import advance_position, read_position
+from shared.readmodels.positions import metadata as positions_metadata
 
 Translate = Callable[[Any], CloudEvent | None]
 

@@ -1,6 +1,6 @@
 """Checkpoints: where each stream of a service's event store should end.
 
-The hash chain (`shared.chain`) proves that each event follows the one before it; nothing
+The hash chain (`shared.eventstore.chain`) proves that each event follows the one before it; nothing
 in it says that a stream had more events, or existed at all. So each service records, every
 CRM_CHECKPOINT_INTERVAL_SECONDS and only when its store changed, a checkpoint: the store's
 last notification id, how many streams it holds, a SHA-256 over every stream's head (id,
@@ -28,10 +28,10 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
-from shared.chain import Broken
 from shared.contracts import MalformedEvent, ReceivedEvent, parse_event
 from shared.contracts import events as public
-from shared.eventstore import ServiceApplication, meta
+from shared.eventstore.application import ServiceApplication, meta
+from shared.eventstore.chain import Broken
 
 log = logging.getLogger(__name__)
 

@@ -21,13 +21,13 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from shared.bus import InProcessBus, KafkaPublisher, Publisher, Record
-from shared.commands import STORE_UNAVAILABLE
 from shared.contracts import CHECKPOINTS, DEADLETTER, TOPICS
 from shared.contracts.events import CheckpointRecorded
-from shared.inbox import Inbox
+from shared.eventstore.retries import STORE_UNAVAILABLE
+from shared.messaging.bus import InProcessBus, KafkaPublisher, Publisher, Record
+from shared.messaging.inbox import Inbox
+from shared.messaging.outbox import OutboxRelay
 from shared.observability import CONSUMER_LAG
-from shared.outbox import OutboxRelay
 from shared.service import Service
 from shared.settings import Settings, kafka_security
 

@@ -6,7 +6,7 @@
 - Every error a route can answer, with one body for all (`ErrorBody`) but the 422 of
   refused values (`ValidationProblem`, its own shape): 401, 403, 413, 422 and 503 for every
   route; 400 and 409 for the commands (POST, PUT, PATCH); 415 where a JSON body is taken;
-  404 where the route names something (declared on the route: `shared.responses.NOT_FOUND`).
+  404 where the route names something (declared on the route: `shared.web.responses.NOT_FOUND`).
 - One document for the whole process (`/openapi.json`) and one per service
   (`/registration/openapi.json`, …), since each service is also deployed alone.
 - `/docs`: Swagger UI from the files the `swagger-ui-bundle-v2` package ships, served by
@@ -24,8 +24,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
-from shared.http import RETRY_AFTER_SECONDS
-from shared.responses import ErrorBody, ValidationProblem
+from shared.web.http import RETRY_AFTER_SECONDS
+from shared.web.responses import ErrorBody, ValidationProblem
 
 ASSETS = "/docs/assets"
 COMMANDS = ("post", "put", "patch")

@@ -17,9 +17,9 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import JSONTranscoder, Notification, Recording, Transcoding
 
-from shared.chain import GENESIS, chain_events
-from shared.commands import NotFound
 from shared.contracts import CloudEvent, EventData
+from shared.errors import NotFound
+from shared.eventstore.chain import GENESIS, chain_events
 
 A = TypeVar("A")
 

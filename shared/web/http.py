@@ -15,10 +15,11 @@ from uuid import uuid4
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from shared.commands import STORE_UNAVAILABLE, ConcurrentUpdate, Conflict, Invalid, NotFound
-from shared.eventstore import meta
-from shared.identity import Authenticator, HeaderIdentity, Identity, Role
+from shared.errors import ConcurrentUpdate, Conflict, Invalid, NotFound
+from shared.eventstore.application import meta
+from shared.eventstore.retries import STORE_UNAVAILABLE
 from shared.observability import correlation_id
+from shared.web.identity import Authenticator, HeaderIdentity, Identity, Role
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ class Span(BaseModel):
 
 
 # What a route that names a thing (a deal, a lead, a pipeline) adds to the errors every
-# route may answer (see shared/openapi.py).
+# route may answer (see shared/web/openapi.py).
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "Not found: no such deal, lead, pipeline or task"}
 }

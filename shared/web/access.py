@@ -28,7 +28,7 @@ from typing import Literal
 
 from fastapi import HTTPException
 
-from shared.identity import ROLES, Identity, Role
+from shared.web.identity import ROLES, Identity, Role
 
 Scope = Literal["all", "own", "own+pool", "teams", "teams+pool"]
 

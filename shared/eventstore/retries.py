@@ -1,4 +1,4 @@
-"""What every command handler needs: optimistic-concurrency retries and the shared errors."""
+"""Optimistic-concurrency retries, and which driver errors mean "the store is away"."""
 from __future__ import annotations
 
 import random
@@ -6,37 +6,14 @@ import sqlite3
 import time
 from collections.abc import Callable
 from typing import TypeVar
-from uuid import UUID
 
 import psycopg
 import sqlalchemy.exc
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
+from shared.errors import ConcurrentUpdate
+
 T = TypeVar("T")
-
-
-class NotFound(Exception):
-    def __init__(self, kind: str, id: UUID | str) -> None:
-        super().__init__(f"{kind} {id} not found")
-        self.kind = kind
-        self.id = str(id)
-
-
-class Conflict(Exception):
-    """A rule refuses the command (HTTP 409); `details` name what conflicts (ids, versions)."""
-
-    def __init__(self, message: str, **details: str) -> None:
-        super().__init__(message)
-        self.details = details
-
-
-class Invalid(ValueError):
-    """A value no rule can accept (HTTP 422); `field` names it, dotted (`contact.phone`)."""
-
-    def __init__(self, field: str, message: str, where: str = "body") -> None:
-        super().__init__(message)
-        self.field = field
-        self.where = where  # body, query, path or header
 
 
 # The store is away (server restarting, network cut, pool exhausted, SQLite locked): nothing
@@ -53,10 +30,6 @@ STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (
     ConnectionError,
     TimeoutError,
 )
-
-
-class ConcurrentUpdate(Exception):
-    """Another command kept winning the race for the same aggregate version."""
 
 
 def retrying(command: Callable[[], T], attempts: int = 8) -> T:

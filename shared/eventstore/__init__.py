@@ -1,0 +1,1 @@
+"""The event store: applications, hash chains, checkpoints, storage, retries, history."""

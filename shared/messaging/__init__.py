@@ -1,0 +1,1 @@
+"""Messaging: the bus, inbox, outbox and the runtime that runs the workers."""

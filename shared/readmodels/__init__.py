@@ -1,0 +1,1 @@
+"""Read models: projectors, their durable positions, parked events."""

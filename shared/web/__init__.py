@@ -1,0 +1,1 @@
+"""The HTTP edge: input checks, identity, access policy, errors, OpenAPI."""
