@@ -5,29 +5,22 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from services.forecast import reports
 from services.forecast.application import ForecastApplication
-from services.forecast.changes import explain
-from services.forecast.periods import Period, parse_period
-from services.forecast.projections import forecast_versions as fv
-from services.forecast.queries import forecast
+from services.forecast.domain import Period, parse_period
+from services.forecast.queries import reports
+from services.forecast.queries.changes import explain
+from services.forecast.queries.pipeline import ever_owned_a_deal, forecast
+from services.forecast.requests import SetTarget
 from services.forecast.responses import AnyReport, Changes, Forecast, Target
 from services.forecast.rules import ForecastRules
 from shared.contracts import Money
 from shared.errors import Invalid
 from shared.web.access import Access
 from shared.web.http import CallerDep
-from shared.web.inputs import MoneyIn
 
 PeriodText = Annotated[str, Path(pattern=r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")]
-
-
-class SetTarget(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    amount: MoneyIn
 
 
 def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRouter:
@@ -75,7 +68,7 @@ def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRoute
         if access.is_member(owner_id) or any(owner_id in members for members in app.rules.teams.values()):
             return True
         with engine.connect() as connection:
-            return connection.execute(select(fv.c.owner_id).where(fv.c.owner_id == owner_id).limit(1)).first() is not None
+            return ever_owned_a_deal(connection, owner_id)
 
     def _set_target(kind: str, subject: str, period: str, body: SetTarget, who: Any) -> dict[str, Any]:
         target = app.set_target(kind, subject, period, body.amount.amount, body.amount.currency, who.meta)

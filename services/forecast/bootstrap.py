@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from services.forecast.api import router
 from services.forecast.application import ForecastApplication
+from services.forecast.jobs import take_snapshots
 from services.forecast.projections import ForecastHistory
 from services.forecast.publishing import to_public
 from services.forecast.rules import ForecastRules, load_forecast_rules
-from services.forecast.snapshots import take_snapshots
 from shared.clock import Clock
 from shared.contracts import FORECAST, PIPELINE
 from shared.eventstore.checkpoints import Checkpointer

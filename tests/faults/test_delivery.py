@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.forecast.bootstrap import bootstrap
-from services.forecast.periods import parse_period
-from services.forecast.queries import forecast
+from services.forecast.domain import parse_period
+from services.forecast.queries.pipeline import forecast
 from shared.contracts import ReceivedEvent
 from shared.settings import Settings
 from tests.support.history import brute_forecast, generate, states_at

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from crm.app import create_app
 from crm.audit import replay
-from services.forecast.periods import parse_period
+from services.forecast.domain import parse_period
 from shared.contracts import parse_event
 from shared.settings import Settings
 from tests.support.history import History, brute_forecast, states_at

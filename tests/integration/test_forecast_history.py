@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from services.forecast import reports
 from services.forecast.bootstrap import bootstrap
-from services.forecast.changes import explain
-from services.forecast.periods import parse_period
-from services.forecast.queries import forecast
+from services.forecast.domain import parse_period
+from services.forecast.queries import reports
+from services.forecast.queries.changes import explain
+from services.forecast.queries.pipeline import forecast
 from services.forecast.rules import ForecastRules
 from shared.contracts import Money
 from shared.contracts import events as public

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, or_, select
 
-from services.forecast.periods import Period
+from services.forecast.domain import Period
 from services.forecast.projections import forecast_stage_visits as visits
 from services.forecast.projections import forecast_targets as targets
 from services.forecast.projections import forecast_versions as fv
@@ -37,6 +37,11 @@ def in_period(period: Period) -> ColumnElement[bool]:
         and_(fv.c.status == "open", fv.c.expected_close_date.between(period.first, period.last)),
         and_(fv.c.status == "won", fv.c.closed_on.between(period.first, period.last)),
     )
+
+
+def ever_owned_a_deal(connection: Connection, owner_id: str) -> bool:
+    """Whether the forecast has heard of a deal (in any version) that `owner_id` owned."""
+    return connection.execute(select(fv.c.owner_id).where(fv.c.owner_id == owner_id).limit(1)).first() is not None
 
 
 def learned_probabilities(connection: Connection, min_sample: int) -> dict[str, dict[str, Any]]:

@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from services.forecast.periods import Period
+from services.forecast.domain import Period
 from services.forecast.projections import forecast_stage_visits as visits
 from services.forecast.projections import forecast_versions as fv
 from services.forecast.projections import utc
-from services.forecast.queries import forecast, money
+from services.forecast.queries.pipeline import forecast, money
 from services.forecast.rules import ForecastRules
 
 REPORTS = ("win-rate", "stage-conversion", "time-in-stage", "sales-cycle", "source-performance", "accuracy")

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from services.forecast.periods import Period
+from services.forecast.domain import Period
 from services.forecast.projections import forecast_versions as fv
-from services.forecast.queries import in_force, money
+from services.forecast.queries.pipeline import in_force, money
 
 PIECES = ("new", "pulled_in", "slipped_out", "value_changes", "stage_moves", "won", "lost")
 

@@ -1,12 +1,13 @@
-"""The snapshot job's step: this month's, quarter's and year's forecast, by owner, recorded
-(and so published to `crm.forecast` by the outbox), at most once per period and instant."""
+"""Forecast's scheduled work. The snapshot job's step: this month's, quarter's and year's
+forecast, by owner, recorded (and so published to `crm.forecast` by the outbox), at most once
+per period and instant."""
 from __future__ import annotations
 
 from sqlalchemy import Engine
 
 from services.forecast.application import ForecastApplication
-from services.forecast.periods import parse_period
-from services.forecast.queries import forecast
+from services.forecast.domain import parse_period
+from services.forecast.queries.pipeline import forecast
 from shared.eventstore.application import meta
 
 
