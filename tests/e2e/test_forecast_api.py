@@ -103,7 +103,8 @@ def test_a_snapshot_of_the_forecast_is_recorded_for_analytics(client):
         return [p for n in app.read_notifications(0, 100) if (p := to_public(app.to_domain_event(n)))]
 
     now = datetime.now(UTC)
-    assert {p.data["period"] for p in eventually(published)} == {
-        str(now.year), f"{now.year}-Q{(now.month - 1) // 3 + 1}", f"{now.year}-{now.month:02d}"
-    }
+    periods = {str(now.year), f"{now.year}-Q{(now.month - 1) // 3 + 1}", f"{now.year}-{now.month:02d}"}
+    # One snapshot per period, recorded one after another: wait for all three, not the first.
+    snapshots = eventually(lambda: len(found := published()) >= 3 and found)
+    assert {p.data["period"] for p in snapshots} == periods
     assert {p.type for p in published()} == {"crm.forecast.snapshot_taken.v1"}
