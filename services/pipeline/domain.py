@@ -31,16 +31,21 @@ Upstream = tuple[str, int] | None  # (source, sequence) of the upstream event, i
 class Pipeline(Aggregate):
     """A company's stage set for one pipeline; every redefinition is an event."""
 
+    TOPIC = "services.pipeline.domain:Pipeline"  # stored topics stay put when the code moves
+
+    class Created(Aggregate.Created):
+        TOPIC = "services.pipeline.domain:Pipeline.Created"  # never recorded (see `Defined`)
+
     @staticmethod
     def create_id(pipeline_id: str) -> UUID:
         return pipeline_uuid(pipeline_id)
 
-    @event("Defined")
+    @event("Defined", topic="services.pipeline.domain:Pipeline.Defined")
     def __init__(self, pipeline_id: str, stages: list[dict[str, Any]], meta: dict[str, str]) -> None:
         self.pipeline_id = pipeline_id
         self.stages = stages
 
-    @event("Redefined")
+    @event("Redefined", topic="services.pipeline.domain:Pipeline.Redefined")
     def redefine(self, stages: list[dict[str, Any]], meta: dict[str, str]) -> None:
         self.stages = stages
 
@@ -54,7 +59,12 @@ def pipeline_uuid(pipeline_id: str) -> UUID:
 
 
 class Deal(Aggregate):
-    @event("Tracked")
+    TOPIC = "services.pipeline.domain:Deal"  # stored topics stay put when the code moves
+
+    class Created(Aggregate.Created):
+        TOPIC = "services.pipeline.domain:Deal.Created"  # never recorded (see `Tracked`)
+
+    @event("Tracked", topic="services.pipeline.domain:Deal.Tracked")
     def __init__(
         self,
         id: UUID,  # noqa: A002 - the deal keeps the id registration gave it
@@ -215,6 +225,7 @@ class Deal(Aggregate):
         )
 
     class StageChanged(Aggregate.Event):
+        TOPIC = "services.pipeline.domain:Deal.StageChanged"
         pipeline_id: str
         from_stage: str | None
         to_stage: str
@@ -240,6 +251,7 @@ class Deal(Aggregate):
             deal._see(self.upstream)
 
     class Closed(Aggregate.Event):
+        TOPIC = "services.pipeline.domain:Deal.Closed"
         outcome: str
         stage: str
         probability: int
@@ -289,7 +301,7 @@ class Deal(Aggregate):
             self._updated(diff, slipped, self.probability, after, meta)
         return diff
 
-    @event("Updated")
+    @event("Updated", topic="services.pipeline.domain:Deal.Updated")
     def _updated(
         self,
         changes: dict[str, dict[str, Any]],
@@ -337,6 +349,7 @@ class Deal(Aggregate):
         )
 
     class ActivityLogged(Aggregate.Event):
+        TOPIC = "services.pipeline.domain:Deal.ActivityLogged"
         """Version 2 added `duration_minutes` (how long a call or meeting took). Events
         stored as version 1 are upcast on read; the stored history is never rewritten."""
 
@@ -376,7 +389,7 @@ class Deal(Aggregate):
         if not task["done"]:
             self._task_completed(activity_id, at, meta)
 
-    @event("TaskCompleted")
+    @event("TaskCompleted", topic="services.pipeline.domain:Deal.TaskCompleted")
     def _task_completed(self, activity_id: str, at: datetime, meta: dict[str, str]) -> None:
         self.activities[activity_id] |= {"done": True, "done_at": at}
 
@@ -389,7 +402,7 @@ class Deal(Aggregate):
         self._close_date_approaching(key, self.expected_close_date, days_left, self.owner_id, meta)
         return True
 
-    @event("CloseDateApproaching")
+    @event("CloseDateApproaching", topic="services.pipeline.domain:Deal.CloseDateApproaching")
     def _close_date_approaching(
         self, key: str, expected_close_date: date, days_left: int, owner_id: str | None, meta: dict[str, str]
     ) -> None:
@@ -403,7 +416,7 @@ class Deal(Aggregate):
         self._task_overdue(key, activity_id, task["subject"], task["due_at"], self.owner_id, meta)
         return True
 
-    @event("TaskOverdue")
+    @event("TaskOverdue", topic="services.pipeline.domain:Deal.TaskOverdue")
     def _task_overdue(
         self, key: str, activity_id: str, subject: str, due_at: datetime, owner_id: str | None, meta: dict[str, str]
     ) -> None:
@@ -415,7 +428,7 @@ class Deal(Aggregate):
         """Registration decides ownership; the pipeline follows (None: in the pool)."""
         self._owner_changed(owner_id, self.owner_id, reason, upstream, meta)
 
-    @event("OwnerChanged")
+    @event("OwnerChanged", topic="services.pipeline.domain:Deal.OwnerChanged")
     def _owner_changed(
         self, owner_id: str | None, previous_owner_id: str | None, reason: str, upstream: Upstream, meta: dict[str, str]
     ) -> None:
@@ -428,7 +441,7 @@ class Deal(Aggregate):
             raise DealIsClosed(self.id, "in the pipeline already")
         self._withdrawn(reason, upstream, meta)
 
-    @event("Withdrawn")
+    @event("Withdrawn", topic="services.pipeline.domain:Deal.Withdrawn")
     def _withdrawn(self, reason: str, upstream: Upstream, meta: dict[str, str]) -> None:
         self.outcome = "withdrawn"
         self._see(upstream)
