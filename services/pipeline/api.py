@@ -10,12 +10,12 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
-from services.pipeline import views
+from services.pipeline import queries
 from services.pipeline.application import PipelineApplication
-from services.pipeline.domain import Deal
+from services.pipeline.domain.deal import Deal
+from services.pipeline.domain.stages import Stage, StageSet
 from services.pipeline.responses import Activity, Board, DealPage, PipelineDeal, PipelineHistory
 from services.pipeline.rules import PipelineRules
-from services.pipeline.stages import Stage, StageSet
 from shared.errors import Invalid
 from shared.eventstore.history import stage_spans, stream_history
 from shared.web.access import Access
@@ -118,7 +118,7 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
         cursor: str | None = Query(default=None, max_length=1000),
     ) -> dict[str, Any]:
         with engine.connect() as connection:
-            return views.list_deals(
+            return queries.list_deals(
                 connection, owner=owner, stage=stage, source=source, close_from=close_from, close_to=close_to,
                 q=q, sort=sort, limit=limit, cursor=cursor, owners=access.owners(who.identity, "deal", "list"),
             )
@@ -131,14 +131,14 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
     ) -> dict[str, Any]:
         stages = stage_set(pipeline)
         with engine.connect() as connection:
-            return views.board(connection, stages, owners=access.owners(who.identity, "deal", "list"), cards=cards)
+            return queries.board(connection, stages, owners=access.owners(who.identity, "deal", "list"), cards=cards)
 
     @routes.get("/deals/{deal_id}", response_model=PipelineDeal, responses=NOT_FOUND)
     def get_deal(deal_id: UUID, who: CallerDep) -> dict[str, Any]:
         access.require(who.identity, "deal", "read")
         deal = app.get_deal(deal_id)
         access.check(who.identity, "deal", "read", deal.owner_id)
-        return views.detail(deal, app.clock.now())
+        return queries.detail(deal, app.clock.now())
 
     @routes.get("/deals/{deal_id}/history", response_model=PipelineHistory, responses=NOT_FOUND)
     def history(deal_id: UUID, who: CallerDep, as_of: datetime | None = None) -> dict[str, Any]:
@@ -155,7 +155,7 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
     def change_stage(deal_id: UUID, body: ChangeStage, who: CallerDep) -> dict[str, Any]:
         check = may_change(who)
         deal = app.change_stage(deal_id, body.to_stage, body.reason, who.meta, check=check)
-        return views.detail(deal, app.clock.now())
+        return queries.detail(deal, app.clock.now())
 
     @routes.patch("/deals/{deal_id}", response_model=PipelineDeal, responses=NOT_FOUND)
     def edit(deal_id: UUID, body: EditDeal, who: CallerDep) -> dict[str, Any]:
@@ -168,7 +168,7 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
         for field in ("name", "value", "expected_close_date", "priority"):
             if field in changes and changes[field] is None:
                 raise Invalid(field, "may not be null")
-        return views.detail(app.update(deal_id, changes, who.meta, check=check), app.clock.now())
+        return queries.detail(app.update(deal_id, changes, who.meta, check=check), app.clock.now())
 
     @routes.post("/deals/{deal_id}/activities", status_code=201, response_model=Activity, responses=NOT_FOUND)
     def log_activity(deal_id: UUID, body: LogActivity, who: CallerDep) -> dict[str, Any]:
@@ -187,12 +187,12 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
     def close(deal_id: UUID, body: CloseDeal, who: CallerDep) -> dict[str, Any]:
         check = may_change(who)
         deal = app.close_deal(deal_id, body.outcome, body.reason, body.competitor, who.meta, check=check)
-        return views.detail(deal, app.clock.now())
+        return queries.detail(deal, app.clock.now())
 
     @routes.post("/deals/{deal_id}/reopen", response_model=PipelineDeal, responses=NOT_FOUND)
     def reopen(deal_id: UUID, body: Reopen, who: CallerDep) -> dict[str, Any]:
         access.require(who.identity, "deal", "review")
         access.check(who.identity, "deal", "review", app.get_deal(deal_id).owner_id)
-        return views.detail(app.reopen(deal_id, body.to_stage, body.reason, who.meta), app.clock.now())
+        return queries.detail(app.reopen(deal_id, body.to_stage, body.reason, who.meta), app.clock.now())
 
     return routes

@@ -7,10 +7,10 @@ from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 
-from services.pipeline.domain import EDITABLE, Deal, Pipeline, pipeline_uuid
+from services.pipeline.domain.deal import EDITABLE, Deal, Pipeline, pipeline_uuid
+from services.pipeline.domain.stages import DEFAULT, Stage, StageSet
 from services.pipeline.errors import UnknownDeal
 from services.pipeline.rules import PipelineRules
-from services.pipeline.stages import DEFAULT, Stage, StageSet
 from shared.clock import Clock, SystemClock
 from shared.contracts import ReceivedEvent
 from shared.contracts import events as public

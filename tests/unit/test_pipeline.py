@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 
 from services.pipeline.application import PipelineApplication
+from services.pipeline.domain.stages import DEFAULT, Stage, UnknownStage
 from services.pipeline.errors import (
     ClosingStageNeedsClose,
     DealIsClosed,
@@ -18,7 +19,6 @@ from services.pipeline.errors import (
 )
 from services.pipeline.publishing import to_public
 from services.pipeline.rules import PipelineRules
-from services.pipeline.stages import DEFAULT, Stage, UnknownStage
 from shared.clock import FixedClock
 from shared.contracts import CloudEvent, Money, parse_event
 from shared.contracts import events as public

@@ -14,6 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from services.pipeline.domain.stages import Stage, StageSet
 from services.pipeline.errors import (
     ActivityNotFound,
     ClosingStageNeedsClose,
@@ -23,7 +24,6 @@ from services.pipeline.errors import (
     ExitCriteriaNotMet,
     StageRetired,
 )
-from services.pipeline.stages import Stage, StageSet
 
 Upstream = tuple[str, int] | None  # (source, sequence) of the upstream event, if any
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, asc, desc, func, or_, select
 
-from services.pipeline.domain import Deal
+from services.pipeline.domain.deal import Deal
+from services.pipeline.domain.stages import StageSet
 from services.pipeline.projections import board_totals, deals
-from services.pipeline.stages import StageSet
 from shared.errors import Invalid
 
 SORTABLE = ("expected_close_date", "amount", "updated_at", "name", "probability", "stage_entered_at")

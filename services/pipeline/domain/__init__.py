@@ -1,0 +1,12 @@
+"""Pipeline's domain model: each pipeline's stage set (`stages`), and a deal's progress
+through it (`deal`).
+
+eventsourcing stores every event under a topic and rebuilds it from that topic. Each
+aggregate and event here names its topic (`TOPIC`), the one it was first stored under
+(`services.pipeline.domain:Deal.StageChanged`, …), so that moving the code never orphans a
+stored event. The aggregates are named here as well: an old topic then resolves even in a
+process that has not imported them yet.
+"""
+from services.pipeline.domain.deal import Deal, Pipeline
+
+__all__ = ["Deal", "Pipeline"]
