@@ -7,8 +7,9 @@ from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 
-from services.pipeline.domain.deal import EDITABLE, Deal, Pipeline, pipeline_uuid
-from services.pipeline.domain.stages import DEFAULT, Stage, StageSet
+from services.pipeline.domain.deal import Deal
+from services.pipeline.domain.stages import DEFAULT, Pipeline, Stage, StageSet, pipeline_uuid
+from services.pipeline.domain.terms import EDITABLE
 from services.pipeline.errors import UnknownDeal
 from services.pipeline.rules import PipelineRules
 from shared.clock import Clock, SystemClock

@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from services.pipeline.application import PipelineApplication
-from services.pipeline.domain.stages import DEFAULT, Stage, UnknownStage
+from services.pipeline.domain.stages import DEFAULT, Stage
 from services.pipeline.errors import (
     ClosingStageNeedsClose,
     DealIsClosed,
@@ -16,6 +16,7 @@ from services.pipeline.errors import (
     DealNotInPipeline,
     ExitCriteriaNotMet,
     StageRetired,
+    UnknownStage,
 )
 from services.pipeline.publishing import to_public
 from services.pipeline.rules import PipelineRules

@@ -15,8 +15,8 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic, resolve_topic
 
 from services.pipeline.application import PipelineApplication
-from services.pipeline.domain.deal import Deal, Pipeline
-from services.pipeline.domain.stages import DEFAULT
+from services.pipeline.domain.deal import Deal
+from services.pipeline.domain.stages import DEFAULT, Pipeline
 from shared.eventstore.application import meta
 
 OLD = "services.pipeline.domain"
