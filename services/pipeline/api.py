@@ -3,75 +3,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
 from services.pipeline import queries
 from services.pipeline.application import PipelineApplication
 from services.pipeline.domain.deal import Deal
-from services.pipeline.domain.stages import Stage, StageSet
+from services.pipeline.domain.stages import StageSet
+from services.pipeline.requests import ChangeStage, CloseDeal, DefinePipeline, EditDeal, LogActivity, Reopen
 from services.pipeline.responses import Activity, Board, DealPage, PipelineDeal, PipelineHistory
 from services.pipeline.rules import PipelineRules
 from shared.errors import Invalid
 from shared.eventstore.history import stage_spans, stream_history
 from shared.web.access import Access
 from shared.web.http import Caller, CallerDep
-from shared.web.inputs import Instant, MoneyIn
 from shared.web.responses import NOT_FOUND
-
-
-class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
-
-
-class ChangeStage(Command):
-    to_stage: str = Field(min_length=1, max_length=100)
-    reason: str | None = Field(default=None, max_length=1000)
-
-
-class CloseDeal(Command):
-    outcome: Literal["won", "lost"]
-    reason: str | None = Field(default=None, max_length=1000)
-    competitor: str | None = Field(default=None, max_length=300)
-
-
-class Reopen(Command):
-    to_stage: str | None = Field(default=None, max_length=100)
-    reason: str | None = Field(default=None, max_length=1000)
-
-
-class ContactRole(Command):
-    id: str | None = Field(default=None, max_length=100)
-    name: str = Field(min_length=1, max_length=200)
-    role: Literal["decision_maker", "influencer", "user", "champion", "economic_buyer", "other"]
-
-
-class EditDeal(Command):
-    """Only the fields present change; `probability: null` removes an override."""
-
-    name: str | None = Field(default=None, min_length=1, max_length=300)
-    value: MoneyIn | None = None
-    expected_close_date: date | None = None
-    probability: int | None = Field(default=None, ge=0, le=100)
-    priority: Literal["low", "normal", "high"] | None = None
-    competitors: list[str] | None = Field(default=None, max_length=20)
-    contacts: list[ContactRole] | None = Field(default=None, max_length=50)
-
-
-class LogActivity(Command):
-    kind: Literal["call", "meeting", "email", "note", "task"]
-    subject: str = Field(min_length=1, max_length=500)
-    occurred_at: Instant | None = None
-    due_at: Instant | None = None
-    duration_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
-
-
-class DefinePipeline(Command):
-    stages: list[Stage] = Field(min_length=2, max_length=50)
 
 
 def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRouter:
