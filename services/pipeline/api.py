@@ -16,7 +16,6 @@ from services.pipeline.domain.stages import StageSet
 from services.pipeline.requests import ChangeStage, CloseDeal, DefinePipeline, EditDeal, LogActivity, Reopen
 from services.pipeline.responses import Activity, Board, DealPage, PipelineDeal, PipelineHistory
 from services.pipeline.rules import PipelineRules
-from shared.errors import Invalid
 from shared.eventstore.history import stage_spans, stream_history
 from shared.web.access import Access
 from shared.web.http import Caller, CallerDep
@@ -109,15 +108,7 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
     @routes.patch("/deals/{deal_id}", response_model=PipelineDeal, responses=NOT_FOUND)
     def edit(deal_id: UUID, body: EditDeal, who: CallerDep) -> dict[str, Any]:
         check = may_change(who)
-        changes = body.model_dump(mode="python", exclude_unset=True)
-        if "value" in changes:
-            changes["value"] = body.value.model_dump(mode="json") if body.value else None
-        if "contacts" in changes:
-            changes["contacts"] = [c.model_dump(mode="json") for c in body.contacts or []]
-        for field in ("name", "value", "expected_close_date", "priority"):
-            if field in changes and changes[field] is None:
-                raise Invalid(field, "may not be null")
-        return queries.detail(app.update(deal_id, changes, who.meta, check=check), app.clock.now())
+        return queries.detail(app.update(deal_id, body.changes(), who.meta, check=check), app.clock.now())
 
     @routes.post("/deals/{deal_id}/activities", status_code=201, response_model=Activity, responses=NOT_FOUND)
     def log_activity(deal_id: UUID, body: LogActivity, who: CallerDep) -> dict[str, Any]:

@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
 from services.pipeline.domain.stages import Category
+from services.pipeline.domain.terms import Priority
 from shared.web.responses import HistoryEvent, Instant, MoneyOut, Span
 
-Priority = Literal["low", "normal", "high"]
 Outcome = Literal["won", "lost"]
 
 

@@ -4,7 +4,7 @@ changes, as {field: {before, after}}; a close date moved later counts as a slip.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from eventsourcing.domain import Aggregate
 
@@ -13,7 +13,10 @@ from services.pipeline.errors import DealIsClosed
 if TYPE_CHECKING:
     from services.pipeline.domain.deal import Deal
 
-# The editable fields and where the aggregate keeps each.
+Priority = Literal["low", "normal", "high"]
+
+# The editable fields and where the aggregate keeps each: the one list of them. The
+# application refuses any other; the request body (requests.EditDeal) has a field for each.
 _ATTRIBUTE = {
     "name": "name",
     "value": "amount",  # money: {"amount": "12500.00", "currency": "CNY"}
@@ -24,6 +27,7 @@ _ATTRIBUTE = {
     "contacts": "contacts",
 }
 EDITABLE = frozenset(_ATTRIBUTE)
+ALWAYS_SET = ("name", "value", "expected_close_date", "priority")  # an edit changes them, never clears them
 
 
 class Terms:
