@@ -1,5 +1,7 @@
-"""Pipeline's domain model: each pipeline's stage set (`stages`), and a deal's progress
-through it (`deal`).
+"""Pipeline's domain model: each pipeline's stage set (`stages`: the `Pipeline` aggregate),
+and the deals that go through it (`deal`: the `Deal` aggregate, joined from its concerns:
+`progress` through the stages, `terms`, `activities`, `alerts`, and `upstream`, which keeps
+registration's events applied once).
 
 eventsourcing stores every event under a topic and rebuilds it from that topic. Each
 aggregate and event here names its topic (`TOPIC`), the one it was first stored under
