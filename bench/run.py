@@ -37,8 +37,8 @@ from bench.generate import OPEN_STAGES, stories  # noqa: E402
 from services.forecast.bootstrap import bootstrap as forecast_service  # noqa: E402
 from services.forecast.projections import forecast_versions  # noqa: E402
 from services.pipeline.bootstrap import bootstrap as pipeline_service  # noqa: E402
+from services.pipeline.domain.stages import DEFAULT  # noqa: E402
 from services.pipeline.projections import deals as pipeline_deals  # noqa: E402
-from services.pipeline.stages import DEFAULT  # noqa: E402
 from shared.contracts import CloudEvent, Money, parse_event  # noqa: E402
 from shared.contracts import events as public  # noqa: E402
 from shared.eventstore.application import meta  # noqa: E402

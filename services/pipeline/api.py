@@ -3,75 +3,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
-from services.pipeline import views
+from services.pipeline import queries
 from services.pipeline.application import PipelineApplication
-from services.pipeline.domain import Deal
+from services.pipeline.domain.deal import Deal
+from services.pipeline.domain.stages import StageSet
+from services.pipeline.requests import ChangeStage, CloseDeal, DefinePipeline, EditDeal, LogActivity, Reopen
 from services.pipeline.responses import Activity, Board, DealPage, PipelineDeal, PipelineHistory
 from services.pipeline.rules import PipelineRules
-from services.pipeline.stages import Stage, StageSet
-from shared.errors import Invalid
 from shared.eventstore.history import stage_spans, stream_history
 from shared.web.access import Access
 from shared.web.http import Caller, CallerDep
-from shared.web.inputs import Instant, MoneyIn
 from shared.web.responses import NOT_FOUND
-
-
-class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
-
-
-class ChangeStage(Command):
-    to_stage: str = Field(min_length=1, max_length=100)
-    reason: str | None = Field(default=None, max_length=1000)
-
-
-class CloseDeal(Command):
-    outcome: Literal["won", "lost"]
-    reason: str | None = Field(default=None, max_length=1000)
-    competitor: str | None = Field(default=None, max_length=300)
-
-
-class Reopen(Command):
-    to_stage: str | None = Field(default=None, max_length=100)
-    reason: str | None = Field(default=None, max_length=1000)
-
-
-class ContactRole(Command):
-    id: str | None = Field(default=None, max_length=100)
-    name: str = Field(min_length=1, max_length=200)
-    role: Literal["decision_maker", "influencer", "user", "champion", "economic_buyer", "other"]
-
-
-class EditDeal(Command):
-    """Only the fields present change; `probability: null` removes an override."""
-
-    name: str | None = Field(default=None, min_length=1, max_length=300)
-    value: MoneyIn | None = None
-    expected_close_date: date | None = None
-    probability: int | None = Field(default=None, ge=0, le=100)
-    priority: Literal["low", "normal", "high"] | None = None
-    competitors: list[str] | None = Field(default=None, max_length=20)
-    contacts: list[ContactRole] | None = Field(default=None, max_length=50)
-
-
-class LogActivity(Command):
-    kind: Literal["call", "meeting", "email", "note", "task"]
-    subject: str = Field(min_length=1, max_length=500)
-    occurred_at: Instant | None = None
-    due_at: Instant | None = None
-    duration_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
-
-
-class DefinePipeline(Command):
-    stages: list[Stage] = Field(min_length=2, max_length=50)
 
 
 def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRouter:
@@ -118,7 +66,7 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
         cursor: str | None = Query(default=None, max_length=1000),
     ) -> dict[str, Any]:
         with engine.connect() as connection:
-            return views.list_deals(
+            return queries.list_deals(
                 connection, owner=owner, stage=stage, source=source, close_from=close_from, close_to=close_to,
                 q=q, sort=sort, limit=limit, cursor=cursor, owners=access.owners(who.identity, "deal", "list"),
             )
@@ -131,14 +79,14 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
     ) -> dict[str, Any]:
         stages = stage_set(pipeline)
         with engine.connect() as connection:
-            return views.board(connection, stages, owners=access.owners(who.identity, "deal", "list"), cards=cards)
+            return queries.board(connection, stages, owners=access.owners(who.identity, "deal", "list"), cards=cards)
 
     @routes.get("/deals/{deal_id}", response_model=PipelineDeal, responses=NOT_FOUND)
     def get_deal(deal_id: UUID, who: CallerDep) -> dict[str, Any]:
         access.require(who.identity, "deal", "read")
         deal = app.get_deal(deal_id)
         access.check(who.identity, "deal", "read", deal.owner_id)
-        return views.detail(deal, app.clock.now())
+        return queries.detail(deal, app.clock.now())
 
     @routes.get("/deals/{deal_id}/history", response_model=PipelineHistory, responses=NOT_FOUND)
     def history(deal_id: UUID, who: CallerDep, as_of: datetime | None = None) -> dict[str, Any]:
@@ -155,20 +103,12 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
     def change_stage(deal_id: UUID, body: ChangeStage, who: CallerDep) -> dict[str, Any]:
         check = may_change(who)
         deal = app.change_stage(deal_id, body.to_stage, body.reason, who.meta, check=check)
-        return views.detail(deal, app.clock.now())
+        return queries.detail(deal, app.clock.now())
 
     @routes.patch("/deals/{deal_id}", response_model=PipelineDeal, responses=NOT_FOUND)
     def edit(deal_id: UUID, body: EditDeal, who: CallerDep) -> dict[str, Any]:
         check = may_change(who)
-        changes = body.model_dump(mode="python", exclude_unset=True)
-        if "value" in changes:
-            changes["value"] = body.value.model_dump(mode="json") if body.value else None
-        if "contacts" in changes:
-            changes["contacts"] = [c.model_dump(mode="json") for c in body.contacts or []]
-        for field in ("name", "value", "expected_close_date", "priority"):
-            if field in changes and changes[field] is None:
-                raise Invalid(field, "may not be null")
-        return views.detail(app.update(deal_id, changes, who.meta, check=check), app.clock.now())
+        return queries.detail(app.update(deal_id, body.changes(), who.meta, check=check), app.clock.now())
 
     @routes.post("/deals/{deal_id}/activities", status_code=201, response_model=Activity, responses=NOT_FOUND)
     def log_activity(deal_id: UUID, body: LogActivity, who: CallerDep) -> dict[str, Any]:
@@ -187,12 +127,12 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
     def close(deal_id: UUID, body: CloseDeal, who: CallerDep) -> dict[str, Any]:
         check = may_change(who)
         deal = app.close_deal(deal_id, body.outcome, body.reason, body.competitor, who.meta, check=check)
-        return views.detail(deal, app.clock.now())
+        return queries.detail(deal, app.clock.now())
 
     @routes.post("/deals/{deal_id}/reopen", response_model=PipelineDeal, responses=NOT_FOUND)
     def reopen(deal_id: UUID, body: Reopen, who: CallerDep) -> dict[str, Any]:
         access.require(who.identity, "deal", "review")
         access.check(who.identity, "deal", "review", app.get_deal(deal_id).owner_id)
-        return views.detail(app.reopen(deal_id, body.to_stage, body.reason, who.meta), app.clock.now())
+        return queries.detail(app.reopen(deal_id, body.to_stage, body.reason, who.meta), app.clock.now())
 
     return routes

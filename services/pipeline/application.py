@@ -1,4 +1,5 @@
-"""Pipeline's service layer: commands from the HTTP API, reactions to registration, alerts."""
+"""Pipeline's service layer: the commands (from the HTTP API, from the alert job, and the
+consumer's `handle`, whose reactions live in reactions.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -7,15 +8,15 @@ from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 
-from services.pipeline.domain import EDITABLE, Deal, Pipeline, pipeline_uuid
-from services.pipeline.errors import UnknownDeal
+from services.pipeline.domain.deal import Deal
+from services.pipeline.domain.stages import DEFAULT, Pipeline, Stage, StageSet, pipeline_uuid
+from services.pipeline.domain.terms import EDITABLE
+from services.pipeline.reactions import react
 from services.pipeline.rules import PipelineRules
-from services.pipeline.stages import DEFAULT, Stage, StageSet
 from shared.clock import Clock, SystemClock
 from shared.contracts import ReceivedEvent
-from shared.contracts import events as public
 from shared.errors import Invalid
-from shared.eventstore.application import ServiceApplication, meta, meta_from
+from shared.eventstore.application import ServiceApplication, meta
 from shared.eventstore.retries import retrying
 
 Check = Callable[[Deal], None] | None  # may the caller change this deal? raises if not
@@ -59,6 +60,13 @@ class PipelineApplication(ServiceApplication):
 
     def stages_of(self, deal: Deal) -> StageSet:
         return self.stage_set(deal.pipeline_id or DEFAULT.pipeline_id) or DEFAULT
+
+    # -- upstream events ----------------------------------------------------------------------
+
+    def handle(self, received: ReceivedEvent) -> None:
+        """React to one of registration's events (see reactions.py), retried whole when
+        another writer won; `handle_batch` calls it for each event of a batch."""
+        retrying(lambda: react(self, received))
 
     # -- commands on a deal -----------------------------------------------------------------
 
@@ -178,56 +186,3 @@ class PipelineApplication(ServiceApplication):
         if any(raised.values()):
             self.save(deal)
         return raised
-
-    # -- reactions to registration (effectively once) ---------------------------------------
-
-    def handle(self, received: ReceivedEvent) -> None:
-        retrying(lambda: self._react(received))
-
-    def _react(self, received: ReceivedEvent) -> None:
-        data = received.data
-        upstream = (received.envelope.source, received.sequence)
-        who = meta_from(received.envelope)
-        at = received.envelope.time
-        if isinstance(data, public.DealRegistered):
-            deal = self.find(Deal, data.deal_id)
-            if deal is None:
-                deal = Deal(
-                    id=UUID(data.deal_id),
-                    name=data.name,
-                    account_name=data.account.name,
-                    owner_id=data.owner_id,
-                    amount=data.value.amount,
-                    currency=data.value.currency,
-                    expected_close_date=data.expected_close_date,
-                    source=data.source,
-                    upstream=upstream,
-                    meta=who,
-                    contacts=[contact.model_dump(exclude_none=True) for contact in data.contacts],
-                )
-            elif deal.has_seen(*upstream):
-                return
-            if data.registration_status == "approved":
-                deal.enter(self.stages_of(deal), at, upstream, who)
-            self.save(deal)
-            return
-        if not isinstance(
-            data,
-            (public.DealRegistrationApproved, public.DealRegistrationRejected, public.DealAssigned, public.DealRecycled),
-        ):
-            return
-        deal = self.find(Deal, data.deal_id)
-        if deal is None:
-            raise UnknownDeal(data.deal_id)
-        if deal.has_seen(*upstream):
-            return
-        if isinstance(data, public.DealRegistrationApproved):
-            deal.enter(self.stages_of(deal), at, upstream, who)
-        elif isinstance(data, public.DealRegistrationRejected):
-            deal.withdraw(data.reason, upstream, who)
-        elif isinstance(data, public.DealAssigned):
-            deal.change_owner(data.owner_id, data.reason, upstream, who)
-        else:
-            deal.change_owner(None, f"recycled: {data.reason}", upstream, who)
-        self.save(deal)
-

@@ -1,9 +1,9 @@
 """Pipeline's composition root: the production wiring; tests swap the clock and rules."""
 from __future__ import annotations
 
-from services.pipeline.alerts import alert_open_deals
 from services.pipeline.api import router
 from services.pipeline.application import PipelineApplication
+from services.pipeline.jobs import alert_open_deals
 from services.pipeline.projections import DealList
 from services.pipeline.publishing import to_public
 from services.pipeline.rules import PipelineRules, load_pipeline_rules

@@ -31,6 +31,12 @@ class ClosingStageNeedsClose(Invalid):
         super().__init__("to_stage", f"stage {key!r} closes the deal: use POST /pipeline/deals/{{id}}/close")
 
 
+class UnknownStage(Invalid):
+    def __init__(self, pipeline_id: str, key: str) -> None:
+        super().__init__("to_stage", f"pipeline {pipeline_id!r} has no stage {key!r}")
+        self.key = key
+
+
 class StageRetired(Invalid):
     def __init__(self, key: str) -> None:
         super().__init__("to_stage", f"stage {key!r} is retired and takes no deals")

@@ -23,7 +23,7 @@ from sqlalchemy import (
     update,
 )
 
-from services.pipeline.domain import Deal
+from services.pipeline.domain.deal import Deal
 from shared.readmodels.positions import dialect_insert
 
 metadata = MetaData()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.pipeline.domain import Deal
+from services.pipeline.domain.deal import Deal
 from shared.contracts import CloudEvent
 from shared.contracts import events as public
 from shared.eventstore.application import public_event

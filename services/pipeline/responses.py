@@ -1,5 +1,5 @@
 """What pipeline's routes answer (see shared/web/responses.py). Stage sets and the rules answer
-as their own models (services/pipeline/stages.py, services/pipeline/rules.py)."""
+as their own models (services/pipeline/domain/stages.py, services/pipeline/rules.py)."""
 from __future__ import annotations
 
 from datetime import date
@@ -9,10 +9,10 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
-from services.pipeline.stages import Category
+from services.pipeline.domain.stages import Category
+from services.pipeline.domain.terms import Priority
 from shared.web.responses import HistoryEvent, Instant, MoneyOut, Span
 
-Priority = Literal["low", "normal", "high"]
 Outcome = Literal["won", "lost"]
 
 

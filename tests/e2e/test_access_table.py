@@ -114,7 +114,7 @@ def pending(client, owner: str) -> dict[str, Any]:
     made = client.post("/registration/deals", headers=as_rep(owner), json=body)
     assert made.status_code == 201 and made.json()["registration_status"] == "pending", made.text
     deal_id = made.json()["deal_id"]
-    from services.pipeline.domain import Deal as PipelineDeal
+    from services.pipeline.domain.deal import Deal as PipelineDeal
 
     eventually(lambda: client.app.state.services["pipeline"].app.find(PipelineDeal, uuid.UUID(deal_id)))
     return {"deal_id": deal_id, "owner": owner}

@@ -9,9 +9,9 @@ from uuid import uuid4
 from eventsourcing.persistence import StoredEvent
 
 from services.pipeline.bootstrap import bootstrap
-from services.pipeline.domain import Deal
+from services.pipeline.domain.deal import Deal
+from services.pipeline.domain.stages import DEFAULT
 from services.pipeline.publishing import to_public
-from services.pipeline.stages import DEFAULT
 from shared.contracts import parse_event
 from shared.eventstore.application import meta
 from shared.eventstore.chain import verify

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from services.pipeline.stages import DEFAULT
+from services.pipeline.domain.stages import DEFAULT
 from shared.contracts import CloudEvent, Money, ReceivedEvent, parse_event
 from shared.contracts import events as public
 

@@ -8,6 +8,8 @@ from uuid import uuid4
 import pytest
 
 from services.pipeline.application import PipelineApplication
+from services.pipeline.domain.stages import DEFAULT, Stage
+from services.pipeline.domain.terms import EDITABLE
 from services.pipeline.errors import (
     ClosingStageNeedsClose,
     DealIsClosed,
@@ -15,10 +17,11 @@ from services.pipeline.errors import (
     DealNotInPipeline,
     ExitCriteriaNotMet,
     StageRetired,
+    UnknownStage,
 )
 from services.pipeline.publishing import to_public
+from services.pipeline.requests import EditDeal
 from services.pipeline.rules import PipelineRules
-from services.pipeline.stages import DEFAULT, Stage, UnknownStage
 from shared.clock import FixedClock
 from shared.contracts import CloudEvent, Money, parse_event
 from shared.contracts import events as public
@@ -252,6 +255,9 @@ class TestEdits:
         with pytest.raises(Invalid) as refused:
             app.update(new_deal(app), {"owner_id": "me"}, REP)
         assert refused.value.field == "owner_id"
+
+    def test_the_edit_body_has_a_field_for_each_editable_term_and_no_other(self):
+        assert set(EditDeal.model_fields) == EDITABLE
 
 
 class TestActivities:

@@ -1,4 +1,5 @@
-"""Pipeline's reads: the list view (keyset pagination), the board, and a deal's detail."""
+"""Pipeline's reads: the list view (keyset pagination), the board, a deal's detail, and the
+open deals the alert job looks at."""
 from __future__ import annotations
 
 import base64
@@ -11,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, asc, desc, func, or_, select
 
-from services.pipeline.domain import Deal
+from services.pipeline.domain.deal import Deal
+from services.pipeline.domain.stages import StageSet
 from services.pipeline.projections import board_totals, deals
-from services.pipeline.stages import StageSet
 from shared.errors import Invalid
 
 SORTABLE = ("expected_close_date", "amount", "updated_at", "name", "probability", "stage_entered_at")
@@ -98,6 +99,12 @@ def board(
             first = list(connection.execute(query.order_by(*order).limit(cards)).mappings())
         columns.append(_column(stage.key, stage.labels, stage.retired, figures.get(stage.key), first))
     return {"pipeline_id": stages.pipeline_id, "columns": columns}
+
+
+def open_deal_ids(connection: Connection) -> list[str]:
+    """The deals in a pipeline and not closed: the candidates for alerts."""
+    query = select(deals.c.deal_id).where(deals.c.stage.is_not(None), deals.c.outcome.is_(None))
+    return list(connection.execute(query).scalars().all())
 
 
 def detail(deal: Deal, now: datetime) -> dict[str, Any]:

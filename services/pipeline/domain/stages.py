@@ -5,15 +5,18 @@ seeds' Chinese labels).
 A stage's probability is a deal's default probability while it sits there; its forecast
 category tells the forecast which bucket it fills; its exit criteria name what a deal must
 have before it moves forward out of it. A retired stage takes no new deals, but deals that
-sit there (or passed through it) stay readable.
+sit there (or passed through it) stay readable. A company's sets are `Pipeline` aggregates:
+every redefinition is an event.
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
+from uuid import NAMESPACE_URL, UUID, uuid5
 
+from eventsourcing.domain import Aggregate, event
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.errors import Invalid
+from services.pipeline.errors import UnknownStage
 
 State = Literal["open", "won", "lost"]
 Category = Literal["pipeline", "best_case", "commit", "closed", "omitted"]
@@ -73,12 +76,6 @@ class StageSet(BaseModel):
         return StageSet(pipeline_id=self.pipeline_id, stages=(*stages, *kept))
 
 
-class UnknownStage(Invalid):
-    def __init__(self, pipeline_id: str, key: str) -> None:
-        super().__init__("to_stage", f"pipeline {pipeline_id!r} has no stage {key!r}")
-        self.key = key
-
-
 def _stage(key: str, en: str, zh: str, probability: int, category: Category, state: State = "open") -> Stage:
     return Stage(key=key, labels={"en": en, "zh": zh}, probability=probability, forecast_category=category, state=state)
 
@@ -98,3 +95,33 @@ DEFAULT = StageSet(
         _stage("closed_lost", "Closed Lost", "丢失关闭", 0, "omitted", "lost"),
     ),
 )
+
+
+class Pipeline(Aggregate):
+    """A company's stage set for one pipeline; every redefinition is an event."""
+
+    TOPIC = "services.pipeline.domain:Pipeline"  # stored topics stay put when the code moves
+
+    class Created(Aggregate.Created):
+        TOPIC = "services.pipeline.domain:Pipeline.Created"  # never recorded (see `Defined`)
+
+    @staticmethod
+    def create_id(pipeline_id: str) -> UUID:
+        return pipeline_uuid(pipeline_id)
+
+    @event("Defined", topic="services.pipeline.domain:Pipeline.Defined")
+    def __init__(self, pipeline_id: str, stages: list[dict[str, Any]], meta: dict[str, str]) -> None:
+        self.pipeline_id = pipeline_id
+        self.stages = stages
+
+    @event("Redefined", topic="services.pipeline.domain:Pipeline.Redefined")
+    def redefine(self, stages: list[dict[str, Any]], meta: dict[str, str]) -> None:
+        self.stages = stages
+
+    @property
+    def stage_set(self) -> StageSet:
+        return StageSet(pipeline_id=self.pipeline_id, stages=tuple(Stage(**s) for s in self.stages))
+
+
+def pipeline_uuid(pipeline_id: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"crm:pipeline:{pipeline_id}")

@@ -1,0 +1,81 @@
+"""What the pipeline does when registration's public events arrive: a registered deal is
+tracked, and enters the pipeline once its registration is approved; a rejected one is
+withdrawn; ownership follows assignments and recycling. Effectively once: a deal remembers
+the upstream sequence it applied (domain/upstream.py), so a redelivered event changes
+nothing. Anything else registration publishes is not the pipeline's business."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from services.pipeline.domain.deal import Deal
+from services.pipeline.errors import UnknownDeal
+from shared.contracts import ReceivedEvent
+from shared.contracts import events as public
+from shared.eventstore.application import meta_from
+
+if TYPE_CHECKING:
+    from services.pipeline.application import PipelineApplication
+
+# What happens to a deal the pipeline already tracks.
+FOLLOWED = (public.DealRegistrationApproved, public.DealRegistrationRejected, public.DealAssigned, public.DealRecycled)
+
+
+def react(app: PipelineApplication, received: ReceivedEvent) -> None:
+    data = received.data
+    upstream = (received.envelope.source, received.sequence)
+    who = meta_from(received.envelope)
+    at = received.envelope.time
+    if isinstance(data, public.DealRegistered):
+        _track(app, data, upstream, who, at)
+    elif isinstance(data, FOLLOWED):
+        _follow(app, data, upstream, who, at)
+
+
+def _track(
+    app: PipelineApplication, data: public.DealRegistered, upstream: tuple[str, int], who: dict[str, str], at: datetime
+) -> None:
+    deal = app.find(Deal, data.deal_id)
+    if deal is None:
+        deal = Deal(
+            id=UUID(data.deal_id),
+            name=data.name,
+            account_name=data.account.name,
+            owner_id=data.owner_id,
+            amount=data.value.amount,
+            currency=data.value.currency,
+            expected_close_date=data.expected_close_date,
+            source=data.source,
+            upstream=upstream,
+            meta=who,
+            contacts=[contact.model_dump(exclude_none=True) for contact in data.contacts],
+        )
+    elif deal.has_seen(*upstream):
+        return
+    if data.registration_status == "approved":
+        deal.enter(app.stages_of(deal), at, upstream, who)
+    app.save(deal)
+
+
+def _follow(
+    app: PipelineApplication,
+    data: public.DealRegistrationApproved | public.DealRegistrationRejected | public.DealAssigned | public.DealRecycled,
+    upstream: tuple[str, int],
+    who: dict[str, str],
+    at: datetime,
+) -> None:
+    deal = app.find(Deal, data.deal_id)
+    if deal is None:
+        raise UnknownDeal(data.deal_id)
+    if deal.has_seen(*upstream):
+        return
+    if isinstance(data, public.DealRegistrationApproved):
+        deal.enter(app.stages_of(deal), at, upstream, who)
+    elif isinstance(data, public.DealRegistrationRejected):
+        deal.withdraw(data.reason, upstream, who)
+    elif isinstance(data, public.DealAssigned):
+        deal.change_owner(data.owner_id, data.reason, upstream, who)
+    else:
+        deal.change_owner(None, f"recycled: {data.reason}", upstream, who)
+    app.save(deal)

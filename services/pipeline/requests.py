@@ -1,0 +1,78 @@
+"""The bodies pipeline's routes accept: each field checked at the edge (422 naming it);
+a field nobody knows is refused, not ignored."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.pipeline.domain.stages import Stage
+from services.pipeline.domain.terms import ALWAYS_SET, Priority
+from shared.errors import Invalid
+from shared.web.inputs import Instant, MoneyIn
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+
+class ChangeStage(Command):
+    to_stage: str = Field(min_length=1, max_length=100)
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class CloseDeal(Command):
+    outcome: Literal["won", "lost"]
+    reason: str | None = Field(default=None, max_length=1000)
+    competitor: str | None = Field(default=None, max_length=300)
+
+
+class Reopen(Command):
+    to_stage: str | None = Field(default=None, max_length=100)
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class ContactRole(Command):
+    id: str | None = Field(default=None, max_length=100)
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal["decision_maker", "influencer", "user", "champion", "economic_buyer", "other"]
+
+
+class EditDeal(Command):
+    """Only the fields present change; `probability: null` removes an override."""
+
+    # One field per editable term (domain/terms.py EDITABLE: a unit test holds them equal).
+
+    name: str | None = Field(default=None, min_length=1, max_length=300)
+    value: MoneyIn | None = None
+    expected_close_date: date | None = None
+    probability: int | None = Field(default=None, ge=0, le=100)
+    priority: Priority | None = None
+    competitors: list[str] | None = Field(default=None, max_length=20)
+    contacts: list[ContactRole] | None = Field(default=None, max_length=50)
+
+    def changes(self) -> dict[str, Any]:
+        """The edits as the deal takes them: only the fields given, money and contacts as
+        plain data; a term every deal has may change, never be cleared (422 naming it)."""
+        changes = self.model_dump(mode="python", exclude_unset=True)
+        if "value" in changes:
+            changes["value"] = self.value.model_dump(mode="json") if self.value else None
+        if "contacts" in changes:
+            changes["contacts"] = [c.model_dump(mode="json") for c in self.contacts or []]
+        for field in ALWAYS_SET:
+            if field in changes and changes[field] is None:
+                raise Invalid(field, "may not be null")
+        return changes
+
+
+class LogActivity(Command):
+    kind: Literal["call", "meeting", "email", "note", "task"]
+    subject: str = Field(min_length=1, max_length=500)
+    occurred_at: Instant | None = None
+    due_at: Instant | None = None
+    duration_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
+
+
+class DefinePipeline(Command):
+    stages: list[Stage] = Field(min_length=2, max_length=50)
