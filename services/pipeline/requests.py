@@ -54,12 +54,15 @@ class EditDeal(Command):
 
     def changes(self) -> dict[str, Any]:
         """The edits as the deal takes them: only the fields given, money and contacts as
-        plain data; a term every deal has may change, never be cleared (422 naming it)."""
+        plain data; null empties a list; a term every deal has may change, never be cleared
+        (422 naming it)."""
         changes = self.model_dump(mode="python", exclude_unset=True)
         if "value" in changes:
             changes["value"] = self.value.model_dump(mode="json") if self.value else None
         if "contacts" in changes:
             changes["contacts"] = [c.model_dump(mode="json") for c in self.contacts or []]
+        if "competitors" in changes:  # null clears the list, as for contacts: a deal's lists are never null
+            changes["competitors"] = list(self.competitors or [])
         for field in ALWAYS_SET:
             if field in changes and changes[field] is None:
                 raise Invalid(field, "may not be null")

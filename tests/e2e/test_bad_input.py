@@ -221,3 +221,12 @@ def test_a_converted_leads_contact_reaches_the_deal_in_the_pipeline(client, deal
 def test_a_query_parameter_in_any_script_is_read_as_utf8(client):
     response = client.get("/pipeline/stages?pipeline=%C4%80%E6%96%B0", headers=REP)
     assert response.status_code == 404  # no such pipeline, and no server error
+
+
+@pytest.mark.parametrize("field", ["competitors", "contacts"])
+def test_a_null_list_in_an_edit_empties_it_and_is_answered(client, deal_id, field):
+    filled = {"competitors": ["Rival Co"], "contacts": [{"name": "Ann", "role": "decision_maker"}]}[field]
+    assert client.patch(f"/pipeline/deals/{deal_id}", headers=MANAGER, json={field: filled}).status_code == 200
+    response = client.patch(f"/pipeline/deals/{deal_id}", headers=MANAGER, json={field: None})
+    assert response.status_code == 200, response.text
+    assert response.json()[field] == []
