@@ -1,7 +1,8 @@
 """The `crm` command.
 
     crm serve [all|registration|pipeline|forecast]     run the services
-    crm audit deal <deal id> [--as-of T] [--format F]   a deal's whole history
+    crm audit deal <deal id> [--as-of T] [--format F] [--locale L]
+                                                        a deal's whole history
     crm audit verify [<service>] [--checkpoints-from-kafka | --checkpoints FILE]
                                                         check the stores' hash chains and checkpoints
     crm replay <service> [--as-of T] [--restart] [--replace]
@@ -10,100 +11,90 @@
     crm parked retry <service> [<notification id> …]    apply parked events again once fixed
 
 Configuration comes from the CRM_* environment variables (docs/configuration.md); the
-audit and replay commands read the same event stores the services write.
+audit and replay commands read the same event stores the services write. Only Click is
+loaded to parse the command line: the services, the settings, Rich and Babel are imported
+by the command that needs them, so `crm --help` and a usage error answer at once.
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 from uuid import UUID
 
-from crm.app import SERVICES, bootstrap_services, create_app
-from shared.observability import configure_logging
-from shared.settings import Settings
+import click
+
+if TYPE_CHECKING:
+    from babel import Locale
+
+    from shared.settings import Settings
+
+# The names of crm.app.SERVICES (a test holds the two equal): importing them from there
+# would load FastAPI and every service before the command line is even read.
+SERVICES = ("registration", "pipeline", "forecast")
+
+# The company's auditors read amounts and dates the way their own documents write them
+# (¥1,234.50, 2026年10月1日), whatever the language of the shell the command runs in; the
+# words around them stay English, like every message of `crm`. CRM_LOCALE=en (or
+# --locale) for readers elsewhere.
+DEFAULT_LOCALE = "zh_CN"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="crm",
-        description="The CRM deal pipeline: serve the services, audit a deal, rebuild projections.",
-        epilog="Examples: crm serve · crm audit deal 5a2f… --format table · crm replay pipeline --as-of 2026-10-01",
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
+class Instant(click.ParamType):
+    """An ISO 8601 instant; UTC when it names no zone."""
 
-    serve = commands.add_parser("serve", help="serve one service, or all three in one process (the default)")
-    serve.add_argument("service", nargs="?", default="all", choices=("all", *SERVICES))
+    name = "instant"
 
-    audit = commands.add_parser("audit", help="what auditors need: a deal's history, as of any instant")
-    audits = audit.add_subparsers(dest="what", required=True)
-    deal = audits.add_parser(
-        "deal",
-        help="every event of a deal in time order (actor, time, reason), and its stage and owner spans",
-        description="Reads the registration and pipeline event stores. Nothing is changed.",
-    )
-    deal.add_argument("deal_id", type=UUID)
-    deal.add_argument("--as-of", type=_instant, help="show the deal as it stood then (ISO 8601, UTC if no zone)")
-    deal.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    check = audits.add_parser(
-        "verify",
-        help="check every stored event against its stream's hash chain and every stream's head against the last "
-        "checkpoint; name what was altered, removed, reordered, truncated or is missing",
-        description="Walks the event stores in log order. Exit 0: intact; exit 1: the broken events and streams "
-        "are listed. Without an option each store is held to its own checkpoints; the published copy "
-        "(crm.checkpoints) also catches a store whose checkpoints were rewritten or cut.",
-    )
-    check.add_argument("service", nargs="?", choices=SERVICES, help="one service's store (default: all three)")
-    copies = check.add_mutually_exclusive_group()
-    copies.add_argument("--checkpoints-from-kafka", action="store_true",
-                        help="hold the stores to the checkpoints published on crm.checkpoints (CRM_KAFKA_* settings)")
-    copies.add_argument("--checkpoints", type=argparse.FileType("rb"), metavar="FILE",
-                        help="the same, from a file of the topic's messages, one CloudEvent a line (the embedded "
-                        "process keeps <data dir>/checkpoints.jsonl)")
-
-    rebuild = commands.add_parser(
-        "replay",
-        help="rebuild a service's projections from its event store and check them against the live ones",
-        description="Builds beside the live projections (schema <schema>_rebuild, or views.rebuild.sqlite), "
-        "resuming where an interrupted run stopped, then compares row by row. With --as-of the rebuild "
-        "stops at that instant (schema <schema>_asof) to show the world as it was; nothing is compared.",
-    )
-    rebuild.add_argument("service", choices=SERVICES)
-    rebuild.add_argument("--as-of", type=_instant)
-    rebuild.add_argument("--restart", action="store_true", help="start the rebuild again from the first event")
-    rebuild.add_argument("--replace", action="store_true", help="where they differ, put the rebuilt projection in place of the live one")
-
-    held = commands.add_parser("parked", help="events a projection could not apply and set aside")
-    held_commands = held.add_subparsers(dest="action", required=True)
-    listing = held_commands.add_parser("list", help="every parked event, with its projection and error")
-    listing.add_argument("service", nargs="?", choices=SERVICES)
-    retry = held_commands.add_parser("retry", help="apply parked events again (all of the service's, or those named)")
-    retry.add_argument("service", choices=SERVICES)
-    retry.add_argument("notification_ids", nargs="*", type=int)
-
-    args = parser.parse_args(argv)
-    settings = Settings()
-    if args.command == "parked":
-        return _parked(settings, args.action, [args.service] if args.service else list(SERVICES),
-                       getattr(args, "notification_ids", None) or None)
-    if args.command == "serve":
-        return _serve(settings, args.service)
-    if args.command == "audit" and args.what == "verify":
-        return _verify(settings, [args.service] if args.service else list(SERVICES),
-                       args.checkpoints_from_kafka, args.checkpoints)
-    if args.command == "audit":
-        return _audit_deal(settings, args.deal_id, args.as_of, args.format)
-    return _replay(settings, args.service, args.as_of, args.restart, args.replace)
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 instant (2026-10-01, 2026-10-01T09:30+08:00, …)", param, ctx)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def _serve(settings: Settings, which: str) -> int:
+class BabelLocale(click.ParamType):
+    """A locale Babel knows (zh_CN, zh-CN, en, de_DE, …)."""
+
+    name = "locale"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Locale:
+        if not isinstance(value, str):
+            return value
+        from crm.display import parse_locale
+
+        try:
+            return parse_locale(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
+    epilog="Examples: crm serve · crm audit deal 5a2f… --format table · crm replay pipeline --as-of 2026-10-01\n\n"
+    + "Configuration: the CRM_* environment variables (docs/configuration.md). A usage error exits with 2.",
+)
+def cli() -> None:
+    """The CRM deal pipeline: serve the services, audit a deal, rebuild projections."""
+
+
+@cli.command(short_help="Serve one service, or all three in one process (the default).")
+@click.argument("service", default="all", type=click.Choice(("all", *SERVICES)), metavar="[SERVICE]")
+def serve(service: str) -> int:
+    """Serve one service (registration, pipeline or forecast), or all three in one process (the default: all)."""
     import uvicorn
 
+    from crm.app import create_app
+    from shared.observability import configure_logging
+
+    settings = _settings()
     configure_logging(settings.log_format, settings.log_level)
-    names = SERVICES if which == "all" else (which,)
+    names = SERVICES if service == "all" else (service,)
     # uvicorn turns SIGTERM into a graceful stop: no new requests, then the lifespan
     # shutdown stops the consumers, lets in-flight work commit, and closes the stores.
     uvicorn.run(
@@ -112,13 +103,30 @@ def _serve(settings: Settings, which: str) -> int:
     return 0
 
 
-def _audit_deal(settings: Settings, deal_id: UUID, as_of: datetime | None, fmt: str) -> int:
+@cli.group(short_help="A deal's history as of any instant; the stores' tamper evidence.")
+def audit() -> None:
+    """What auditors need: a deal's history, as of any instant; the stores checked for tampering."""
+
+
+@audit.command(short_help="Every event of a deal, who did it and why; its stage and owner spans.",
+               epilog="Exit 1 when the stores hold no such deal (at all, or as of --as-of).")
+@click.argument("deal_id", type=click.UUID)
+@click.option("--as-of", type=Instant(), help="Show the deal as it stood then (ISO 8601, UTC if no zone).")
+@click.option("--format", "fmt", type=click.Choice(("table", "json", "csv")), default="table", show_default=True,
+              help="A table for people; JSON or CSV (unchanged by --locale) for programs and spreadsheets.")
+@click.option("--locale", type=BabelLocale(), default=DEFAULT_LOCALE, envvar="CRM_LOCALE", show_default=True,
+              show_envvar=True, help="How the table writes money and dates (a Babel locale: zh_CN, en, de, …).")
+def deal(deal_id: UUID, as_of: datetime | None, fmt: str, locale: Locale) -> int:
+    """Every event of a deal in time order (actor, time, reason), and its stage and owner spans.
+
+    Reads the registration and pipeline event stores. Nothing is changed.
+    """
     from crm.audit import deal_history
 
     try:
-        history = deal_history(settings, deal_id, as_of)
+        history = deal_history(_settings(), deal_id, as_of)
     except LookupError as error:
-        print(f"crm audit: {error}", file=sys.stderr)
+        click.echo(f"crm audit: {error}", err=True)
         return 1
     if fmt == "json":
         json.dump(history, sys.stdout, ensure_ascii=False, indent=2)
@@ -130,20 +138,33 @@ def _audit_deal(settings: Settings, deal_id: UUID, as_of: datetime | None, fmt: 
             writer.writerow([event["time"], event["service"], event["event"], event["version"], event["actor"],
                              event["reason"] or "", json.dumps(event["details"], ensure_ascii=False)])
     else:
-        print(f"deal {history['deal_id']}" + (f" as of {history['as_of']}" if history["as_of"] else ""))
-        for event in history["events"]:
-            reason = f"  ({event['reason']})" if event["reason"] else ""
-            print(f"  {event['time'][:19]}  {event['service']:<12} {event['event']:<28} {event['actor']:<14}{reason}")
-        for title, spans in (("stages", history["stage_spans"]), ("owners", history["owner_spans"])):
-            print(f"{title}:")
-            for span in spans:
-                print(f"  {span['what']:<22} {span['from'][:19]} → {(span['to'] or 'now')[:19]:<19}  {span['days']:>9} days")
+        from crm.display import print_history
+
+        print_history(history, locale)
     return 0
 
 
-def _verify(settings: Settings, names: list[str], from_kafka: bool = False, copy: Any = None) -> int:
+@audit.command(short_help="Check the stores' hash chains and checkpoints; name what was tampered with.",
+               epilog="Exit 1 when something is broken; 2 when the published checkpoints cannot be read.")
+@click.argument("service", required=False, type=click.Choice(SERVICES), metavar="[SERVICE]")
+@click.option("--checkpoints-from-kafka", "from_kafka", is_flag=True,
+              help="Hold the stores to the checkpoints published on crm.checkpoints (CRM_KAFKA_* settings).")
+@click.option("--checkpoints", "copy", type=click.File("rb"), metavar="FILE",
+              help="The same, from a file of the topic's messages, one CloudEvent a line (the embedded process "
+              "keeps <data dir>/checkpoints.jsonl).")
+def verify(service: str | None, from_kafka: bool, copy: IO[bytes] | None) -> int:
+    """Check every stored event against its stream's hash chain and every stream's head against the last
+    checkpoint; name what was altered, removed, reordered, truncated or is missing.
+
+    Walks the event stores in log order: SERVICE's (registration, pipeline or forecast), or
+    all three. Without an option each store is held to its own checkpoints; the published
+    copy (crm.checkpoints) also catches a store whose checkpoints were rewritten or cut.
+    """
+    if from_kafka and copy is not None:
+        raise click.UsageError("--checkpoints-from-kafka and --checkpoints name two copies: give one")
     from crm.audit import published_checkpoints, verify_store
 
+    settings = _settings()
     published = None
     try:
         if from_kafka:
@@ -152,71 +173,128 @@ def _verify(settings: Settings, names: list[str], from_kafka: bool = False, copy
             with copy:
                 published = [line for line in copy.read().splitlines() if line.strip()]
     except (LookupError, TimeoutError, OSError) as error:
-        print(f"crm audit verify: the published checkpoints could not be read: {error}", file=sys.stderr)
+        click.echo(f"crm audit verify: the published checkpoints could not be read: {error}", err=True)
         return 2
     broken = 0
-    for name in names:
+    for name in [service] if service else SERVICES:
         checked, problems, held_to = verify_store(settings, name, published)
         broken += len(problems)
-        print(f"{name}: {checked} events checked, {'intact' if not problems else f'{len(problems)} broken'}; {held_to}")
+        click.echo(f"{name}: {checked} events checked, {'intact' if not problems else f'{len(problems)} broken'}; {held_to}")
         for problem in problems:
             where = f" (notification {problem.notification_id})" if problem.notification_id else ""
-            print(f"  stream {problem.stream} version {problem.version}{where}: {problem.problem}")
+            click.echo(f"  stream {problem.stream} version {problem.version}{where}: {problem.problem}")
     return 1 if broken else 0
 
 
-def _replay(settings: Settings, name: str, as_of: datetime | None, restart: bool, replace: bool) -> int:
-    from crm.audit import replay
+@cli.command(short_help="Rebuild a service's projections from its event store and check them.",
+             epilog="Exit 1 when a rebuilt projection differs from the live one (and --replace was not given).")
+@click.argument("service", type=click.Choice(SERVICES), metavar="SERVICE")
+@click.option("--as-of", type=Instant(), help="Rebuild the world as it stood then (ISO 8601, UTC if no zone).")
+@click.option("--restart", is_flag=True, help="Start the rebuild again from the first event.")
+@click.option("--replace", is_flag=True, help="Where they differ, put the rebuilt projection in place of the live one.")
+def replay(service: str, as_of: datetime | None, restart: bool, replace: bool) -> int:
+    """Rebuild SERVICE's projections (registration, pipeline or forecast) from its event store and check them
+    against the live ones.
 
-    (service,) = bootstrap_services(settings, [name])
+    Builds beside the live projections (schema <schema>_rebuild, or views.rebuild.sqlite),
+    with a progress bar on stderr, resuming where an interrupted run stopped, then compares
+    row by row. With --as-of the rebuild stops at that instant (schema <schema>_asof) to show
+    the world as it was; nothing is compared.
+    """
+    from crm.app import bootstrap_services
+    from crm.display import rebuild_progress
+    from crm.replay import replay as rebuild
+
+    (running,) = bootstrap_services(_settings(), [service])
     try:
-        results = replay(service, as_of=as_of, restart=restart, replace=replace)
+        with rebuild_progress() as progress:
+            results = rebuild(running, as_of=as_of, restart=restart, replace=replace, progress=progress)
     finally:
-        service.close()
+        running.close()
     failed = False
     for projection, result in results.items():
         if result.get("restarted"):
-            print(f"{projection}: {result['restarted']}")
+            click.echo(f"{projection}: {result['restarted']}")
         differences = result.get("differences")
         if differences:
             failed = not result.get("replaced")
-            print(f"{projection}: the rebuilt projection differs from the live one:", *differences, sep="\n  ")
+            click.echo("\n  ".join([f"{projection}: the rebuilt projection differs from the live one:", *differences]))
             if result.get("replaced"):
-                print(f"{projection}: replaced the live projection with the rebuilt one")
+                click.echo(f"{projection}: replaced the live projection with the rebuilt one")
         elif differences == []:
-            print(f"{projection}: rebuilt to position {result['position']}, equal to the live projection")
+            click.echo(f"{projection}: rebuilt to position {result['position']}, equal to the live projection")
         else:
-            print(f"{projection}: as of {as_of.isoformat()}, rebuilt to position {result['position']} in '{result['where']}'")
+            click.echo(f"{projection}: as of {as_of.isoformat()}, rebuilt to position {result['position']} in "
+                       f"'{result['where']}'")
     return 1 if failed else 0
 
 
-def _parked(settings: Settings, action: str, names: list[str], ids: list[int] | None) -> int:
-    from shared.readmodels.parking import parked
+@cli.group()
+def parked() -> None:
+    """Events a projection could not apply and set aside."""
+
+
+@parked.command("list", short_help="Every parked event, with its projection and error.")
+@click.argument("service", required=False, type=click.Choice(SERVICES), metavar="[SERVICE]")
+def list_parked(service: str | None) -> int:
+    """Every parked event, with its projection and error: SERVICE's (registration, pipeline or
+    forecast), or all three services'."""
+    from crm.app import bootstrap_services
+    from shared.readmodels.parking import parked as parked_rows
+
+    for running in bootstrap_services(_settings(), [service] if service else SERVICES):
+        try:
+            with running.storage.engine.connect() as connection:
+                rows = parked_rows(connection)
+            click.echo(f"{running.name}: {len(rows)} parked")
+            for row in rows:
+                click.echo(f"  {row['projection']} notification {row['notification_id']} "
+                           f"({row['topic'].rsplit('.', 1)[-1]} {row['originator_id']} v{row['originator_version']}, "
+                           f"{row['attempts']} attempts, {row['parked_at']:%Y-%m-%d %H:%M:%S}): {row['error'][:300]}")
+        finally:
+            running.close()
+    return 0
+
+
+@parked.command(short_help="Apply parked events again once the cause is fixed.", epilog="Exit 1 while an event is still parked.")
+@click.argument("service", type=click.Choice(SERVICES), metavar="SERVICE")
+@click.argument("notification_ids", nargs=-1, type=int)
+def retry(service: str, notification_ids: tuple[int, ...]) -> int:
+    """Apply parked events again (all of SERVICE's, or those NOTIFICATION_IDS name) once the cause is fixed.
+
+    SERVICE: registration, pipeline or forecast.
+    """
+    from crm.app import bootstrap_services
 
     exit_code = 0
-    for service in bootstrap_services(settings, names):
-        try:
-            if action == "retry":
-                for projector in service.projectors:
-                    applied, failing = projector.retry_parked(ids)
-                    print(f"{service.name} {projector.projection.name}: {len(applied)} applied, {len(failing)} still parked")
-                    exit_code = exit_code or (1 if failing else 0)
-                continue
-            with service.storage.engine.connect() as connection:
-                rows = parked(connection)
-            print(f"{service.name}: {len(rows)} parked")
-            for row in rows:
-                print(f"  {row['projection']} notification {row['notification_id']} ({row['topic'].rsplit('.', 1)[-1]} "
-                      f"{row['originator_id']} v{row['originator_version']}, {row['attempts']} attempts, "
-                      f"{row['parked_at']:%Y-%m-%d %H:%M:%S}): {row['error'][:300]}")
-        finally:
-            service.close()
+    (running,) = bootstrap_services(_settings(), [service])
+    try:
+        for projector in running.projectors:
+            applied, failing = projector.retry_parked(list(notification_ids) or None)
+            click.echo(f"{running.name} {projector.projection.name}: {len(applied)} applied, {len(failing)} still parked")
+            exit_code = exit_code or (1 if failing else 0)
+    finally:
+        running.close()
     return exit_code
 
 
-def _instant(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `crm` on `argv` (the command line when None) and return its exit code; a usage
+    error is told on stderr with exit code 2, as Click does when it exits by itself."""
+    try:
+        return int(cli.main(args=None if argv is None else list(argv), prog_name="crm", standalone_mode=False) or 0)
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        return 130  # what a shell reports for a command stopped by Ctrl-C
+
+
+def _settings() -> Settings:
+    from shared.settings import Settings
+
+    return Settings()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from shared.contracts.envelope import (
     UnknownEvent,
     parse_event,
 )
-from shared.contracts.events import CATALOGUE, EventData, Money
+from shared.contracts.events import CATALOGUE, EventData, Money, money
 from shared.contracts.topics import CHECKPOINTS, DEADLETTER, FORECAST, PIPELINE, REGISTRATION, TOPICS
 
 __all__ = [
@@ -29,5 +29,6 @@ __all__ = [
     "ReceivedEvent",
     "TOPICS",
     "UnknownEvent",
+    "money",
     "parse_event",
 ]

@@ -28,6 +28,12 @@ class Money(Contract):
         return f"{amount:.2f}"
 
 
+def money(amount: Decimal | float | int, currency: str) -> dict[str, str]:
+    """Money as it travels, for a body or event built by hand: the same document the
+    `Money` contract serialises to (two decimal places, the number never a float)."""
+    return {"amount": f"{amount:.2f}", "currency": currency}
+
+
 class Contact(Contract):
     name: str
     phone: str | None = None

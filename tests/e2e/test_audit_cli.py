@@ -7,6 +7,8 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from babel.dates import format_datetime
+from babel.numbers import format_currency
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -106,13 +108,43 @@ def test_replay_as_of_rebuilds_the_world_as_it_was(story, capsys):
     assert code == 0 and "as of" in out and "'asof'" in out
 
 
+def test_the_table_writes_money_and_dates_the_way_the_readers_locale_does(story, capsys, monkeypatch):
+    deal_id, middle = story
+    monkeypatch.delenv("CRM_LOCALE", raising=False)
+    _, text = run(capsys, "audit", "deal", deal_id, "--format", "json")
+    registered = datetime.fromisoformat(json.loads(text)["events"][0]["time"])
+    code, table = run(capsys, "audit", "deal", deal_id)  # zh_CN unless told otherwise
+    assert code == 0 and "¥100,000.00" in table and "CN¥" not in table
+    assert format_datetime(registered, "medium", tzinfo=UTC, locale="zh_CN") in table
+    code, table = run(capsys, "audit", "deal", deal_id, "--locale", "en")
+    assert code == 0 and "CN¥100,000.00" in table
+    assert format_datetime(registered, "medium", tzinfo=UTC, locale="en") in table
+    monkeypatch.setenv("CRM_LOCALE", "de-DE")
+    code, table = run(capsys, "audit", "deal", deal_id)
+    assert code == 0 and format_currency(100000, "CNY", locale="de_DE") in table and "100.000,00" in table
+    lines = table.splitlines()
+    assert lines[0] == f"deal {deal_id}" and "stages:" in lines and "owners:" in lines
+    assert sum("Deal.StageChanged" in line for line in lines) == 3  # one line per event, however wide
+
+
+def test_json_and_csv_are_the_same_whatever_the_locale(story, capsys, monkeypatch):
+    deal_id, middle = story
+    for fmt in ("json", "csv"):
+        monkeypatch.delenv("CRM_LOCALE", raising=False)
+        _, plain = run(capsys, "audit", "deal", deal_id, "--format", fmt, "--as-of", middle.isoformat())
+        monkeypatch.setenv("CRM_LOCALE", "en_US")
+        _, localised = run(capsys, "audit", "deal", deal_id, "--format", fmt, "--as-of", middle.isoformat(),
+                           "--locale", "de")
+        assert plain == localised and "100000.00" in plain
+
+
 def test_the_help_teaches_the_commands(capsys):
-    with pytest.raises(SystemExit):
-        main(["--help"])
+    assert main(["--help"]) == 0
     assert "audit" in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        main(["replay", "--help"])
+    assert main(["replay", "--help"]) == 0
     assert "--as-of" in capsys.readouterr().out
+    assert main(["audit", "deal", "-h"]) == 0
+    assert "CRM_LOCALE" in capsys.readouterr().out
 
 
 def test_verify_finds_the_stores_intact_then_names_a_tampered_event(story, capsys, tmp_path):

@@ -4,7 +4,6 @@ equals the live one, and the forecast equals a brute-force reading of the pipeli
 public events."""
 from __future__ import annotations
 
-import io
 import tempfile
 import time
 from datetime import date, timedelta
@@ -16,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm.app import create_app
-from crm.audit import replay
+from crm.replay import replay
 from services.forecast.domain import parse_period
 from shared.contracts import parse_event
 from shared.settings import Settings
@@ -155,7 +154,7 @@ def test_any_command_sequence_leaves_rebuildable_projections_and_a_brute_force_f
             assert len(deals) == len(registered)
 
             for service in app.state.services.values():
-                for name, result in replay(service, out=io.StringIO()).items():
+                for name, result in replay(service).items():
                     assert result["differences"] == [], f"{service.name} {name}: {result['differences']}"
 
             states = states_at(pipeline_history(app.state.services["pipeline"]))
