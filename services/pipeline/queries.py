@@ -15,6 +15,7 @@ from sqlalchemy import Connection, and_, asc, desc, func, or_, select
 from services.pipeline.domain.deal import Deal
 from services.pipeline.domain.stages import StageSet
 from services.pipeline.projections import board_totals, deals
+from shared.contracts import money
 from shared.errors import Invalid
 
 SORTABLE = ("expected_close_date", "amount", "updated_at", "name", "probability", "stage_entered_at")
@@ -136,10 +137,6 @@ def detail(deal: Deal, now: datetime) -> dict[str, Any]:
         ],
         "seconds_per_stage": _seconds_per_stage(deal, now),
     }
-
-
-def money(amount: Decimal, currency: str) -> dict[str, str]:
-    return {"amount": f"{amount:.2f}", "currency": currency}
 
 
 def card(row: Any) -> dict[str, Any]:

@@ -18,11 +18,11 @@ from services.forecast.projections import forecast_stage_visits as visits
 from services.forecast.projections import forecast_targets as targets
 from services.forecast.projections import forecast_versions as fv
 from services.forecast.rules import ForecastRules
+from shared.contracts import money as money_value
 
 GROUPS = {"owner": fv.c.owner_id, "team": fv.c.owner_id, "stage": fv.c.stage, "source": fv.c.source,
           "forecast_category": fv.c.forecast_category}
 CATEGORIES = ("pipeline", "best_case", "commit", "closed")
-CENT = Decimal("0.01")
 
 
 def in_force(as_of: datetime | None) -> ColumnElement[bool]:
@@ -213,6 +213,3 @@ class Figures:
 def money(by_currency: dict[str, Decimal]) -> list[dict[str, str]]:
     return [money_value(amount, currency) for currency, amount in sorted(by_currency.items())]
 
-
-def money_value(amount: Decimal, currency: str) -> dict[str, str]:
-    return {"amount": f"{amount.quantize(CENT):.2f}", "currency": currency}

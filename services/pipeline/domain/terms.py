@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from eventsourcing.domain import Aggregate
 
 from services.pipeline.errors import DealIsClosed
+from shared.contracts import money
 
 if TYPE_CHECKING:
     from services.pipeline.domain.deal import Deal
@@ -76,5 +77,5 @@ class Terms:
 
     def _current(self: Deal, field: str) -> Any:
         if field == "value":
-            return {"amount": f"{self.amount:.2f}", "currency": self.currency}
+            return money(self.amount, self.currency)
         return getattr(self, _ATTRIBUTE[field])
