@@ -50,10 +50,7 @@ class ForecastApplication(ServiceApplication):
 
     # -- reactions to the pipeline (effectively once) -----------------------------------------
 
-    def handle(self, received: ReceivedEvent) -> None:
-        retrying(lambda: self._react(received))
-
-    def _react(self, received: ReceivedEvent) -> None:
+    def react(self, received: ReceivedEvent) -> tuple[Deal, ...]:
         data = received.data
         upstream = (received.envelope.source, received.sequence)
         at = received.envelope.time
@@ -72,24 +69,24 @@ class ForecastApplication(ServiceApplication):
             if deal is None:
                 deal = Deal(id=UUID(data.deal_id), terms=terms, at=at, upstream=upstream)
             elif deal.has_seen(*upstream):
-                return
+                return ()
             else:
                 deal.move(terms=terms, from_stage=data.from_stage, regression=data.regression, at=at, upstream=upstream)
-            self.save(deal)
+            return (deal,)
         elif isinstance(data, public.DealUpdated):
             deal = self.find(Deal, data.deal_id)
             if deal is None or deal.has_seen(*upstream):
-                return  # an update to a deal not yet in the forecast changes no figure
+                return ()  # an update to a deal not yet in the forecast changes no figure
             changes = forecast_changes(data.changes)
             if changes:
                 deal.change(changes=changes, at=at, upstream=upstream)
-                self.save(deal)
+                return (deal,)
         elif isinstance(data, public.DealClosed):
             deal = self.find(Deal, data.deal_id)
             if deal is None:
                 raise LookupError(f"deal {data.deal_id} closed before it entered the forecast")
             if deal.has_seen(*upstream):
-                return
+                return ()
             deal.close(
                 outcome=data.outcome,
                 closed_on=data.closed_on or at.date(),
@@ -98,7 +95,8 @@ class ForecastApplication(ServiceApplication):
                 at=at,
                 upstream=upstream,
             )
-            self.save(deal)
+            return (deal,)
+        return ()
 
 
 def forecast_changes(changes: dict[str, dict[str, object]]) -> dict[str, object]:

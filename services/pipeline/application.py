@@ -181,10 +181,7 @@ class PipelineApplication(ServiceApplication):
 
     # -- reactions to registration (effectively once) ---------------------------------------
 
-    def handle(self, received: ReceivedEvent) -> None:
-        retrying(lambda: self._react(received))
-
-    def _react(self, received: ReceivedEvent) -> None:
+    def react(self, received: ReceivedEvent) -> tuple[Deal, ...]:
         data = received.data
         upstream = (received.envelope.source, received.sequence)
         who = meta_from(received.envelope)
@@ -206,21 +203,20 @@ class PipelineApplication(ServiceApplication):
                     contacts=[contact.model_dump(exclude_none=True) for contact in data.contacts],
                 )
             elif deal.has_seen(*upstream):
-                return
+                return ()
             if data.registration_status == "approved":
                 deal.enter(self.stages_of(deal), at, upstream, who)
-            self.save(deal)
-            return
+            return (deal,)
         if not isinstance(
             data,
             (public.DealRegistrationApproved, public.DealRegistrationRejected, public.DealAssigned, public.DealRecycled),
         ):
-            return
+            return ()
         deal = self.find(Deal, data.deal_id)
         if deal is None:
             raise UnknownDeal(data.deal_id)
         if deal.has_seen(*upstream):
-            return
+            return ()
         if isinstance(data, public.DealRegistrationApproved):
             deal.enter(self.stages_of(deal), at, upstream, who)
         elif isinstance(data, public.DealRegistrationRejected):
@@ -229,5 +225,5 @@ class PipelineApplication(ServiceApplication):
             deal.change_owner(data.owner_id, data.reason, upstream, who)
         else:
             deal.change_owner(None, f"recycled: {data.reason}", upstream, who)
-        self.save(deal)
+        return (deal,)
 
