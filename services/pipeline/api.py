@@ -13,11 +13,12 @@ from sqlalchemy import Engine
 from services.pipeline import views
 from services.pipeline.application import PipelineApplication
 from services.pipeline.domain import Deal
+from services.pipeline.history import DETAIL_FIELDS, stage_spans
 from services.pipeline.responses import Activity, Board, DealPage, PipelineDeal, PipelineHistory
 from services.pipeline.rules import PipelineRules
 from services.pipeline.stages import Stage, StageSet
 from shared.errors import Invalid
-from shared.eventstore.history import stage_spans, stream_history
+from shared.eventstore.history import stream_history
 from shared.web.access import Access
 from shared.web.http import Caller, CallerDep
 from shared.web.inputs import Instant, MoneyIn
@@ -147,7 +148,7 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
         access.require(who.identity, "deal", "read history")
         access.check(who.identity, "deal", "read history", app.get_deal(deal_id).owner_id)
         as_of = as_of.replace(tzinfo=UTC) if as_of and as_of.tzinfo is None else as_of
-        events, deal = stream_history(app, "pipeline", deal_id, as_of)
+        events, deal = stream_history(app, "pipeline", deal_id, as_of, details=DETAIL_FIELDS, kind="deal")
         return {"deal_id": str(deal_id), "as_of": as_of, "events": events,
                 "stage_spans": stage_spans(deal, as_of or app.clock.now())}
 
