@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from crm.access import TABLE
 from crm.app import create_app
 from shared.settings import Settings
-from shared.web.access import Access, render_markdown, rule_of
+from shared.web.access import Access, Rule, joined, render_markdown, rule_of
 from shared.web.identity import ROLES, Identity
 from tests.support.flow import eventually
 
@@ -312,6 +312,16 @@ def test_every_route_of_the_api_is_in_the_table_exactly_once(client):
     assert sorted(listed) == sorted(set(listed)), "a route is in two rules"
     assert set(listed) == served
     assert set(SPECS) == served
+
+
+def test_rules_alike_but_for_their_routes_are_one_row_and_a_rule_without_a_place_is_refused():
+    first = (Rule("deal", "read", ("GET /a/deals",), rep="own"), Rule("deal", "list", ("GET /a/list",), rep="own"))
+    second = (Rule("deal", "read", ("GET /b/deals",), rep="own"), Rule("deal", "list", ("GET /b/list",), rep="all"))
+    table = joined((first, second), order=[("deal", "list"), ("deal", "read")])
+    assert [(rule.action, rule.routes) for rule in table] == [
+        ("list", ("GET /a/list",)), ("list", ("GET /b/list",)), ("read", ("GET /a/deals", "GET /b/deals"))]
+    with pytest.raises(ValueError, match="without a place"):
+        joined((first,), order=[("deal", "read")])
 
 
 def test_the_readme_shows_exactly_the_table():
