@@ -2,7 +2,7 @@
 policy (`Access`) that applies them.
 
 Each service lists the rules its routes follow (`services/<name>/access.py`) and gives them
-to its `Access`; every route names the rule it follows (`access.require(who, "deal", "work")`,
+to its `Access`; every route names the rule it follows (`access.require(who, resource, action)`,
 then `access.check(...)` on the subject's owner). `crm/access.py` joins the services' rules
 into the one table the README shows (`render_markdown`) and the access tests are generated
 from, so the three cannot drift apart.
