@@ -43,8 +43,8 @@ from shared.contracts import CloudEvent, Money, parse_event  # noqa: E402
 from shared.contracts import events as public  # noqa: E402
 from shared.eventstore.application import meta  # noqa: E402
 from shared.messaging.bus import KafkaPublisher  # noqa: E402
+from shared.messaging.kafka import ensure_topics  # noqa: E402
 from shared.messaging.outbox import OutboxRelay  # noqa: E402
-from shared.messaging.runtime import ensure_topics  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 from tests.support.infrastructure import Tansu, drop_schemas, tansu_binary  # noqa: E402
 from tests.support.processes import ServiceProcess  # noqa: E402

@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from services.pipeline import history as pipeline_history
 from services.pipeline.application import PipelineApplication
+from services.registration import history as registration_history
 from services.registration.application import RegistrationApplication
 from shared.errors import NotFound
-from shared.eventstore.history import owner_spans, stage_spans, stream_history
+from shared.eventstore.history import stream_history
 from shared.eventstore.storage import open_storage
 from shared.settings import Settings
 
@@ -26,20 +28,21 @@ def deal_history(settings: Settings, deal_id: UUID, as_of: datetime | None = Non
         "registration": RegistrationApplication(env=open_storage(settings, "registration").eventstore_env),
         "pipeline": PipelineApplication(env=open_storage(settings, "pipeline").eventstore_env),
     }
+    details = {"registration": registration_history.DETAIL_FIELDS, "pipeline": pipeline_history.DETAIL_FIELDS}
     now = as_of or datetime.now(UTC)
     events: list[dict[str, Any]] = []
     spans: dict[str, list[dict[str, Any]]] = {"stage_spans": [], "owner_spans": []}
     try:
         for service, app in stores.items():
             try:
-                rows, deal = stream_history(app, service, deal_id, as_of)
+                rows, deal = stream_history(app, service, deal_id, as_of, details=details[service], kind="deal")
             except NotFound:
                 continue
             events += rows
             if service == "pipeline":
-                spans["stage_spans"] = stage_spans(deal, now)
+                spans["stage_spans"] = pipeline_history.stage_spans(deal, now)
             else:
-                spans["owner_spans"] = owner_spans(deal, now)
+                spans["owner_spans"] = registration_history.owner_spans(deal, now)
     finally:
         for app in stores.values():
             app.close()
@@ -60,7 +63,8 @@ def verify_store(
     copy the store cannot rewrite — then the store's checkpoints are held to it as well."""
     from shared.eventstore.application import ServiceApplication
     from shared.eventstore.chain import verify
-    from shared.eventstore.checkpoints import Heads, checkpoint_stream, fold, published_entries, store_entries
+    from shared.eventstore.checkpoints import checkpoint_stream, published_entries, store_entries
+    from shared.eventstore.heads import Heads, fold
 
     class Store(ServiceApplication):
         name = service  # the same tables the service writes

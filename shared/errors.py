@@ -12,6 +12,10 @@ class NotFound(Exception):
         self.id = str(id)
 
 
+class Forbidden(Exception):
+    """The caller may not do this (HTTP 403): their role, or the subject is out of their reach."""
+
+
 class Conflict(Exception):
     """A rule refuses the command (HTTP 409); `details` name what conflicts (ids, versions)."""
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from services.forecast.domain import Snapshot, Target, target_id
+from services.forecast.domain import Deal, Snapshot, Target, target_id
 from services.forecast.reactions import react
 from services.forecast.rules import ForecastRules
 from shared.clock import Clock, SystemClock
@@ -25,9 +25,10 @@ class ForecastApplication(ServiceApplication):
         self.clock = clock or SystemClock()
         self.rules = rules or ForecastRules()
 
-    def handle(self, received: ReceivedEvent) -> None:
-        """The consumer's entry (and `handle_batch`'s, event by event): services/forecast/reactions.py."""
-        retrying(lambda: react(self, received))
+    def react(self, received: ReceivedEvent) -> tuple[Deal, ...]:
+        """What the pipeline's event changes (services/forecast/reactions.py); the base
+        class's `handle` / `handle_batch` save it, retrying a lost race."""
+        return react(self, received)
 
     # -- targets ------------------------------------------------------------------------------
 

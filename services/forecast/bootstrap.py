@@ -1,6 +1,7 @@
 """Forecast's composition root: the production wiring; tests swap the clock and rules."""
 from __future__ import annotations
 
+from services.forecast.access import RULES
 from services.forecast.api import router
 from services.forecast.application import ForecastApplication
 from services.forecast.jobs import take_snapshots
@@ -30,7 +31,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: ForecastRul
     return Service(
         name=NAME,
         app=app,
-        router=router(app, storage.engine, Access(settings.teams)),
+        router=router(app, storage.engine, Access(settings.teams, RULES)),
         storage=storage,
         publishes_to=FORECAST,
         translate=to_public,

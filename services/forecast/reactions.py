@@ -15,18 +15,20 @@ if TYPE_CHECKING:  # the application calls in here: its type only, to avoid a cy
     from services.forecast.application import ForecastApplication
 
 
-def react(app: ForecastApplication, received: ReceivedEvent) -> None:
-    """One attempt (the application retries a lost race); other event types change nothing."""
+def react(app: ForecastApplication, received: ReceivedEvent) -> tuple[Deal, ...]:
+    """The deals the event created or changed, for the caller to save (`handle`, or
+    `handle_batch` for a whole poll); other event types change nothing."""
     data = received.data
     if isinstance(data, public.DealStageChanged):
-        _stage_changed(app, data, received)
-    elif isinstance(data, public.DealUpdated):
-        _updated(app, data, received)
-    elif isinstance(data, public.DealClosed):
-        _closed(app, data, received)
+        return _stage_changed(app, data, received)
+    if isinstance(data, public.DealUpdated):
+        return _updated(app, data, received)
+    if isinstance(data, public.DealClosed):
+        return _closed(app, data, received)
+    return ()
 
 
-def _stage_changed(app: ForecastApplication, data: public.DealStageChanged, received: ReceivedEvent) -> None:
+def _stage_changed(app: ForecastApplication, data: public.DealStageChanged, received: ReceivedEvent) -> tuple[Deal, ...]:
     upstream, at = (received.envelope.source, received.sequence), received.envelope.time
     terms = Terms(
         owner_id=data.owner_id,
@@ -42,30 +44,31 @@ def _stage_changed(app: ForecastApplication, data: public.DealStageChanged, rece
     if deal is None:
         deal = Deal(id=UUID(data.deal_id), terms=terms, at=at, upstream=upstream)
     elif deal.has_seen(*upstream):
-        return
+        return ()
     else:
         deal.move(terms=terms, from_stage=data.from_stage, regression=data.regression, at=at, upstream=upstream)
-    app.save(deal)
+    return (deal,)
 
 
-def _updated(app: ForecastApplication, data: public.DealUpdated, received: ReceivedEvent) -> None:
+def _updated(app: ForecastApplication, data: public.DealUpdated, received: ReceivedEvent) -> tuple[Deal, ...]:
     upstream, at = (received.envelope.source, received.sequence), received.envelope.time
     deal = app.find(Deal, data.deal_id)
     if deal is None or deal.has_seen(*upstream):
-        return  # an update to a deal not yet in the forecast changes no figure
+        return ()  # an update to a deal not yet in the forecast changes no figure
     changes = forecast_changes(data.changes)
-    if changes:
-        deal.change(changes=changes, at=at, upstream=upstream)
-        app.save(deal)
+    if not changes:
+        return ()
+    deal.change(changes=changes, at=at, upstream=upstream)
+    return (deal,)
 
 
-def _closed(app: ForecastApplication, data: public.DealClosed, received: ReceivedEvent) -> None:
+def _closed(app: ForecastApplication, data: public.DealClosed, received: ReceivedEvent) -> tuple[Deal, ...]:
     upstream, at = (received.envelope.source, received.sequence), received.envelope.time
     deal = app.find(Deal, data.deal_id)
     if deal is None:
         raise DealNotInForecast(data.deal_id)
     if deal.has_seen(*upstream):
-        return
+        return ()
     deal.close(
         outcome=data.outcome,
         closed_on=data.closed_on or at.date(),
@@ -74,7 +77,7 @@ def _closed(app: ForecastApplication, data: public.DealClosed, received: Receive
         at=at,
         upstream=upstream,
     )
-    app.save(deal)
+    return (deal,)
 
 
 def forecast_changes(changes: dict[str, dict[str, object]]) -> dict[str, object]:

@@ -13,10 +13,11 @@ from services.pipeline import queries
 from services.pipeline.application import PipelineApplication
 from services.pipeline.domain.deal import Deal
 from services.pipeline.domain.stages import StageSet
+from services.pipeline.history import DETAIL_FIELDS, stage_spans
 from services.pipeline.requests import ChangeStage, CloseDeal, DefinePipeline, EditDeal, LogActivity, Reopen
 from services.pipeline.responses import Activity, Board, DealPage, PipelineDeal, PipelineHistory
 from services.pipeline.rules import PipelineRules
-from shared.eventstore.history import stage_spans, stream_history
+from shared.eventstore.history import stream_history
 from shared.web.access import Access
 from shared.web.http import Caller, CallerDep
 from shared.web.responses import NOT_FOUND
@@ -95,7 +96,7 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
         access.require(who.identity, "deal", "read history")
         access.check(who.identity, "deal", "read history", app.get_deal(deal_id).owner_id)
         as_of = as_of.replace(tzinfo=UTC) if as_of and as_of.tzinfo is None else as_of
-        events, deal = stream_history(app, "pipeline", deal_id, as_of)
+        events, deal = stream_history(app, "pipeline", deal_id, as_of, details=DETAIL_FIELDS, kind="deal")
         return {"deal_id": str(deal_id), "as_of": as_of, "events": events,
                 "stage_spans": stage_spans(deal, as_of or app.clock.now())}
 

@@ -63,10 +63,10 @@ class PipelineApplication(ServiceApplication):
 
     # -- upstream events ----------------------------------------------------------------------
 
-    def handle(self, received: ReceivedEvent) -> None:
-        """React to one of registration's events (see reactions.py), retried whole when
-        another writer won; `handle_batch` calls it for each event of a batch."""
-        retrying(lambda: react(self, received))
+    def react(self, received: ReceivedEvent) -> tuple[Deal, ...]:
+        """What registration's event changes (services/pipeline/reactions.py); the base
+        class's `handle` / `handle_batch` save it, retrying a lost race."""
+        return react(self, received)
 
     # -- commands on a deal -----------------------------------------------------------------
 

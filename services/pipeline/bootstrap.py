@@ -1,6 +1,7 @@
 """Pipeline's composition root: the production wiring; tests swap the clock and rules."""
 from __future__ import annotations
 
+from services.pipeline.access import RULES
 from services.pipeline.api import router
 from services.pipeline.application import PipelineApplication
 from services.pipeline.jobs import alert_open_deals
@@ -28,7 +29,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: PipelineRul
     return Service(
         name=NAME,
         app=app,
-        router=router(app, storage.engine, Access(settings.teams)),
+        router=router(app, storage.engine, Access(settings.teams, RULES)),
         storage=storage,
         publishes_to=PIPELINE,
         translate=to_public,

@@ -22,20 +22,23 @@ if TYPE_CHECKING:
 FOLLOWED = (public.DealRegistrationApproved, public.DealRegistrationRejected, public.DealAssigned, public.DealRecycled)
 
 
-def react(app: PipelineApplication, received: ReceivedEvent) -> None:
+def react(app: PipelineApplication, received: ReceivedEvent) -> tuple[Deal, ...]:
+    """The deals the event created or changed, for the caller to save (`handle`, or
+    `handle_batch` for a whole poll); other event types change nothing."""
     data = received.data
     upstream = (received.envelope.source, received.sequence)
     who = meta_from(received.envelope)
     at = received.envelope.time
     if isinstance(data, public.DealRegistered):
-        _track(app, data, upstream, who, at)
-    elif isinstance(data, FOLLOWED):
-        _follow(app, data, upstream, who, at)
+        return _track(app, data, upstream, who, at)
+    if isinstance(data, FOLLOWED):
+        return _follow(app, data, upstream, who, at)
+    return ()
 
 
 def _track(
     app: PipelineApplication, data: public.DealRegistered, upstream: tuple[str, int], who: dict[str, str], at: datetime
-) -> None:
+) -> tuple[Deal, ...]:
     deal = app.find(Deal, data.deal_id)
     if deal is None:
         deal = Deal(
@@ -52,10 +55,10 @@ def _track(
             contacts=[contact.model_dump(exclude_none=True) for contact in data.contacts],
         )
     elif deal.has_seen(*upstream):
-        return
+        return ()
     if data.registration_status == "approved":
         deal.enter(app.stages_of(deal), at, upstream, who)
-    app.save(deal)
+    return (deal,)
 
 
 def _follow(
@@ -64,12 +67,12 @@ def _follow(
     upstream: tuple[str, int],
     who: dict[str, str],
     at: datetime,
-) -> None:
+) -> tuple[Deal, ...]:
     deal = app.find(Deal, data.deal_id)
     if deal is None:
         raise UnknownDeal(data.deal_id)
     if deal.has_seen(*upstream):
-        return
+        return ()
     if isinstance(data, public.DealRegistrationApproved):
         deal.enter(app.stages_of(deal), at, upstream, who)
     elif isinstance(data, public.DealRegistrationRejected):
@@ -78,4 +81,4 @@ def _follow(
         deal.change_owner(data.owner_id, data.reason, upstream, who)
     else:
         deal.change_owner(None, f"recycled: {data.reason}", upstream, who)
-    app.save(deal)
+    return (deal,)

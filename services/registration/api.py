@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 
 from services.registration.application import RegistrationApplication
 from services.registration.domain import Deal, DealTerms
+from services.registration.history import DETAIL_FIELDS, owner_spans
 from services.registration.imports import MAX_IMPORT_BYTES, import_file
 from services.registration.projections import registration_deals
 from services.registration.responses import (
@@ -27,7 +28,7 @@ from services.registration.responses import (
     RegistrationHistory,
 )
 from services.registration.rules import Rules
-from shared.eventstore.history import owner_spans, stream_history
+from shared.eventstore.history import stream_history
 from shared.web.access import Access
 from shared.web.http import Caller, CallerDep
 from shared.web.inputs import MoneyIn
@@ -172,7 +173,7 @@ def router(app: RegistrationApplication, engine: Engine, access: Access) -> APIR
         access.require(who.identity, "deal", "read history")
         access.check(who.identity, "deal", "read history", app.get_deal(deal_id).owner_id)
         as_of = as_of.replace(tzinfo=UTC) if as_of and as_of.tzinfo is None else as_of
-        events, deal = stream_history(app, "registration", deal_id, as_of)
+        events, deal = stream_history(app, "registration", deal_id, as_of, details=DETAIL_FIELDS, kind="deal")
         return {"deal_id": str(deal_id), "as_of": as_of, "events": events,
                 "owner_spans": owner_spans(deal, as_of or app.clock.now())}
 

@@ -236,34 +236,30 @@ class RegistrationApplication(ServiceApplication):
 
     # -- reactions to the pipeline (effectively once) -----------------------------------------
 
-    def handle(self, received: ReceivedEvent) -> None:
-        retrying(lambda: self._react(received))
-
-    def _react(self, received: ReceivedEvent) -> None:
+    def react(self, received: ReceivedEvent) -> tuple[Aggregate, ...]:
         data = received.data
         deal_id = getattr(data, "deal_id", None)
         if not isinstance(
             data, (public.DealStageChanged, public.DealActivityLogged, public.DealUpdated, public.DealClosed)
         ):
-            return
+            return ()
         deal = self.find(Deal, deal_id)
         if deal is None:
             raise UnknownDeal(f"no deal {deal_id} was registered here")
         upstream = (received.envelope.source, received.sequence)
         if deal.has_seen(*upstream):
-            return
+            return ()
         who = meta_from(received.envelope)
         if isinstance(data, public.DealClosed):
             deal.close(data.outcome, upstream, who)
-            self.save(deal, *self._let_go(deal, who, keys=True))
-            return
+            return (deal, *self._let_go(deal, who, keys=True))
         close_date = None
         if isinstance(data, public.DealStageChanged):
             close_date = data.expected_close_date
         elif isinstance(data, public.DealUpdated) and "expected_close_date" in data.changes:
             close_date = date.fromisoformat(str(data.changes["expected_close_date"]["after"]))
         deal.note_activity(received.envelope.time, close_date, upstream, who)
-        self.save(deal)
+        return (deal,)
 
     # -- queries ----------------------------------------------------------------------------
 

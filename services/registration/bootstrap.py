@@ -1,6 +1,7 @@
 """Registration's composition root: the production wiring; tests swap the clock and rules."""
 from __future__ import annotations
 
+from services.registration.access import RULES
 from services.registration.api import router
 from services.registration.application import RegistrationApplication
 from services.registration.projections import RegistrationDeals
@@ -28,7 +29,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: Rules | Non
     return Service(
         name=NAME,
         app=app,
-        router=router(app, storage.engine, Access(settings.teams)),
+        router=router(app, storage.engine, Access(settings.teams, RULES)),
         storage=storage,
         publishes_to=REGISTRATION,
         translate=to_public,

@@ -1,8 +1,10 @@
 """The base of every service's eventsourcing Application.
 
 Adds what all three need: dates in events, a hook that wakes the outbox relay and the
-projectors the moment something is committed (so they need not poll fast), and the
-metadata (actor, correlation id) every domain event carries into its public event.
+projectors the moment something is committed (so they need not poll fast), the metadata
+(actor, correlation id) every domain event carries into its public event, and the way
+upstream events are applied: a service's `react` answers what it changed, and `handle`
+(one event) or `handle_batch` (a poll's worth, one transaction) saves that.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from eventsourcing.persistence import JSONTranscoder, Notification, Recording, T
 from shared.contracts import CloudEvent, EventData
 from shared.errors import NotFound
 from shared.eventstore.chain import GENESIS, chain_events
+from shared.eventstore.retries import retrying
 
 A = TypeVar("A")
 
@@ -72,41 +75,51 @@ class ServiceApplication(Application):
         super().__init__(env=env)
         self._listeners: list[Callable[[], None]] = []
         self._chains: dict[tuple[UUID, int], str] = {}
-        self._together = threading.local()  # per thread: HTTP commands run beside a consumer
+        self._batch = threading.local()  # .loaded: the read cache of a batch (`handle_batch`)
 
-    # -- upstream events, a batch at a time ---------------------------------------------------
+    # -- upstream events: a reaction says what it changed, its caller saves it --------------
 
-    def handle(self, received: Any) -> None:
+    def react(self, received: Any) -> Sequence[Any]:
+        """What the service does when an upstream event arrives: the aggregates it created
+        or changed, which the caller (`handle`, `handle_batch`) saves; it saves nothing."""
         raise NotImplementedError  # a service that consumes upstream events reacts here
 
+    def handle(self, received: Any) -> None:
+        """React to one upstream event and save what it changed, upstream position
+        included, in one transaction; a lost race is tried again on the new state."""
+
+        def apply() -> None:
+            if changed := [aggregate for aggregate in self.react(received) if aggregate is not None]:
+                self.save(*changed)
+
+        retrying(apply)
+
     def handle_batch(self, events: Sequence[Any]) -> None:
-        """React to a batch of upstream events in one transaction: each aggregate is read
-        once and everything the batch changed is saved together, upstream positions
-        included, or nothing is. The caller falls back to one event at a time when a batch
-        fails, so a poison event is isolated and a lost race retried alone."""
-        with self._applying_together():
+        """React to a batch of upstream events and save everything they changed in one
+        transaction, upstream positions included, or nothing. Each aggregate is read once:
+        within the batch, `find` answers the object as the batch has left it so far. The
+        caller falls back to one event at a time (`handle`) when a batch fails, so a poison
+        event is isolated and a lost race retried alone."""
+        changed: dict[UUID, Any] = {}
+        with self._reading_once() as loaded:
             for event in events:
-                self.handle(event)
+                for aggregate in self.react(event):
+                    if aggregate is not None:
+                        changed[aggregate.id] = loaded[aggregate.id] = aggregate
+        if changed:
+            self.save(*changed.values())
 
     @contextmanager
-    def _applying_together(self) -> Iterator[None]:
-        state: dict[str, dict[UUID, Any]] = {"loaded": {}, "changed": {}}
-        self._together.state = state
+    def _reading_once(self) -> Iterator[dict[UUID, Any]]:
+        """Within it, on this thread only (HTTP commands run beside a consumer), `find`
+        answers from, and adds to, the cache it yields: the aggregates the batch has read
+        or changed so far."""
+        loaded: dict[UUID, Any] = {}
+        self._batch.loaded = loaded
         try:
-            yield
+            yield loaded
         finally:
-            self._together.state = None
-        if state["changed"]:
-            self.save(*state["changed"].values())
-
-    def save(self, *objects: Any, **kwargs: Any) -> Any:
-        state = getattr(self._together, "state", None)
-        if state is None:
-            return super().save(*objects, **kwargs)
-        for aggregate in objects:  # within a batch: kept, saved with the rest at its end
-            if aggregate is not None:
-                state["changed"][aggregate.id] = state["loaded"][aggregate.id] = aggregate
-        return []
+            self._batch.loaded = None
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -182,15 +195,15 @@ class ServiceApplication(Application):
             key = UUID(str(aggregate_id))
         except ValueError:
             return None
-        state = getattr(self._together, "state", None)
-        aggregate = state["loaded"].get(key) if state is not None else None
+        loaded: dict[UUID, Any] | None = getattr(self._batch, "loaded", None)
+        aggregate = loaded.get(key) if loaded is not None else None
         if aggregate is None:
             try:
                 aggregate = self.repository.get(key)
             except AggregateNotFoundError:
                 return None
-            if state is not None:
-                state["loaded"][key] = aggregate
+            if loaded is not None:
+                loaded[key] = aggregate
         return aggregate if isinstance(aggregate, kind) else None
 
     def get(self, kind: type[A], aggregate_id: UUID | str) -> A:

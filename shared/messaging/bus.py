@@ -39,11 +39,15 @@ class Publisher(Protocol):
     async def publish(self, records: Sequence[Record]) -> None: ...
 
 
-Handler = Callable[[Record], Awaitable[None]]
+Handler = Callable[[Sequence[Record]], Awaitable[None]]  # takes a batch, in the order published
 
 
 class InProcessBus:
     """The embedded default's bus: topics are lists of subscribers in this process.
+
+    A subscriber is handed, as one batch, the records of one `publish` on its topics (an
+    outbox relay's batch), as a Kafka consumer is handed a poll's: the consumers of the
+    embedded process run the same batch path as those of a distributed one.
 
     Dead letters are appended to a JSON-lines file so that, as with Kafka, nothing a
     consumer refused is lost; so are the checkpoints (`checkpoints.jsonl` beside it, one
@@ -61,6 +65,7 @@ class InProcessBus:
         self._subscribers[topic].append(handler)
 
     async def publish(self, records: Sequence[Record]) -> None:
+        batches: dict[Handler, list[Record]] = {}
         for record in records:
             if record.topic == DEADLETTER:
                 self._park(record)
@@ -69,7 +74,9 @@ class InProcessBus:
                 with self._checkpoint_file.open("ab") as out:
                     out.write(record.value + b"\n")
             for handler in self._subscribers.get(record.topic, ()):
-                await handler(record)
+                batches.setdefault(handler, []).append(record)
+        for handler, batch in batches.items():
+            await handler(batch)
 
     def _park(self, record: Record) -> None:
         self.deadletters.append(record)

@@ -1,11 +1,12 @@
 """The consumer side, common to Kafka and the in-process bus.
 
-Every message comes through `Inbox.receive`: a malformed one is parked on the dead-letter
-topic with its reason, an unknown type is skipped, a known one is handed to the service,
-which applies it effectively once (it records the upstream position in the same
-transaction as its own events). Transient failures (the database is away) propagate, so
-the message is not acknowledged and comes again; anything else is a poison message and is
-parked, and the consumer carries on.
+Every message comes through `Inbox.receive_batch` (what one Kafka poll, or one publish on
+the in-process bus, brings): a malformed one is parked on the dead-letter topic with its
+reason, an unknown type is skipped, the known ones are handed to the service, which applies
+them effectively once (it records the upstream positions in the same transaction as its
+own events). Transient failures (the database is away) propagate, so the messages are not
+acknowledged and come again; anything else is a poison message and is parked, and the
+consumer carries on.
 """
 from __future__ import annotations
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import uuid4
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
-from shared.errors import ConcurrentUpdate, Conflict, Invalid, NotFound
+from shared.errors import ConcurrentUpdate, Conflict, Forbidden, Invalid, NotFound
 from shared.eventstore.application import meta
 from shared.eventstore.retries import STORE_UNAVAILABLE
 from shared.observability import correlation_id
@@ -60,23 +60,17 @@ def caller(
 CallerDep = Annotated[Caller, Depends(caller)]
 
 
-def require_role(who: Caller, *roles: Role) -> None:
-    """403 unless the caller holds one of `roles`; checked before anything is recorded."""
-    if who.role not in roles:
-        raise HTTPException(403, detail=f"a {who.role} may not do this; it takes: {', '.join(roles)}")
-
-
 RETRY_AFTER_SECONDS = 2
-
-WRITERS: tuple[Role, ...] = ("rep", "manager", "admin")  # auditors read, never write
-MANAGERS: tuple[Role, ...] = ("manager", "admin")
-AUDITORS: tuple[Role, ...] = ("auditor", "manager", "admin")  # who reads full histories
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, error: NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(error), "kind": error.kind, "id": error.id}, 404)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(_: Request, error: Forbidden) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, 403)
 
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, error: Conflict) -> JSONResponse:

@@ -170,7 +170,7 @@ def test_secrets_never_reach_the_settings_repr_or_the_logs(tmp_path, caplog):
 
 
 def test_kafka_tls_and_sasl_options_reach_the_clients():
-    from shared.messaging.runtime import faststream_security
+    from shared.messaging.kafka import faststream_security
     from shared.settings import kafka_security
 
     settings = Settings(kafka_security_protocol="SASL_SSL", kafka_sasl_mechanism="SCRAM-SHA-512",

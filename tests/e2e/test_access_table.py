@@ -1,4 +1,4 @@
-"""The access tests, generated from the one access table (`shared.web.access.TABLE`): for every
+"""The access tests, generated from the one access table (`crm.access.TABLE`): for every
 route × role × the caller's relation to the subject (its owner / the owner's team's manager
 or colleague / another team / an id nobody knows) the status the table implies, lists and
 figures holding exactly what is in reach, and for every refusal nothing recorded anywhere.
@@ -17,15 +17,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from crm.access import TABLE
 from crm.app import create_app
 from shared.settings import Settings
-from shared.web.access import TABLE, Access, render_markdown, rule_of
+from shared.web.access import Access, Rule, joined, render_markdown, rule_of
 from shared.web.identity import ROLES, Identity
 from tests.support.flow import eventually
 
 TEAMS = {"east": ["rep-1", "rep-2"], "west": ["rep-west"]}
 OWNER = "rep-1"  # of team east: the owner of every subject but the caller's own
-ACCESS = Access(TEAMS)
+ACCESS = Access(TEAMS, TABLE)
 ADMIN = {"X-User-Id": "root", "X-User-Role": "admin"}
 CLOSE = date.today() + timedelta(days=60)
 PERIOD = f"{CLOSE.year}-Q{(CLOSE.month - 1) // 3 + 1}"
@@ -244,7 +245,7 @@ def cases() -> list[Any]:
 
 def expected(route: str, role: str, relation: str) -> tuple[int, bool]:
     """(status, whether the subject is in the answer) as the table has it."""
-    rule, spec = rule_of(route), SPECS[route]
+    rule, spec = rule_of(TABLE, route), SPECS[route]
     if rule.scope(role) is None:  # type: ignore[arg-type]
         return 403, False
     if relation == "unknown":
@@ -313,11 +314,21 @@ def test_every_route_of_the_api_is_in_the_table_exactly_once(client):
     assert set(SPECS) == served
 
 
+def test_rules_alike_but_for_their_routes_are_one_row_and_a_rule_without_a_place_is_refused():
+    first = (Rule("deal", "read", ("GET /a/deals",), rep="own"), Rule("deal", "list", ("GET /a/list",), rep="own"))
+    second = (Rule("deal", "read", ("GET /b/deals",), rep="own"), Rule("deal", "list", ("GET /b/list",), rep="all"))
+    table = joined((first, second), order=[("deal", "list"), ("deal", "read")])
+    assert [(rule.action, rule.routes) for rule in table] == [
+        ("list", ("GET /a/list",)), ("list", ("GET /b/list",)), ("read", ("GET /a/deals", "GET /b/deals"))]
+    with pytest.raises(ValueError, match="without a place"):
+        joined((first,), order=[("deal", "read")])
+
+
 def test_the_readme_shows_exactly_the_table():
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     shown = re.search(r"<!-- access-table -->\n(.*?)<!-- /access-table -->", readme, re.S)
     assert shown is not None, "the README lacks the access table's markers"
-    assert shown.group(1) == render_markdown()
+    assert shown.group(1) == render_markdown(TABLE)
 
 
 # -- beyond status codes ----------------------------------------------------------------------

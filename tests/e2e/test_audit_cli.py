@@ -14,7 +14,8 @@ from sqlalchemy import update
 
 from crm.app import bootstrap_services, create_app
 from crm.cli import main
-from shared.eventstore.checkpoints import Checkpointer, checkpoint_stream, fold, published_entries
+from shared.eventstore.checkpoints import Checkpointer, checkpoint_stream, published_entries
+from shared.eventstore.heads import fold
 from shared.settings import Settings
 from tests.support.flow import REP, capture_and_convert, eventually, pipeline_stage
 

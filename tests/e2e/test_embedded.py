@@ -139,8 +139,8 @@ def test_the_request_trace_context_rides_every_downstream_event_when_on(tmp_path
     with TestClient(create_app(settings)) as client:
         seen = []
 
-        async def tap(record):
-            seen.append(record)
+        async def tap(records):
+            seen.extend(records)
 
         client.app.state.runtime.bus.subscribe(PIPELINE, tap)
         lead = client.post("/registration/leads", headers={**REP, "traceparent": TRACE},

@@ -19,7 +19,8 @@ from services.registration.bootstrap import bootstrap
 from services.registration.domain import DealTerms
 from shared.eventstore.application import meta
 from shared.eventstore.chain import link, verify
-from shared.eventstore.checkpoints import Checkpointer, checkpoint_stream, fold, published_entries
+from shared.eventstore.checkpoints import Checkpointer, checkpoint_stream, published_entries
+from shared.eventstore.heads import fold
 from tests.support.flow import CLOSE_DATE, eventually
 
 TERMS = DealTerms(name="ERP", amount=Decimal("1000"), currency="CNY", expected_close_date=CLOSE_DATE)

@@ -1,0 +1,142 @@
+"""Every stream's head (version, seal), as checkpoints record it and as the log shows it.
+
+`fold` turns a service's checkpoint events (`shared.eventstore.checkpoints`: the store's own,
+or the topic's copy) into the anchor they vouch for: every stream's head at the last complete
+checkpoint. `Heads`, fed the log in order, holds the store to that anchor and names each
+stream that disagrees: truncated, missing, removed, altered, inserted.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.eventstore.chain import Broken
+
+
+def heads_hash(heads: Mapping[str, tuple[int, str | None]]) -> str:
+    """SHA-256 over `<stream>|<version>|<chain>` lines, sorted by stream id."""
+    digest = hashlib.sha256()
+    for stream in sorted(heads):
+        version, chain = heads[stream]
+        digest.update(f"{stream}|{version}|{chain or ''}\n".encode())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One checkpoint event, from the store or from the topic's copy."""
+
+    version: int
+    position: int
+    streams: int
+    heads_hash: str
+    heads: dict[str, tuple[int, str]]
+    part: int
+    parts: int
+
+
+@dataclass
+class Anchor:
+    """Every stream's head at notification `position`, as the checkpoints say."""
+
+    where: str  # "the store's checkpoints" or "the published checkpoints"
+    stream: str  # the checkpoint stream's id
+    position: int
+    heads: dict[str, tuple[int, str]]
+    last_version: int  # of the checkpoint stream's newest event in this source
+    problems: list[Broken] = field(default_factory=list)  # the checkpoints do not add up
+
+
+def fold(entries: Iterable[Entry], where: str, stream: str) -> Anchor | None:
+    """The heads at the last complete checkpoint (None: there is none)."""
+    unique = {entry.version: entry for entry in entries}
+    if not unique:
+        return None
+    ordered = [unique[version] for version in sorted(unique)]
+    complete = [entry for entry in ordered if entry.part == entry.parts]
+    problems: list[Broken] = []
+    if not complete:
+        return None
+    last = complete[-1]
+    heads: dict[str, tuple[int, str]] = {}
+    expected = 2  # version 1 starts the stream; every later one is a checkpoint
+    for entry in ordered:
+        if entry.version > last.version:
+            break
+        if entry.version != expected:
+            problems.append(Broken(stream, expected, 0, f"removed: checkpoint versions {expected}–{entry.version - 1} "
+                                   f"are missing from {where}"))
+        expected = entry.version + 1
+        for key, (version, chain) in entry.heads.items():
+            before = heads.get(key)
+            if before is not None and version < before[0]:
+                problems.append(Broken(key, version, 0, f"truncated: checkpoint version {entry.version} in {where} "
+                                       f"moves its head back from version {before[0]}"))
+            heads[key] = (version, chain)
+    if len(heads) != last.streams or heads_hash(heads) != last.heads_hash:
+        problems.append(Broken(stream, last.version, 0, f"altered: the checkpoint at notification {last.position} in "
+                               f"{where} does not add up (its hash or stream count is not that of the heads named)"))
+    return Anchor(where, stream, last.position, heads, ordered[-1].version, problems)
+
+
+class Heads:
+    """Every stream's head, as the log is walked in order; held against an anchor, the
+    streams that disagree with it."""
+
+    def __init__(self, anchor: Anchor | None = None) -> None:
+        self.anchor = anchor
+        self.heads: dict[str, tuple[int, str]] = {}
+        self.position = 0
+        self._at_anchor: dict[str, str] = {}  # stream → seal of its event at the anchored version
+        self._unexpected: dict[str, tuple[int, int]] = {}  # stream → (version, notification): not anchored
+
+    def see(self, notification_id: int, event: Any) -> str:
+        stream, version = str(event.originator_id), event.originator_version
+        chain = getattr(event, "chain", None) or ""
+        head = self.heads.get(stream)
+        if head is None or version > head[0]:
+            self.heads[stream] = (version, chain)
+        self.position = max(self.position, notification_id)
+        if self.anchor is not None:
+            anchored = self.anchor.heads.get(stream)
+            if anchored is not None:
+                if version == anchored[0]:
+                    self._at_anchor[stream] = chain
+            elif notification_id <= self.anchor.position and stream not in self._unexpected:
+                self._unexpected[stream] = (version, notification_id)
+        return stream
+
+    def problems(self) -> list[Broken]:
+        anchor = self.anchor
+        if anchor is None:
+            return []
+        found = list(anchor.problems)
+        checkpoint = f"the checkpoint at notification {anchor.position} ({anchor.where})"
+        for stream, (version, chain) in anchor.heads.items():
+            head = self.heads.get(stream)
+            if head is None:
+                found.append(Broken(stream, version, 0, f"missing: the whole stream is gone; {checkpoint} has it "
+                                    f"at version {version}"))
+            elif head[0] < version:
+                found.append(Broken(stream, head[0], 0, f"truncated: it ends at version {head[0]}; {checkpoint} has "
+                                    f"it at version {version}"))
+            elif stream not in self._at_anchor:
+                found.append(Broken(stream, version, 0, f"removed: the event at version {version}, its head at "
+                                    f"{checkpoint}, is gone"))
+            elif chain and self._at_anchor[stream] != chain:
+                found.append(Broken(stream, version, 0, f"altered: its seal at version {version} is not the one "
+                                    f"{checkpoint} holds (its history was rewritten and resealed)"))
+        for stream, (version, notification_id) in self._unexpected.items():
+            found.append(Broken(stream, version, notification_id, f"inserted: recorded before {checkpoint}, "
+                                "which does not have it"))
+        own = self.heads.get(anchor.stream)
+        if anchor.stream not in {p.stream for p in found}:
+            if own is None:
+                found.append(Broken(anchor.stream, anchor.last_version, 0, f"missing: the checkpoint stream is gone; "
+                                    f"{anchor.where} go up to version {anchor.last_version}"))
+            elif own[0] < anchor.last_version:
+                found.append(Broken(anchor.stream, own[0], 0, f"truncated: the checkpoint stream ends at version "
+                                    f"{own[0]}; {anchor.where} go on to version {anchor.last_version}"))
+        return sorted(found, key=lambda p: (p.stream, p.version))
