@@ -45,13 +45,22 @@ def checkpoint_stream(service: str) -> UUID:
 
 
 class Checkpoint(Aggregate):
-    """A service's checkpoint stream. Its events are appended without loading it."""
+    """A service's checkpoint stream. Its events are appended without loading it. The
+    topics are the ones stores already hold (the module was `shared.checkpoints`): moving
+    the code must not make recorded checkpoints unreadable."""
 
-    @event("Started")
+    TOPIC = "shared.checkpoints:Checkpoint"
+
+    class Created(Aggregate.Created):
+        TOPIC = "shared.checkpoints:Checkpoint.Created"  # never recorded (see `Started`)
+
+    @event("Started", topic="shared.checkpoints:Checkpoint.Started")
     def __init__(self, id: UUID, service: str, meta: dict[str, str]) -> None:  # noqa: A002
         self.service = service
 
     class Recorded(Aggregate.Event):
+        TOPIC = "shared.checkpoints:Checkpoint.Recorded"
+
         service: str
         position: int  # the last notification id covered
         streams: int

@@ -241,3 +241,13 @@ def test_the_checkpoint_is_published_on_the_checkpoint_topic_and_holds_the_store
     assert audit(settings) == []  # the store's own checkpoints went with it
     found = audit(settings, published_checkpoints(settings, timeout=10))
     assert sorted(found) == sorted([(str(deal_id), "truncated"), (stream, "missing")])
+
+
+@pytest.mark.parametrize(
+    "topic", ["shared.checkpoints:Checkpoint", "shared.checkpoints:Checkpoint.Started", "shared.checkpoints:Checkpoint.Recorded"]
+)
+def test_checkpoints_are_read_and_written_under_the_topics_stores_already_hold(topic):
+    from eventsourcing.utils import get_topic, resolve_topic
+
+    cls = resolve_topic(topic)
+    assert get_topic(cls) == topic
