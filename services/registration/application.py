@@ -14,12 +14,12 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from services.registration import normalise
-from services.registration.domain import Account, Deal, DealTerms, Lead
-from services.registration.duplicates import check_duplicates, threshold_reasons
+from services.registration.domain import normalise
+from services.registration.domain.deal import Account, Deal, DealTerms, Lead
+from services.registration.domain.duplicates import check_duplicates, threshold_reasons
+from services.registration.domain.indexes import CustomerKey, Holdings, holdings_id
+from services.registration.domain.recycling import due_recycle
 from services.registration.errors import AlreadyRegistered
-from services.registration.indexes import CustomerKey, Holdings, holdings_id
-from services.registration.recycling import due_recycle
 from services.registration.rules import Rules
 from shared.clock import Clock, SystemClock
 from shared.contracts import ReceivedEvent

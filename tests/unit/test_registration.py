@@ -7,9 +7,9 @@ from uuid import uuid4
 
 import pytest
 
-from services.registration import normalise
 from services.registration.application import RegistrationApplication
-from services.registration.domain import DealTerms, Lead
+from services.registration.domain import normalise
+from services.registration.domain.deal import DealTerms, Lead
 from services.registration.errors import (
     AlreadyOwner,
     DuplicateRegistration,

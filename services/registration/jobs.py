@@ -1,4 +1,4 @@
-"""The recycling sweeper's step: find the owned deals, let the application decide."""
+"""Registration's scheduled work: the recycling sweep (自动回收), run on every replica."""
 from __future__ import annotations
 
 from uuid import UUID

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.registration.domain.topics import first_stored_in
 from services.registration.errors import (
     AlreadyOwner,
     DealClosed,
@@ -41,6 +42,7 @@ class DealTerms:
     product_line: str | None = None
 
 
+@first_stored_in("services.registration.domain")
 class Lead(Aggregate):
     @event("Captured")
     def __init__(
@@ -78,6 +80,7 @@ class Lead(Aggregate):
         self.contact_id = contact_id
 
 
+@first_stored_in("services.registration.domain")
 class Account(Aggregate):
     """A customer. Its contacts live inside it: a contact is not a customer of its own."""
 
@@ -87,6 +90,7 @@ class Account(Aggregate):
         self.contacts = contacts
 
 
+@first_stored_in("services.registration.domain")
 class Deal(Aggregate):
     """A deal as registration sees it: who registered it, whether it is approved, who owns
     it and until when it is protected, and when anybody last worked on it."""

@@ -1,7 +1,7 @@
 """When a deal is due to go back to the pool (自动回收), by the recycling policy in force.
 
 Pure: given the policy and the deal's instants, the earliest due reason and when. The
-sweeper in the application decides, with the clock, whether that is a warning or a recycle.
+sweep in the application decides, with the clock, whether that is a warning or a recycle.
 """
 from __future__ import annotations
 
