@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy import Engine, select
 
 from services.registration.application import RegistrationApplication
-from services.registration.domain.deal import Deal, DealTerms
+from services.registration.domain.deal import Deal
+from services.registration.domain.terms import DealTerms
 from services.registration.imports import MAX_IMPORT_BYTES, import_file
 from services.registration.projections import registration_deals
 from services.registration.responses import (

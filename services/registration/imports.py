@@ -19,7 +19,8 @@ from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
 
 from services.registration.application import RegistrationApplication
-from services.registration.domain.deal import DealTerms, Lead
+from services.registration.domain.lead import Lead
+from services.registration.domain.terms import DealTerms
 from services.registration.errors import AlreadyRegistered
 from shared.errors import Conflict, Invalid
 from shared.web.inputs import Currency, check_text, text_problem

@@ -10,8 +10,11 @@ import pytest
 from eventsourcing.utils import get_topic, resolve_topic
 
 from services.registration.application import RegistrationApplication
-from services.registration.domain.deal import Account, Deal, DealTerms, Lead
+from services.registration.domain.account import Account
+from services.registration.domain.deal import Deal
 from services.registration.domain.indexes import CustomerKey, Holdings
+from services.registration.domain.lead import Lead
+from services.registration.domain.terms import DealTerms
 from services.registration.domain.topics import event_classes
 from shared.clock import FixedClock
 from shared.eventstore.application import meta
@@ -51,17 +54,21 @@ BEFORE_THE_MOVE = {
     "services.registration.indexes:Holdings.GaveUp": Holdings.GaveUp,
 }
 
+
 @pytest.mark.parametrize(("topic", "cls"), BEFORE_THE_MOVE.items(), ids=list(BEFORE_THE_MOVE))
 def test_a_topic_stored_before_the_move_resolves_to_the_moved_class(topic, cls):
     assert resolve_topic(topic) is cls
+
 
 @pytest.mark.parametrize(("topic", "cls"), BEFORE_THE_MOVE.items(), ids=list(BEFORE_THE_MOVE))
 def test_new_events_are_stored_under_the_topic_from_before_the_move(topic, cls):
     assert get_topic(cls) == topic
 
+
 @pytest.mark.parametrize("aggregate", [Lead, Account, Deal, CustomerKey, Holdings], ids=lambda a: a.__name__)
 def test_every_event_class_of_every_moved_aggregate_is_listed_here(aggregate):
     assert set(event_classes(aggregate)) <= set(BEFORE_THE_MOVE.values())
+
 
 def test_a_registration_is_stored_under_the_old_topics_and_read_back():
     app = RegistrationApplication(clock=FixedClock(datetime(2026, 11, 22, 9, 0, tzinfo=UTC)))
