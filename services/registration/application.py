@@ -7,25 +7,27 @@ A lost race (another command saved the same version first) is retried from the s
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
-from functools import partial
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from services.registration import normalise
-from services.registration.domain import Account, Deal, DealTerms, Lead
-from services.registration.duplicates import check_duplicates, threshold_reasons
-from services.registration.errors import AlreadyRegistered
-from services.registration.indexes import CustomerKey, Holdings, holdings_id
-from services.registration.recycling import due_recycle
+from services.registration.domain import normalise
+from services.registration.domain.deal import Deal, Upstream
+from services.registration.domain.duplicates import check_duplicates
+from services.registration.domain.indexes import CustomerKey, Holdings, holdings_id
+from services.registration.domain.lead import Lead
+from services.registration.domain.recycling import Recycle, sweep_decision
+from services.registration.domain.registration import check_close_date, register_new_deal
+from services.registration.domain.terms import DealTerms
+from services.registration.errors import AlreadyRegistered, UnknownDeal
+from services.registration.reactions import react
 from services.registration.rules import Rules
 from shared.clock import Clock, SystemClock
 from shared.contracts import ReceivedEvent
-from shared.contracts import events as public
 from shared.errors import Invalid
-from shared.eventstore.application import ServiceApplication, meta, meta_from
+from shared.eventstore.application import ServiceApplication
 from shared.eventstore.retries import retrying
 
 
@@ -42,8 +44,7 @@ class Conversion(Registration):
     contact_id: UUID | None = None
 
 
-class UnknownDeal(LookupError):
-    """An upstream event names a deal this service never registered (a poison message)."""
+Swept = Literal["recycled", "warned"] | None
 
 
 class RegistrationApplication(ServiceApplication):
@@ -73,7 +74,7 @@ class RegistrationApplication(ServiceApplication):
         lead = Lead(
             id=lead_id or uuid4(),
             company=company,
-            contact=_normalised_contact(contact),
+            contact=normalise.contact(contact),
             source=source,
             region=region,
             industry=industry,
@@ -87,14 +88,13 @@ class RegistrationApplication(ServiceApplication):
         def convert() -> Conversion:
             lead = self.get(Lead, lead_id)
             lead.check_convertible()  # before the duplicate check: its answer is the better one
-            deal_terms = terms if terms.name else replace(terms, name=lead.company)
+            deal_terms = replace(terms, name=terms.name or lead.company, source=terms.source or lead.source)
             contact = {"id": str(uuid4()), **lead.contact}
             deal, touched = self._register(
                 deal_terms,
                 deal_id=uuid4(),
                 account_name=lead.company,
                 contacts=[contact],
-                source=deal_terms.source or lead.source,
                 lead_id=lead.id,
                 meta=meta,
                 owner_id=lead.captured_by,  # the lead's owner's, whoever converts it
@@ -121,13 +121,12 @@ class RegistrationApplication(ServiceApplication):
         deal_id = deal_id or uuid4()
 
         def register() -> Registration:
-            with_ids = [{"id": str(uuid4()), **_normalised_contact(c)} for c in contacts]
+            with_ids = [{"id": str(uuid4()), **normalise.contact(c)} for c in contacts]
             deal, touched = self._register(
                 terms,
                 deal_id=deal_id,
                 account_name=account_name,
                 contacts=with_ids,
-                source=terms.source,
                 lead_id=None,
                 meta=meta,
             )
@@ -151,7 +150,7 @@ class RegistrationApplication(ServiceApplication):
         def reject() -> Deal:
             deal = self.get(Deal, deal_id)
             deal.reject(reason, conflicting_deal_id, note, meta)
-            self.save(deal, *self._let_go(deal, meta, keys=True))
+            self.save(deal, *self.let_go(deal, meta, keys=True))
             return deal
 
         return retrying(reject)
@@ -161,7 +160,7 @@ class RegistrationApplication(ServiceApplication):
     def assign(self, deal_id: UUID, owner_id: str, meta: dict[str, str]) -> Deal:
         def assign() -> Deal:
             deal = self.get(Deal, deal_id)
-            touched = self._let_go(deal, meta, keys=False)
+            touched = self.let_go(deal, meta, keys=False)
             taker = self._holdings(owner_id)
             taker.take(deal.id, self.rules.limit_for(owner_id))
             deal.assign(owner_id, self._protection_from_now(), self.clock.now(), meta)
@@ -187,79 +186,47 @@ class RegistrationApplication(ServiceApplication):
     def recycle(self, deal_id: UUID, reason: str, note: str | None, meta: dict[str, str]) -> Deal:
         def recycle() -> Deal:
             deal = self.get(Deal, deal_id)
-            touched = self._let_go(deal, meta, keys=False)
+            touched = self.let_go(deal, meta, keys=False)
             deal.recycle(reason, note, self.clock.now(), meta)
             self.save(deal, *touched)
             return deal
 
         return retrying(recycle)
 
-    def sweep(self, deal_ids: list[UUID]) -> dict[str, int]:
-        """Warn or recycle whatever the recycling policies say is due now.
+    def sweep_deal(self, deal_id: UUID, now: datetime, meta: dict[str, str]) -> Swept:
+        """Recycle the deal, or warn its owner, if its recycling policy says so at `now`:
+        what the recycling sweep (`jobs.sweep`) asks of each deal it finds."""
 
-        Idempotent, and safe on several replicas at once: each decision is taken on the
-        aggregate at its current version; a replica that loses the race reloads and finds
-        the work done.
-        """
-        now = self.clock.now()
-        system = meta("system", f"sweep-{now.isoformat()}")
-        counts = {"warned": 0, "recycled": 0}
-        for deal_id in deal_ids:
-            outcome = retrying(partial(self._sweep_one, deal_id, now, system))
-            if outcome:
-                counts[outcome] += 1
-        return counts
-
-    def _sweep_one(self, deal_id: UUID, now: Any, system: dict[str, str]) -> str | None:
-        deal = self.find(Deal, deal_id)
-        if deal is None or deal.owner_id is None or deal.registration_status != "approved" or deal.outcome:
+        def sweep() -> Swept:
+            deal = self.find(Deal, deal_id)
+            if deal is None:
+                return None
+            decision = sweep_decision(self.rules.recycling, deal, now)
+            if isinstance(decision, Recycle):
+                touched = self.let_go(deal, meta, keys=False)
+                deal.recycle(decision.reason, None, now, meta)
+                self.save(deal, *touched)
+                return "recycled"
+            if decision is not None and deal.warn(decision.reason, decision.recycle_at, meta):
+                self.save(deal)
+                return "warned"
             return None
-        policy = self.rules.recycling.policy_for(deal.deal_type, deal.customer_level)
-        due = due_recycle(
-            policy,
-            last_activity_at=deal.last_activity_at,
-            protected_until=deal.protected_until,
-            expected_close_date=deal.expected_close_date,
-        )
-        if due is None:
-            return None
-        reason, recycle_at = due
-        if now >= recycle_at:
-            touched = self._let_go(deal, system, keys=False)
-            deal.recycle(reason, None, now, system)
-            self.save(deal, *touched)
-            return "recycled"
-        if now >= recycle_at - timedelta(days=policy.warning_days) and deal.warn(reason, recycle_at, system):
-            self.save(deal)
-            return "warned"
-        return None
 
-    # -- reactions to the pipeline (effectively once) -----------------------------------------
+        return retrying(sweep)
+
+    # -- what the pipeline reports (effectively once: `reactions` translates its events) -------
 
     def react(self, received: ReceivedEvent) -> tuple[Aggregate, ...]:
-        data = received.data
-        deal_id = getattr(data, "deal_id", None)
-        if not isinstance(
-            data, (public.DealStageChanged, public.DealActivityLogged, public.DealUpdated, public.DealClosed)
-        ):
-            return ()
+        """What the pipeline's event changes (services/registration/reactions.py); the base
+        class's `handle` / `handle_batch` save it, retrying a lost race."""
+        return react(self, received)
+
+    def unseen(self, deal_id: str, upstream: Upstream) -> Deal | None:
+        """The deal an upstream event names, or None when it has applied that event already."""
         deal = self.find(Deal, deal_id)
         if deal is None:
             raise UnknownDeal(f"no deal {deal_id} was registered here")
-        upstream = (received.envelope.source, received.sequence)
-        if deal.has_seen(*upstream):
-            return ()
-        who = meta_from(received.envelope)
-        if isinstance(data, public.DealClosed):
-            deal.close(data.outcome, upstream, who)
-            return (deal, *self._let_go(deal, who, keys=True))
-        close_date = None
-        if isinstance(data, public.DealStageChanged):
-            close_date = data.expected_close_date
-        elif isinstance(data, public.DealUpdated) and "expected_close_date" in data.changes:
-            close_date = date.fromisoformat(str(data.changes["expected_close_date"]["after"]))
-        deal.note_activity(received.envelope.time, close_date, upstream, who)
-        return (deal,)
+        return None if upstream is not None and deal.has_seen(*upstream) else deal
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -269,7 +236,7 @@ class RegistrationApplication(ServiceApplication):
     def get_lead(self, lead_id: UUID) -> Lead:
         return self.get(Lead, lead_id)
 
-    # -- the rules ----------------------------------------------------------------------------
+    # -- what the commands share ------------------------------------------------------------
 
     def _register(
         self,
@@ -278,64 +245,25 @@ class RegistrationApplication(ServiceApplication):
         deal_id: UUID,
         account_name: str,
         contacts: list[dict[str, Any]],
-        source: str | None,
         lead_id: UUID | None,
         meta: dict[str, str],
         owner_id: str | None = None,
     ) -> tuple[Deal, list[Aggregate]]:
-        today = self.clock.now().date()
-        if terms.expected_close_date < today:
-            raise Invalid("expected_close_date", "the expected close date has already passed")
+        now = self.clock.now()
+        check_close_date(terms, now.date())
         if self.find(Deal, deal_id) is not None:
             raise AlreadyRegistered(deal_id)
         owner_id = owner_id or meta["actor"]
         check = check_duplicates(self.find, self.rules.duplicates, terms, account_name, contacts)
-        free_keys, conflicts, account_id = check.free_keys, check.conflicts, check.account_id
-        touched: list[Aggregate] = []
-        if account_id is None:
-            account = Account(name=account_name, contacts=contacts, meta=meta)
-            account_id = account.id
-            touched.append(account)
-        review = [f"matches deal {c['deal_id']} on {c['matched_on']}" for c in conflicts]
-        review += threshold_reasons(self.rules.auto_approval, terms, today)
-        holdings = self._holdings(owner_id)
-        holdings.take(deal_id, self.rules.limit_for(owner_id))
-        approved = not review
-        deal = Deal(
-            id=deal_id,
-            name=terms.name,
-            account_id=account_id,
-            account_name=account_name,
-            contacts=[{k: c[k] for k in ("id", "name", "phone", "email") if c.get(k)} for c in contacts],
-            deal_type=terms.deal_type or ("existing_business" if not touched else "new_business"),
-            customer_level=terms.customer_level,
-            product_line=terms.product_line,
-            amount=terms.amount,
-            currency=terms.currency,
-            expected_close_date=terms.expected_close_date,
-            source=source,
-            owner_id=owner_id,
-            lead_id=lead_id,
-            keys=[key for key, _ in free_keys],
-            conflicts=conflicts,
-            review_reasons=review,
-            registration_status="approved" if approved else "pending",
-            protected_until=self._protection_from_now() if approved else None,
-            at=self.clock.now(),
-            meta=meta,
+        return register_new_deal(
+            terms, deal_id=deal_id, account_name=account_name, contacts=contacts, lead_id=lead_id, owner_id=owner_id,
+            check=check, holdings=self._holdings(owner_id), rules=self.rules, now=now, meta=meta,
         )
-        for key, existing in free_keys:
-            if existing is None:
-                touched.append(CustomerKey(id=normalise.key_id(key), key=key, deal_id=deal_id, account_id=account_id, meta=meta))
-            else:
-                existing.claim(deal_id, account_id, meta)
-                touched.append(existing)
-        return deal, [deal, holdings, *touched]
 
     def _holdings(self, owner_id: str) -> Holdings:
         return self.find(Holdings, holdings_id(owner_id)) or Holdings(owner_id=owner_id)
 
-    def _let_go(self, deal: Deal, meta: dict[str, str], *, keys: bool) -> list[Aggregate]:
+    def let_go(self, deal: Deal, meta: dict[str, str], *, keys: bool) -> list[Aggregate]:
         """The owner's holdings give the deal up; with `keys`, its customer keys are freed."""
         touched: list[Aggregate] = []
         if deal.owner_id is not None:
@@ -350,17 +278,6 @@ class RegistrationApplication(ServiceApplication):
                     touched.append(entry)
         return touched
 
-    def _protection_from_now(self) -> Any:
+    def _protection_from_now(self) -> datetime:
         return self.clock.now() + timedelta(days=self.rules.protection_days)
 
-
-def _normalised_contact(contact: dict[str, Any]) -> dict[str, Any]:
-    normalised = dict(contact)
-    if contact.get("phone"):
-        try:
-            normalised["phone"] = normalise.phone(contact["phone"])
-        except ValueError as error:
-            raise Invalid("contact.phone", str(error)) from None
-    if contact.get("email"):
-        normalised["email"] = normalise.email(contact["email"])
-    return normalised

@@ -4,10 +4,10 @@ from __future__ import annotations
 from services.registration.access import RULES
 from services.registration.api import router
 from services.registration.application import RegistrationApplication
+from services.registration.jobs import sweep_owned_deals
 from services.registration.projections import RegistrationDeals
 from services.registration.publishing import to_public
 from services.registration.rules import Rules, load_registration_rules
-from services.registration.sweeper import sweep_owned_deals
 from shared.clock import Clock
 from shared.contracts import PIPELINE, REGISTRATION
 from shared.eventstore.checkpoints import Checkpointer

@@ -1,4 +1,5 @@
-"""Registration's domain errors: each a refusal (409) naming what conflicts."""
+"""Registration's errors: each domain refusal a 409 naming what conflicts; and the
+upstream event that names a deal never registered here, which the consumer parks."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -75,3 +76,7 @@ class HoldingLimitReached(Refused):
 class AlreadyRegistered(Refused):
     def __init__(self, deal_id: UUID) -> None:
         super().__init__(f"deal {deal_id} is already registered", deal_id=str(deal_id))
+
+
+class UnknownDeal(LookupError):
+    """An upstream event names a deal this service never registered (a poison message)."""

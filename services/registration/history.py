@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.registration.domain import Deal
+from services.registration.domain.deal import Deal
 from shared.eventstore.history import span
 
 DETAIL_FIELDS = (

@@ -12,15 +12,17 @@ import io
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
 
 from services.registration.application import RegistrationApplication
-from services.registration.domain import DealTerms, Lead
+from services.registration.domain.lead import Lead
 from services.registration.errors import AlreadyRegistered
+from services.registration.requests import DealTermsFields
+from services.registration.responses import money
 from shared.errors import Conflict, Invalid
 from shared.web.inputs import Currency, check_text, text_problem
 
@@ -49,7 +51,9 @@ class LeadRow(Row):
     budget_currency: Currency = "CNY"
 
 
-class DealRow(Row):
+class DealColumns(Row):
+    """A deal row's columns before its terms (a refused row names its errors in this order)."""
+
     name: str = Field(min_length=1, max_length=300)
     account_name: str = Field(min_length=1, max_length=300)
     contact_name: str | None = Field(default=None, max_length=200)
@@ -57,8 +61,11 @@ class DealRow(Row):
     email: EmailStr | None = None
     amount: Decimal = Field(max_digits=18, decimal_places=2, ge=0)
     currency: Currency = "CNY"
-    expected_close_date: date
-    deal_type: Literal["new_business", "existing_business"] | None = None
+
+
+class DealRow(DealTermsFields, DealColumns):
+    # The API limits the length of these three, imports never have: kept as it was, though
+    # the read model's customer_level column holds only 30 characters.
     source: str | None = None
     customer_level: str | None = None
     product_line: str | None = None
@@ -138,7 +145,8 @@ def _import_rows(
             continue
         row_id = uuid5(NAMESPACE_URL, f"crm:import:{kind}:{json.dumps(row.model_dump(mode='json'), sort_keys=True)}")
         try:
-            entry |= _create_lead(app, row, row_id, meta) if kind == "leads" else _create_deal(app, row, row_id, meta)
+            created = _create_lead(app, row, row_id, meta) if isinstance(row, LeadRow) else _create_deal(app, row, row_id, meta)
+            entry |= created
         except (AlreadyRegistered, AlreadyImported):
             entry |= {"status": "already_imported", "id": str(row_id)}
         except Invalid as error:
@@ -162,7 +170,7 @@ def _create_lead(app: RegistrationApplication, row: LeadRow, lead_id: Any, meta:
         source=row.source,
         region=row.region,
         industry=row.industry,
-        budget={"amount": f"{row.budget_amount:.2f}", "currency": row.budget_currency} if row.budget_amount else None,
+        budget=money(row.budget_amount, row.budget_currency) if row.budget_amount else None,
         meta=meta,
         lead_id=lead_id,
     )
@@ -172,16 +180,7 @@ def _create_lead(app: RegistrationApplication, row: LeadRow, lead_id: Any, meta:
 def _create_deal(app: RegistrationApplication, row: DealRow, deal_id: Any, meta: dict[str, str]) -> dict[str, Any]:
     contacts = [{"name": row.contact_name, "phone": row.phone, "email": row.email}] if row.contact_name else []
     done = app.register_deal(
-        DealTerms(
-            name=row.name,
-            amount=row.amount,
-            currency=row.currency,
-            expected_close_date=row.expected_close_date,
-            deal_type=row.deal_type,
-            source=row.source,
-            customer_level=row.customer_level,
-            product_line=row.product_line,
-        ),
+        row.terms(row.name, row.amount, row.currency),
         account_name=row.account_name,
         contacts=contacts,
         meta=meta,

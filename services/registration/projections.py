@@ -17,7 +17,7 @@ from sqlalchemy import (
     update,
 )
 
-from services.registration.domain import Deal
+from services.registration.domain.deal import Deal
 
 metadata = MetaData()
 

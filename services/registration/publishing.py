@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.registration.domain import Deal, Lead
+from services.registration.domain.deal import Deal
+from services.registration.domain.lead import Lead
 from shared.contracts import CloudEvent
 from shared.contracts import events as public
 from shared.eventstore.application import public_event

@@ -1,7 +1,8 @@
-"""What registration's routes answer (see shared/web/responses.py)."""
+"""What registration's routes answer (see shared/web/responses.py), and money as they write it."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Literal, NotRequired
 from uuid import UUID
 
@@ -126,3 +127,9 @@ class ImportReport(BaseModel):
     already_imported: int
     refused: int
     report: list[ImportedRow]
+
+
+def money(amount: Decimal, currency: str) -> dict[str, str]:
+    """Money as the answers carry it (`MoneyOut`) and as `shared.contracts.Money` writes it:
+    the amount a decimal string with two places."""
+    return {"amount": f"{amount:.2f}", "currency": currency}

@@ -14,7 +14,7 @@ from sqlalchemy import Column, Connection, MetaData, String, Table
 
 from crm.app import create_app
 from crm.cli import main as crm
-from services.registration.domain import DealTerms
+from services.registration.domain.terms import DealTerms
 from shared.eventstore.application import meta
 from shared.eventstore.storage import open_storage
 from shared.readmodels.parking import parked

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from services.pipeline.bootstrap import bootstrap as pipeline_service
 from services.pipeline.projections import board_totals, deals
 from services.registration.bootstrap import bootstrap as registration_service
-from services.registration.domain import DealTerms
+from services.registration.domain.terms import DealTerms
 from services.registration.errors import DuplicateRegistration
 from shared.contracts import CloudEvent, parse_event
 from shared.contracts import events as public

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from crm.app import create_app
 from crm.audit import published_checkpoints, read_topic, verify_store
 from services.registration.bootstrap import bootstrap
-from services.registration.domain import DealTerms
+from services.registration.domain.terms import DealTerms
 from shared.eventstore.application import meta
 from shared.eventstore.chain import link, verify
 from shared.eventstore.checkpoints import Checkpointer, checkpoint_stream, published_entries

@@ -7,9 +7,10 @@ from uuid import uuid4
 
 import pytest
 
-from services.registration import normalise
 from services.registration.application import RegistrationApplication
-from services.registration.domain import DealTerms, Lead
+from services.registration.domain import normalise
+from services.registration.domain.lead import Lead
+from services.registration.domain.terms import DealTerms
 from services.registration.errors import (
     AlreadyOwner,
     DuplicateRegistration,
@@ -19,6 +20,7 @@ from services.registration.errors import (
     ReclaimCooldown,
     RegistrationNotPending,
 )
+from services.registration.jobs import sweep
 from services.registration.publishing import to_public
 from services.registration.rules import AutoApproval, DuplicateRules, PolicyOverride, Recycling, Rules
 from shared.clock import FixedClock
@@ -268,14 +270,14 @@ class TestRecycling:
         app, clock = self.make()
         done = register(app, terms=DealTerms(**{**TERMS.__dict__, "expected_close_date": date(2027, 6, 1)}))
         clock.advance(days=27)
-        assert app.sweep([done.deal_id]) == {"warned": 1, "recycled": 0}
-        assert app.sweep([done.deal_id]) == {"warned": 0, "recycled": 0}  # once per due date
+        assert sweep(app, [done.deal_id]) == {"warned": 1, "recycled": 0}
+        assert sweep(app, [done.deal_id]) == {"warned": 0, "recycled": 0}  # once per due date
         clock.advance(days=3)
-        assert app.sweep([done.deal_id]) == {"warned": 0, "recycled": 1}
+        assert sweep(app, [done.deal_id]) == {"warned": 0, "recycled": 1}
         deal = app.get_deal(done.deal_id)
         assert deal.in_pool and deal.previous_owner_id == "rep-1"
         assert public_types(app)[-2:] == ["crm.deal.recycle_warned.v1", "crm.deal.recycled.v1"]
-        assert app.sweep([done.deal_id]) == {"warned": 0, "recycled": 0}  # idempotent
+        assert sweep(app, [done.deal_id]) == {"warned": 0, "recycled": 0}  # idempotent
 
     def test_pipeline_activity_postpones_the_stale_recycle(self):
         app, clock = self.make()
@@ -283,20 +285,20 @@ class TestRecycling:
         clock.advance(days=20)
         app.handle(activity_event(done.deal_id, at=clock.now()))
         clock.advance(days=15)
-        assert app.sweep([done.deal_id]) == {"warned": 0, "recycled": 0}
+        assert sweep(app, [done.deal_id]) == {"warned": 0, "recycled": 0}
 
     def test_a_close_date_passed_by_the_grace_period_recycles(self):
         app, clock = self.make(default={"stale_days": None, "close_date_grace_days": 10, "recycle_when_protection_expires": False})
         done = register(app)  # closes 2026-12-15
         clock.advance(days=23 + 10 + 1)
-        assert app.sweep([done.deal_id])["recycled"] == 1
+        assert sweep(app, [done.deal_id])["recycled"] == 1
         assert app.get_deal(done.deal_id).ownership[-1]["reason"] == "recycled: close_date_passed"
 
     def test_protection_expiry_recycles_when_the_policy_says_so(self):
         app, clock = self.make(default={"stale_days": None, "close_date_grace_days": None})
         done = register(app, terms=DealTerms(**{**TERMS.__dict__, "expected_close_date": date(2027, 6, 1)}))
         clock.advance(days=90)
-        assert app.sweep([done.deal_id])["recycled"] == 1
+        assert sweep(app, [done.deal_id])["recycled"] == 1
         assert app.get_deal(done.deal_id).ownership[-1]["reason"] == "recycled: protection_expired"
 
     def test_a_customer_level_policy_overrides_the_deal_type_policy_and_the_default(self):
@@ -313,7 +315,7 @@ class TestRecycling:
         done = register(app)
         app.handle(closed_event(done.deal_id, "won"))
         clock.advance(days=400)
-        assert app.sweep([done.deal_id]) == {"warned": 0, "recycled": 0}
+        assert sweep(app, [done.deal_id]) == {"warned": 0, "recycled": 0}
 
 
 def closed_event(deal_id, outcome: str, sequence: int = 5):

@@ -8,9 +8,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from services.registration.domain.topics import first_stored_in
 from services.registration.errors import HoldingLimitReached
 
 
+@first_stored_in("services.registration.indexes")
 class CustomerKey(Aggregate):
     """An index entry: one per normalised customer key (name, phone, e-mail, domain),
     naming the active deal that holds it and the account it belongs to.
@@ -39,6 +41,7 @@ class CustomerKey(Aggregate):
         self.deal_id = None
 
 
+@first_stored_in("services.registration.indexes")
 class Holdings(Aggregate):
     """The open deals one rep owns (保有量). Taking a deal past the limit is refused, and
     because holdings and the deal are saved together, two claims racing for the last slot

@@ -1,5 +1,4 @@
-"""Registration's domain model: leads, accounts and registered deals (报备). The indexes
-that guard them (customer keys, holdings) are in `indexes.py`.
+"""A deal as registration sees it (报备): registered, reviewed, owned, protected, recycled.
 
 Command methods are verbs that check their invariants and then trigger a past-tense event;
 event methods only change state, so replaying history never re-checks a rule. Business
@@ -7,7 +6,6 @@ instants (`at`) come from the application's clock, which tests control.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -15,10 +13,10 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.registration.domain.topics import first_stored_in
 from services.registration.errors import (
     AlreadyOwner,
     DealClosed,
-    LeadAlreadyConverted,
     NotInPool,
     NotOwned,
     ReclaimCooldown,
@@ -26,67 +24,10 @@ from services.registration.errors import (
     RegistrationNotPending,
 )
 
-Upstream = tuple[str, int] | None
+Upstream = tuple[str, int] | None  # (source, sequence) of the upstream event that caused it
 
 
-@dataclass(frozen=True)
-class DealTerms:
-    name: str
-    amount: Decimal
-    currency: str
-    expected_close_date: date
-    deal_type: str | None = None  # None: existing_business for a known customer, else new_business
-    source: str | None = None
-    customer_level: str | None = None
-    product_line: str | None = None
-
-
-class Lead(Aggregate):
-    @event("Captured")
-    def __init__(
-        self,
-        id: UUID,  # noqa: A002 - imports derive it from the row
-        company: str,
-        contact: dict[str, Any],
-        source: str | None,
-        region: str | None,
-        industry: str | None,
-        budget: dict[str, str] | None,
-        meta: dict[str, str],
-    ) -> None:
-        self.company = company
-        self.contact = contact
-        self.source = source
-        self.region = region
-        self.industry = industry
-        self.budget = budget
-        self.captured_by = meta["actor"]
-        self.deal_id: UUID | None = None
-
-    def check_convertible(self) -> None:
-        if self.deal_id is not None:
-            raise LeadAlreadyConverted(self.id, self.deal_id)
-
-    def convert(self, deal_id: UUID, account_id: UUID, contact_id: UUID, meta: dict[str, str]) -> None:
-        self.check_convertible()
-        self._converted(deal_id, account_id, contact_id, meta)
-
-    @event("Converted")
-    def _converted(self, deal_id: UUID, account_id: UUID, contact_id: UUID, meta: dict[str, str]) -> None:
-        self.deal_id = deal_id
-        self.account_id = account_id
-        self.contact_id = contact_id
-
-
-class Account(Aggregate):
-    """A customer. Its contacts live inside it: a contact is not a customer of its own."""
-
-    @event("Opened")
-    def __init__(self, name: str, contacts: list[dict[str, Any]], meta: dict[str, str]) -> None:
-        self.name = name
-        self.contacts = contacts
-
-
+@first_stored_in("services.registration.domain")
 class Deal(Aggregate):
     """A deal as registration sees it: who registered it, whether it is approved, who owns
     it and until when it is protected, and when anybody last worked on it."""

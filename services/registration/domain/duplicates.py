@@ -14,10 +14,11 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from services.registration import normalise
-from services.registration.domain import Deal, DealTerms
+from services.registration.domain import normalise
+from services.registration.domain.deal import Deal
+from services.registration.domain.indexes import CustomerKey
+from services.registration.domain.terms import DealTerms
 from services.registration.errors import DuplicateRegistration
-from services.registration.indexes import CustomerKey
 from services.registration.rules import AutoApproval, DuplicateRules
 
 Find = Callable[[type, Any], Any]

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
+
+from shared.errors import Invalid
 
 # Chinese suffixes are written joined to the name; Latin ones only count as whole words,
 # so that "Tesco" keeps its "co" and "Zinc" its "inc".
@@ -54,3 +57,17 @@ def email_domain(address: str) -> str:
 def key_id(key: str) -> UUID:
     """The id of the index aggregate that guards one customer key (name, phone, …)."""
     return uuid5(NAMESPACE_URL, f"crm:customer-key:{key}")
+
+
+def contact(given: dict[str, Any]) -> dict[str, Any]:
+    """The contact with its phone and e-mail normalised; a phone that is no phone number
+    is refused, naming the field."""
+    normalised = dict(given)
+    if given.get("phone"):
+        try:
+            normalised["phone"] = phone(given["phone"])
+        except ValueError as error:
+            raise Invalid("contact.phone", str(error)) from None
+    if given.get("email"):
+        normalised["email"] = email(given["email"])
+    return normalised

@@ -1,0 +1,66 @@
+"""When a deal is due to go back to the pool (自动回收), and what the sweep does about it.
+
+Pure: given the recycling policy in force, the deal and the instant of the sweep, the
+earliest due reason and when, and whether that means recycling the deal now, warning its
+owner, or nothing yet. The application carries the decision out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from services.registration.domain.deal import Deal
+from services.registration.rules import Recycling, RecyclingPolicy
+
+
+@dataclass(frozen=True)
+class Recycle:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Warn:
+    reason: str
+    recycle_at: datetime
+
+
+def sweep_decision(recycling: Recycling, deal: Deal, now: datetime) -> Recycle | Warn | None:
+    """What the sweep does to an approved, open, owned deal at `now` (to any other: nothing)."""
+    if deal.owner_id is None or deal.registration_status != "approved" or deal.outcome:
+        return None
+    policy = recycling.policy_for(deal.deal_type, deal.customer_level)
+    due = due_recycle(
+        policy,
+        last_activity_at=deal.last_activity_at,
+        protected_until=deal.protected_until,
+        expected_close_date=deal.expected_close_date,
+    )
+    if due is None:
+        return None
+    reason, recycle_at = due
+    if now >= recycle_at:
+        return Recycle(reason)
+    if now >= recycle_at - timedelta(days=policy.warning_days):
+        return Warn(reason, recycle_at)
+    return None
+
+
+def due_recycle(
+    policy: RecyclingPolicy,
+    *,
+    last_activity_at: datetime,
+    protected_until: datetime | None,
+    expected_close_date: date,
+) -> tuple[str, datetime] | None:
+    candidates: list[tuple[datetime, str]] = []
+    if policy.stale_days is not None:
+        candidates.append((last_activity_at + timedelta(days=policy.stale_days), "stale"))
+    if policy.recycle_when_protection_expires and protected_until is not None:
+        candidates.append((protected_until, "protection_expired"))
+    if policy.close_date_grace_days is not None:
+        day_after = datetime.combine(expected_close_date, time.min, tzinfo=UTC) + timedelta(days=1)
+        candidates.append((day_after + timedelta(days=policy.close_date_grace_days), "close_date_passed"))
+    if not candidates:
+        return None
+    at, reason = min(candidates)
+    return reason, at

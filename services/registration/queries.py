@@ -1,0 +1,95 @@
+"""Every read registration answers: a deal as its aggregate stands, a deal's history, and,
+from the read model, the pool and the sweep's candidates. All of registration's SQL reads
+are here; the routes only call them.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Engine, RowMapping, select
+
+from services.registration.application import RegistrationApplication
+from services.registration.domain.deal import Deal
+from services.registration.history import DETAIL_FIELDS, owner_spans
+from services.registration.projections import registration_deals as rd
+from services.registration.responses import money
+from shared.eventstore.history import stream_history
+
+
+def deal_view(deal: Deal) -> dict[str, Any]:
+    return {
+        "deal_id": str(deal.id),
+        "name": deal.name,
+        "account": {"id": str(deal.account_id), "name": deal.account_name},
+        "contacts": deal.contacts,
+        "deal_type": deal.deal_type,
+        "customer_level": deal.customer_level,
+        "product_line": deal.product_line,
+        "value": money(deal.amount, deal.currency),
+        "expected_close_date": deal.expected_close_date.isoformat(),
+        "source": deal.source,
+        "registration_status": deal.registration_status,
+        "review_reasons": deal.review_reasons,
+        "conflicts": deal.conflicts,
+        "owner_id": deal.owner_id,
+        "in_pool": deal.in_pool,
+        "protected_until": _iso(deal.protected_until),
+        "last_activity_at": _iso(deal.last_activity_at),
+        "outcome": deal.outcome,
+        "recycle_warnings": deal.warnings,
+        "ownership_history": [{**entry, "at": _iso(entry["at"])} for entry in deal.ownership],
+        "version": deal.version,
+    }
+
+
+def deal_history(app: RegistrationApplication, deal_id: UUID, as_of: datetime | None) -> dict[str, Any]:
+    """Every registration event of the deal (who, when, why) and its owners' spans, as it
+    stood at `as_of` if given (an instant without a zone is read as UTC)."""
+    as_of = as_of.replace(tzinfo=UTC) if as_of and as_of.tzinfo is None else as_of
+    events, deal = stream_history(app, "registration", deal_id, as_of, details=DETAIL_FIELDS, kind="deal")
+    return {"deal_id": str(deal_id), "as_of": as_of, "events": events,
+            "owner_spans": owner_spans(deal, as_of or app.clock.now())}
+
+
+def pool(engine: Engine, limit: int, offset: int) -> dict[str, Any]:
+    """The deals waiting in the pool, longest waiting first."""
+    query = (
+        select(rd)
+        .where(rd.c.in_pool.is_(True))
+        .order_by(rd.c.recycled_at, rd.c.deal_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return {"items": [_pool_card(row) for row in rows]}
+
+
+def owned_open_deal_ids(engine: Engine) -> list[UUID]:
+    """The recycling sweep's candidates: every approved, open deal somebody owns."""
+    with engine.connect() as connection:
+        ids = connection.execute(
+            select(rd.c.deal_id).where(
+                rd.c.owner_id.is_not(None), rd.c.registration_status == "approved", rd.c.outcome.is_(None)
+            )
+        ).scalars().all()
+    return [UUID(deal_id) for deal_id in ids]
+
+
+def _pool_card(row: RowMapping) -> dict[str, Any]:
+    return {
+        "deal_id": row["deal_id"],
+        "name": row["name"],
+        "account_name": row["account_name"],
+        "value": money(row["amount"], row["currency"]),
+        "expected_close_date": row["expected_close_date"].isoformat(),
+        "previous_owner_id": row["previous_owner_id"],
+        "recycled_at": _iso(row["recycled_at"]),
+        "recycle_reason": row["recycle_reason"],
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

@@ -1,0 +1,49 @@
+"""What registration does when the pipeline reports on a deal: the consumer's handle.
+
+A stage change, a logged activity or an update counts as work on the deal (the stale
+recycle waits again) and may move its expected close date; a close frees the deal's
+customer keys and its owner's slot. Every event arrives at least once: the deal keeps the
+last sequence it applied from each source, so a redelivered event changes nothing.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from eventsourcing.domain import Aggregate
+
+from shared.contracts import ReceivedEvent
+from shared.contracts import events as public
+from shared.eventstore.application import meta_from
+
+if TYPE_CHECKING:
+    from services.registration.application import RegistrationApplication
+
+WORK = (public.DealStageChanged, public.DealActivityLogged, public.DealUpdated)
+
+
+def react(app: RegistrationApplication, received: ReceivedEvent) -> tuple[Aggregate, ...]:
+    """The aggregates the event changed, for the caller to save (`handle`, or `handle_batch`
+    for a whole poll); other event types change nothing."""
+    data = received.data
+    if not isinstance(data, (public.DealClosed, *WORK)):
+        return ()
+    upstream = (received.envelope.source, received.sequence)
+    deal = app.unseen(data.deal_id, upstream)
+    if deal is None:
+        return ()
+    who = meta_from(received.envelope)
+    if isinstance(data, public.DealClosed):
+        deal.close(data.outcome, upstream, who)
+        return (deal, *app.let_go(deal, who, keys=True))
+    deal.note_activity(received.envelope.time, new_close_date(data), upstream, who)
+    return (deal,)
+
+
+def new_close_date(data: public.EventData) -> date | None:
+    """The expected close date the event sets, if it sets one."""
+    if isinstance(data, public.DealStageChanged):
+        return data.expected_close_date
+    if isinstance(data, public.DealUpdated) and "expected_close_date" in data.changes:
+        return date.fromisoformat(str(data.changes["expected_close_date"]["after"]))
+    return None

@@ -1,0 +1,95 @@
+"""What registration's routes accept: the request bodies, closed and checked at the edge.
+
+`DealTermsFields` lists a deal's terms beyond its name and value once, for the request
+bodies here and for the import's rows; `terms()` turns them into the domain's `DealTerms`.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from services.registration.domain.terms import DealTerms, DealType
+from shared.web.inputs import MoneyIn
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+
+class DealTermsFields(BaseModel):
+    """A deal's terms beyond its name and value (the API takes the value as money, an
+    import row as two columns)."""
+
+    expected_close_date: date
+    deal_type: DealType | None = None
+    source: str | None = Field(default=None, max_length=100)
+    customer_level: str | None = Field(default=None, max_length=30)
+    product_line: str | None = Field(default=None, max_length=100)
+
+    def terms(self, name: str, amount: Decimal, currency: str) -> DealTerms:
+        return DealTerms(
+            name=name,
+            amount=amount,
+            currency=currency,
+            expected_close_date=self.expected_close_date,
+            deal_type=self.deal_type,
+            source=self.source,
+            customer_level=self.customer_level,
+            product_line=self.product_line,
+        )
+
+
+class ContactIn(Command):
+    name: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=50)
+    email: EmailStr | None = None
+
+
+class CaptureLead(Command):
+    company: str = Field(min_length=1, max_length=300)
+    contact: ContactIn
+    source: str | None = Field(default=None, max_length=100)
+    region: str | None = Field(default=None, max_length=100)
+    industry: str | None = Field(default=None, max_length=100)
+    budget: MoneyIn | None = None
+
+
+class Valued(Command):
+    value: MoneyIn
+
+
+class DealTermsIn(DealTermsFields, Valued):
+    """A deal's value and terms, as the commands that register one take them (the bases in
+    this order put `value` first in the schema, where it has always been)."""
+
+
+class ConvertLead(DealTermsIn):
+    name: str | None = Field(default=None, max_length=300, description="defaults to the company")
+
+
+class AccountIn(Command):
+    name: str = Field(min_length=1, max_length=300)
+
+
+class RegisterDeal(DealTermsIn):
+    name: str = Field(min_length=1, max_length=300)
+    account: AccountIn
+    contacts: list[ContactIn] = Field(default_factory=list, max_length=50)
+
+
+class Reject(Command):
+    reason: Literal["duplicate", "conflict", "below_threshold", "other"]
+    conflicting_deal_id: UUID | None = None
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class Assign(Command):
+    owner_id: str = Field(min_length=1, max_length=200)
+
+
+class Recycle(Command):
+    reason: str = Field(min_length=1, max_length=1000, description="why the deal goes back to the pool")
