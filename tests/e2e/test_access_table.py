@@ -53,14 +53,20 @@ def as_rep(owner: str) -> dict[str, str]:
 def client(tmp_path_factory):
     import os
 
-    saved = {name: os.environ.pop(name, None) for name in ("CRM_REGISTRATION_RULES", "CRM_FORECAST_RULES")}
-    os.environ["CRM_REGISTRATION_RULES"] = '{"holding_limit": 100000}'
-    settings = Settings(data_dir=tmp_path_factory.mktemp("access") / "data", poll_interval=0.05, teams=TEAMS)
+    # The module runs for a minute or more: the timed jobs (sweeps, alerts, checkpoints) run at
+    # start-up only, so that whatever a refused request is followed by was not recorded by them.
+    rules = ("CRM_REGISTRATION_RULES", "CRM_PIPELINE_RULES", "CRM_FORECAST_RULES")
+    saved = {name: os.environ.pop(name, None) for name in rules}
+    os.environ["CRM_REGISTRATION_RULES"] = '{"holding_limit": 100000, "sweep_interval_seconds": 86400}'
+    os.environ["CRM_PIPELINE_RULES"] = '{"alert_interval_seconds": 86400}'
+    settings = Settings(data_dir=tmp_path_factory.mktemp("access") / "data", poll_interval=0.05, teams=TEAMS,
+                        checkpoint_interval_seconds=86400)
     try:
         with TestClient(create_app(settings)) as http:
             yield http
     finally:
-        os.environ.pop("CRM_REGISTRATION_RULES", None)
+        for name in rules:
+            os.environ.pop(name, None)
         os.environ.update({name: value for name, value in saved.items() if value is not None})
 
 
