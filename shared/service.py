@@ -8,9 +8,11 @@ from fastapi import APIRouter
 
 from shared.contracts import ReceivedEvent
 from shared.eventstore.application import ServiceApplication
+from shared.eventstore.checkpoints import Checkpointer
 from shared.eventstore.storage import Storage
 from shared.messaging.outbox import Translate
-from shared.readmodels.projection import Projector
+from shared.readmodels.projection import Projection, Projector
+from shared.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -38,3 +40,36 @@ class Service:
     def close(self) -> None:
         self.app.close()
         self.storage.engine.dispose()
+
+
+def assemble(
+    name: str,
+    settings: Settings,
+    storage: Storage,
+    app: ServiceApplication,
+    projection: Projection,
+    router: APIRouter,
+    *,
+    publishes_to: str,
+    translate: Translate,
+    subscribes_to: tuple[str, ...],
+    jobs: list[Job],
+) -> Service:
+    """What every composition root does the same way: make the projection's tables (anew
+    when CRM_RECREATE_VIEWS), checkpoint the store beside the service's own jobs, and hand
+    upstream events to the application's `handle` (`handle_batch` for a whole poll)."""
+    projector = Projector(app, storage.engine, projection, settings.batch_size)
+    projector.create_tables(recreate=settings.recreate_views)
+    checkpoints = Job("checkpoints", settings.checkpoint_interval_seconds, Checkpointer(app, name).scheduled)
+    return Service(
+        name=name,
+        app=app,
+        router=router,
+        storage=storage,
+        publishes_to=publishes_to,
+        translate=translate,
+        subscribes_to=subscribes_to,
+        handle=app.handle,
+        projectors=[projector],
+        jobs=[*jobs, checkpoints],
+    )

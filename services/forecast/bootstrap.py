@@ -10,10 +10,8 @@ from services.forecast.publishing import to_public
 from services.forecast.rules import ForecastRules, load_forecast_rules
 from shared.clock import Clock
 from shared.contracts import FORECAST, PIPELINE
-from shared.eventstore.checkpoints import Checkpointer
 from shared.eventstore.storage import open_storage
-from shared.readmodels.projection import Projector
-from shared.service import Job, Service
+from shared.service import Job, Service, assemble
 from shared.settings import Settings
 from shared.web.access import Access
 
@@ -26,18 +24,15 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: ForecastRul
     if settings.teams and not rules.teams:  # one list of teams serves access and the forecast
         rules = rules.model_copy(update={"teams": {team: tuple(members) for team, members in settings.teams.items()}})
     app = ForecastApplication(env=storage.eventstore_env, clock=clock, rules=rules)
-    projector = Projector(app, storage.engine, ForecastHistory(), settings.batch_size)
-    projector.create_tables(recreate=settings.recreate_views)
-    return Service(
-        name=NAME,
-        app=app,
-        router=router(app, storage.engine, Access(settings.teams, RULES)),
-        storage=storage,
+    return assemble(
+        NAME,
+        settings,
+        storage,
+        app,
+        ForecastHistory(),
+        router(app, storage.engine, Access(settings.teams, RULES)),
         publishes_to=FORECAST,
         translate=to_public,
         subscribes_to=(PIPELINE,),
-        handle=app.handle,
-        projectors=[projector],
-        jobs=[Job("snapshots", rules.snapshot_interval_seconds, lambda: take_snapshots(app, storage.engine)),
-              Job("checkpoints", settings.checkpoint_interval_seconds, Checkpointer(app, NAME).scheduled)],
+        jobs=[Job("snapshots", rules.snapshot_interval_seconds, lambda: take_snapshots(app, storage.engine))],
     )

@@ -10,10 +10,8 @@ from services.pipeline.publishing import to_public
 from services.pipeline.rules import PipelineRules, load_pipeline_rules
 from shared.clock import Clock
 from shared.contracts import PIPELINE, REGISTRATION
-from shared.eventstore.checkpoints import Checkpointer
 from shared.eventstore.storage import open_storage
-from shared.readmodels.projection import Projector
-from shared.service import Job, Service
+from shared.service import Job, Service, assemble
 from shared.settings import Settings
 from shared.web.access import Access
 
@@ -24,18 +22,15 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: PipelineRul
     storage = open_storage(settings, NAME)
     rules = rules or load_pipeline_rules()
     app = PipelineApplication(env=storage.eventstore_env, clock=clock, rules=rules)
-    projector = Projector(app, storage.engine, DealList(), settings.batch_size)
-    projector.create_tables(recreate=settings.recreate_views)
-    return Service(
-        name=NAME,
-        app=app,
-        router=router(app, storage.engine, Access(settings.teams, RULES)),
-        storage=storage,
+    return assemble(
+        NAME,
+        settings,
+        storage,
+        app,
+        DealList(),
+        router(app, storage.engine, Access(settings.teams, RULES)),
         publishes_to=PIPELINE,
         translate=to_public,
         subscribes_to=(REGISTRATION,),
-        handle=app.handle,
-        projectors=[projector],
-        jobs=[Job("alerts", rules.alert_interval_seconds, lambda: alert_open_deals(app, storage.engine)),
-              Job("checkpoints", settings.checkpoint_interval_seconds, Checkpointer(app, NAME).scheduled)],
+        jobs=[Job("alerts", rules.alert_interval_seconds, lambda: alert_open_deals(app, storage.engine))],
     )
