@@ -52,6 +52,7 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check crm shared services tests
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .venv-tools data .pytest_cache node_modules

@@ -43,7 +43,7 @@ SERVICES = ("registration", "pipeline", "forecast")
 DEFAULT_LOCALE = "zh_CN"
 
 
-class Instant(click.ParamType):
+class Instant(click.ParamType[datetime, Any]):
     """An ISO 8601 instant; UTC when it names no zone."""
 
     name = "instant"
@@ -58,12 +58,12 @@ class Instant(click.ParamType):
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-class BabelLocale(click.ParamType):
+class BabelLocale(click.ParamType["Locale", "str | Locale"]):  # quoted: Babel loads lazily
     """A locale Babel knows (zh_CN, zh-CN, en, de_DE, …)."""
 
     name = "locale"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Locale:
+    def convert(self, value: str | Locale, param: click.Parameter | None, ctx: click.Context | None) -> Locale:
         if not isinstance(value, str):
             return value
         from crm.display import parse_locale
@@ -223,7 +223,7 @@ def replay(service: str, as_of: datetime | None, restart: bool, replace: bool) -
                 click.echo(f"{projection}: replaced the live projection with the rebuilt one")
         elif differences == []:
             click.echo(f"{projection}: rebuilt to position {result['position']}, equal to the live projection")
-        else:
+        elif as_of is not None:  # an as-of rebuild compares nothing
             click.echo(f"{projection}: as of {as_of.isoformat()}, rebuilt to position {result['position']} in "
                        f"'{result['where']}'")
     return 1 if failed else 0

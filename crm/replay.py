@@ -89,7 +89,8 @@ class _Applied:
         with engine.begin() as connection:
             _applied_table.create(connection, checkfirst=True)
             row = connection.execute(select(_applied_table).where(_applied_table.c.name == name)).first()
-        self.position, self.digest = (row.position, row.digest) if row else (0, "")
+        self.position: int = row.position if row else 0
+        self.digest: str = row.digest if row else ""
 
     def still_stored(self, position: int) -> bool:
         """Whether the events up to `position` (where the shadow stands) are still the ones applied."""

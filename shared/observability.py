@@ -15,6 +15,7 @@ from uuid import uuid4
 
 from prometheus_client import Counter, Gauge, Histogram
 from pythonjsonlogger.json import JsonFormatter
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
@@ -60,10 +61,10 @@ class CommandMetrics:
     by service, route and outcome. `services` maps a path prefix to its service name.
     (Plain ASGI rather than Starlette's BaseHTTPMiddleware: a fraction of its cost.)"""
 
-    def __init__(self, app: Any, services: dict[str, str]) -> None:
+    def __init__(self, app: ASGIApp, services: dict[str, str]) -> None:
         self.app, self.services = app, services
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         given = dict(scope.get("headers") or []).get(b"x-correlation-id", b"").decode("latin-1")

@@ -10,10 +10,13 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Required, TypedDict, TypeVar
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    import ssl
 
 # PostgreSQL over TLS: set libpq's own variables (PGSSLMODE=verify-full, PGSSLROOTCERT=…);
 # every connection the services open honours them.
@@ -129,9 +132,19 @@ def load_rules(model: type[M], variable: str, environ: Mapping[str, str] | None 
     return model()
 
 
-def kafka_security(settings: Settings) -> dict[str, object]:
+class KafkaSecurity(TypedDict, total=False):
+    """aiokafka's keyword arguments for TLS and SASL."""
+
+    security_protocol: Required[str]
+    ssl_context: ssl.SSLContext
+    sasl_mechanism: str
+    sasl_plain_username: str | None  # None when the settings name no user
+    sasl_plain_password: str | None
+
+
+def kafka_security(settings: Settings) -> KafkaSecurity:
     """The aiokafka keyword arguments for TLS and SASL (empty for plaintext)."""
-    options: dict[str, object] = {"security_protocol": settings.kafka_security_protocol}
+    options: KafkaSecurity = {"security_protocol": settings.kafka_security_protocol}
     if settings.kafka_security_protocol in ("SSL", "SASL_SSL"):
         import ssl
 

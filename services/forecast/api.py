@@ -85,24 +85,24 @@ def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRoute
     ) -> dict[str, Any]:
         access.require(who.identity, "report", "read")  # over the deals in reach
         owners = access.owners(who.identity, "report", "read")
-        needs_period = name in ("win-rate", "sales-cycle", "accuracy")
-        if needs_period and not period:
-            raise Invalid("period", f"the {name} report needs a period", "query")
         parsed = _period(period) if period else None
+        if name in ("win-rate", "sales-cycle", "accuracy"):
+            if parsed is None:
+                raise Invalid("period", f"the {name} report needs a period", "query")
+            with engine.connect() as connection:
+                if name == "win-rate":
+                    return reports.win_rate(connection, parsed, group_by, owners)
+                if name == "sales-cycle":
+                    return reports.sales_cycle(connection, parsed, owners)
+                return reports.accuracy(
+                    connection, parsed, app.rules, app.clock.now(), [_utc(d) for d in dates] if dates else None, owners
+                )
         with engine.connect() as connection:
-            if name == "win-rate":
-                return reports.win_rate(connection, parsed, group_by, owners)
             if name == "stage-conversion":
                 return reports.stage_conversion(connection, owners)
             if name == "time-in-stage":
                 return reports.time_in_stage(connection, owners)
-            if name == "sales-cycle":
-                return reports.sales_cycle(connection, parsed, owners)
-            if name == "source-performance":
-                return reports.source_performance(connection, parsed, owners)
-            return reports.accuracy(
-                connection, parsed, app.rules, app.clock.now(), [_utc(d) for d in dates] if dates else None, owners
-            )
+            return reports.source_performance(connection, parsed, owners)
 
     @routes.get("/changes", response_model=Changes)
     def changes(

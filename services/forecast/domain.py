@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -35,6 +35,14 @@ class Terms(TypedDict):
 
 
 class Deal(Aggregate):
+    if TYPE_CHECKING:
+        # `@event` makes these event classes from the methods below when the class is made,
+        # so the type checker cannot see them; their fields are the methods' parameters.
+        Tracked: ClassVar[type[Any]]
+        Moved: ClassVar[type[Any]]
+        Changed: ClassVar[type[Any]]
+        Closed: ClassVar[type[Any]]
+
     @event("Tracked")
     def __init__(self, id: UUID, terms: Terms, at: datetime, upstream: Upstream) -> None:  # noqa: A002
         self.status = "open"
@@ -93,6 +101,10 @@ def closed_terms(outcome: str) -> dict[str, Any]:
 class Target(Aggregate):
     """A quota: what an owner (or a team) should win in a period."""
 
+    if TYPE_CHECKING:  # the `@event` classes (see `Deal`)
+        Set: ClassVar[type[Any]]
+        Reset: ClassVar[type[Any]]
+
     @staticmethod
     def create_id(kind: str, subject_id: str, period: str) -> UUID:
         return target_id(kind, subject_id, period)
@@ -117,6 +129,9 @@ def target_id(kind: str, subject_id: str, period: str) -> UUID:
 
 class Snapshot(Aggregate):
     """The forecast of a period as it stood at an instant, kept for analytics consumers."""
+
+    if TYPE_CHECKING:  # the `@event` classes (see `Deal`)
+        Taken: ClassVar[type[Any]]
 
     @staticmethod
     def create_id(period: str, as_of: datetime) -> UUID:

@@ -6,11 +6,12 @@ import base64
 import binascii
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, asc, desc, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, asc, desc, func, or_, select
 
 from services.pipeline.domain.deal import Deal
 from services.pipeline.domain.stages import StageSet
@@ -43,14 +44,15 @@ def list_deals(
     query = select(deals).where(deals.c.stage.is_not(None))
     if owners is not None:  # what this caller may see (their own, their teams')
         query = query.where(deals.c.owner_id.in_(sorted(owners)))
-    for value, condition in (
+    filters: tuple[tuple[object, Callable[[], ColumnElement[bool]]], ...] = (
         (owner, lambda: deals.c.owner_id == owner),
         (stage, lambda: deals.c.stage == stage),
         (source, lambda: deals.c.source == source),
         (close_from, lambda: deals.c.expected_close_date >= close_from),
         (close_to, lambda: deals.c.expected_close_date <= close_to),
         (q, lambda: deals.c.search_text.contains((q or "").casefold(), autoescape=True)),
-    ):
+    )
+    for value, condition in filters:
         if value is not None:
             query = query.where(condition())
     if cursor:

@@ -45,7 +45,8 @@ def _hoisted(payload: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]
     for name, definition in payload.pop("$defs", {}).items():
         if schemas.setdefault(name, definition) != definition:
             raise ValueError(f"two events define the schema {name!r} differently: rename one model")
-    return _rewritten(payload)
+    hoisted: dict[str, Any] = _rewritten(payload)
+    return hoisted
 
 
 def _rewritten(node: Any) -> Any:

@@ -70,7 +70,7 @@ def public_event(source: str, data: EventData | None, event: Any) -> CloudEvent 
     )
 
 
-class ServiceApplication(Application):
+class ServiceApplication(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env=env)
         self._listeners: list[Callable[[], None]] = []

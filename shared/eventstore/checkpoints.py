@@ -190,7 +190,9 @@ class Checkpointer:
             version = 1
         timestamp = Checkpoint.Recorded.create_timestamp()
         for part, chunk in enumerate(chunks, 1):
-            objects.append(Checkpoint.Recorded(
+            # ignore: eventsourcing makes each event class a dataclass when the class is made, so
+            # mypy sees only the base event's fields in this constructor.
+            objects.append(Checkpoint.Recorded(  # type: ignore[call-arg]
                 originator_id=self.stream, originator_version=version + part, timestamp=timestamp,
                 service=self.service, position=position, streams=len(heads), heads_hash=digest,
                 heads={key: list(heads[key]) for key in chunk}, part=part, parts=len(chunks), meta=system,

@@ -4,11 +4,13 @@ service names the fields of its own events worth a column (`details`) and what i
 are (`kind`, for NotFound)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
+
+from eventsourcing.domain import DomainEvent
 
 from shared.errors import NotFound
 from shared.eventstore.application import ServiceApplication
@@ -19,7 +21,9 @@ def stream_history(
 ) -> tuple[list[dict[str, Any]], Any]:
     """(the events up to `as_of`, the aggregate as it stood then); NotFound(kind) if none."""
     rows, version = [], None
-    for event in app.events.get(stream):
+    # cast: the store's type promises only the event protocol, which has no `timestamp`;
+    # every event this project records is an eventsourcing DomainEvent, which has one.
+    for event in cast("Iterator[DomainEvent]", app.events.get(stream)):
         if as_of is not None and event.timestamp > as_of:
             break
         rows.append(event_row(service, event, details))

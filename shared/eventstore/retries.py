@@ -19,7 +19,7 @@ T = TypeVar("T")
 # The store is away (server restarting, network cut, pool exhausted, SQLite locked): nothing
 # was recorded, and the same command may simply be tried again later (HTTP 503, a consumer
 # leaves the message unacknowledged).
-STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+STORE_UNAVAILABLE: tuple[type[Exception], ...] = (
     OperationalError,
     InterfaceError,
     sqlalchemy.exc.OperationalError,

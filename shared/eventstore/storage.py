@@ -11,6 +11,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from shared.settings import Settings
 
@@ -26,7 +28,10 @@ class Storage:
         """A separate place for read models rebuilt beside the live ones (replay, as-of):
         schema `<schema>_<name>` on PostgreSQL, file `views.<name>.sqlite` on SQLite."""
         if self.schema is None:
-            folder = self.engine.url.database.rsplit("/", 1)[0]
+            database = self.engine.url.database
+            if database is None:  # pragma: no cover - the SQLite store is always a file
+                raise ValueError("a shadow store needs the SQLite store's file, not an in-memory database")
+            folder = database.rsplit("/", 1)[0]
             return _sqlite_engine(f"{folder}/views.{name}.sqlite")
         schema = f"{self.schema}_{name}"
         engine = create_engine(
@@ -56,8 +61,8 @@ def _sqlite(folder: Path, service: str) -> Storage:
 def _sqlite_engine(path: str) -> Engine:
     engine = create_engine(f"sqlite:///{path}")
 
-    @event.listens_for(engine, "connect")
-    def _pragmas(connection, _record):  # WAL: readers never wait for the projector
+    @event.listens_for(engine, "connect")  # WAL: readers never wait for the projector
+    def _pragmas(connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         cursor = connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")

@@ -11,10 +11,10 @@ import asyncio
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from shared.contracts import CHECKPOINTS, CONTENT_TYPE, DEADLETTER
 
@@ -101,7 +101,7 @@ class KafkaPublisher:
     """
 
     def __init__(
-        self, bootstrap_servers: str, client_id: str, idempotent: bool = False, security: dict[str, Any] | None = None
+        self, bootstrap_servers: str, client_id: str, idempotent: bool = False, security: Mapping[str, object] | None = None
     ) -> None:
         from aiokafka import AIOKafkaProducer
 

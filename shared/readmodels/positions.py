@@ -64,12 +64,14 @@ def dialect_insert(connection: Connection) -> Any:
     """The INSERT with ON CONFLICT of the store in use (PostgreSQL or SQLite)."""
     dialect = connection.dialect.name
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - the two stores this project supports
-        raise NotImplementedError(dialect)
-    return insert
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert
+    raise NotImplementedError(dialect)  # pragma: no cover - the two stores this project supports
 
 
 def advance_position(connection: Connection, name: str, *, read: int, to: int) -> None:

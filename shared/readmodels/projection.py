@@ -35,6 +35,9 @@ from shared.readmodels.positions import metadata as positions_metadata
 
 log = logging.getLogger(__name__)
 
+# Failures no single event causes: never parked, always raised to the runner.
+_NOT_PARKED: tuple[type[Exception], ...] = (*STORE_UNAVAILABLE, PositionMoved)
+
 
 def shape_of(metadata: MetaData) -> str:
     """A fingerprint of the tables, columns, types and indexes a projection declares."""
@@ -98,7 +101,7 @@ class Projector:
         that instant."""
         try:
             return self._apply(self.batch_size, stop, until)
-        except (*STORE_UNAVAILABLE, PositionMoved):
+        except _NOT_PARKED:
             raise
         except Exception:
             log.warning("projection %s: a batch failed; applying it one event at a time", self.projection.name)
@@ -109,7 +112,7 @@ class Projector:
         while done < self.batch_size:
             try:
                 applied = self._apply(1, stop, until)
-            except (*STORE_UNAVAILABLE, PositionMoved):
+            except _NOT_PARKED:
                 raise
             except Exception as error:
                 self._park_or_raise(error, stop)
@@ -182,7 +185,7 @@ class Projector:
                     self._apply_events(connection, [self.app.to_domain_event(notification)])
                     unpark(connection, self.projection.name, notification_id)
                 applied.append(notification_id)
-            except (*STORE_UNAVAILABLE, PositionMoved):
+            except _NOT_PARKED:
                 raise
             except Exception as error:
                 with self.engine.begin() as connection:
@@ -218,7 +221,7 @@ class Projector:
                 if self.run_once() < self.batch_size:
                     return
                 failures = 0
-            except (*STORE_UNAVAILABLE, PositionMoved):
+            except _NOT_PARKED:
                 raise
             except Exception:
                 failures += 1

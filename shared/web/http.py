@@ -14,6 +14,7 @@ from uuid import uuid4
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import ConcurrentUpdate, Conflict, Forbidden, Invalid, NotFound
 from shared.eventstore.application import meta
@@ -112,10 +113,10 @@ class FailFastWhileStoreIsAway:
     """ASGI middleware: while the gate is closed, the services' routes answer 503 at once
     (health, readiness and metrics still answer)."""
 
-    def __init__(self, app: Any, gate: Any, prefixes: set[str]) -> None:
+    def __init__(self, app: ASGIApp, gate: Any, prefixes: set[str]) -> None:
         self.app, self.gate, self.prefixes = app, gate, tuple(prefixes)
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(self.prefixes) and not await self.gate.passable():
             return await store_unavailable()(scope, receive, send)
         return await self.app(scope, receive, send)
@@ -127,10 +128,10 @@ class BodyLimit:
     gathered here, so no route's parser can turn the overflow into another error).
     Uploads (multipart) get the larger limit."""
 
-    def __init__(self, app: Any, max_json: int, max_upload: int) -> None:
+    def __init__(self, app: ASGIApp, max_json: int, max_upload: int) -> None:
         self.app, self.max_json, self.max_upload = app, max_json, max_upload
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
@@ -157,11 +158,11 @@ class BodyLimit:
         return await self.app(scope, replayed([gathered], receive), send)
 
 
-def _bounded(receive: Any, limit: int) -> Any:
+def _bounded(receive: Receive, limit: int) -> Receive:
     """A declared length that lies is cut off at the limit (the server ends the request)."""
     seen = 0
 
-    async def counted() -> Any:
+    async def counted() -> Message:
         nonlocal seen
         message = await receive()
         seen += len(message.get("body", b""))
@@ -172,16 +173,16 @@ def _bounded(receive: Any, limit: int) -> Any:
     return counted
 
 
-def replayed(messages: list[dict[str, Any]], receive: Any) -> Any:
+def replayed(messages: list[Message], receive: Receive) -> Receive:
     pending = list(messages)
 
-    async def replay() -> Any:
+    async def replay() -> Message:
         return pending.pop(0) if pending else await receive()
 
     return replay
 
 
-async def _too_large(send: Any, limit: int) -> None:
+async def _too_large(send: Send, limit: int) -> None:
     body = json.dumps({"detail": f"the request body is larger than {limit} bytes"}).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})

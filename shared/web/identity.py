@@ -47,7 +47,7 @@ class HeaderIdentity:
             raise HTTPException(422, detail=[{"loc": ["header", "x-user-role"], "msg": f"one of {', '.join(ROLES)}",
                                               "type": "literal_error"}])
         teams = tuple(t.strip() for t in request.headers.get("x-user-teams", "").split(",") if t.strip())
-        return Identity(user_id, role, teams)  # type: ignore[arg-type]
+        return Identity(user_id, role, teams)
 
 
 class BearerIdentity:

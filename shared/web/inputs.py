@@ -27,6 +27,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.web.http import replayed
 
@@ -153,16 +154,16 @@ class CheckedInput:
     before a route runs. The body is read whole here (BodyLimit, outside, has already
     bounded it) and handed on unchanged."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         content_type = headers.get(b"content-type", b"")
         chunks = []
-        message: dict[str, Any] = {"type": "http.request", "body": b"", "more_body": False}
+        message: Message = {"type": "http.request", "body": b"", "more_body": False}
         if scope["method"] in ("POST", "PUT", "PATCH") and content_type.split(b";")[0].strip().lower().endswith(b"json"):
             while True:
                 message = await receive()
@@ -181,7 +182,7 @@ class CheckedInput:
         return await self.app(scope, receive, send)
 
 
-async def _answer(send: Any, status: int, payload: dict[str, Any]) -> None:
+async def _answer(send: Send, status: int, payload: dict[str, Any]) -> None:
     body = json.dumps(payload, ensure_ascii=True).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})

@@ -46,7 +46,7 @@ HEADER_SCHEMES: dict[str, dict[str, Any]] = {
     },
 }
 # X-User-Id always; the role and the teams when the caller has them to say.
-HEADER_SECURITY = [{"UserId": [], "UserRole": [], "UserTeams": []}, {"UserId": [], "UserRole": []}, {"UserId": []}]
+HEADER_SECURITY: list[dict[str, list[str]]] = [{"UserId": [], "UserRole": [], "UserTeams": []}, {"UserId": [], "UserRole": []}, {"UserId": []}]
 BEARER_SCHEMES: dict[str, dict[str, Any]] = {
     "Bearer": {
         "type": "http", "scheme": "bearer", "bearerFormat": "JWT",

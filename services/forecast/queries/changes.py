@@ -5,7 +5,7 @@ a stage move), so the pieces add up to the difference to the cent.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,22 +24,23 @@ def explain(
     """`owners` limits it to those owners' deals (what the caller may reach; None: all)."""
     before, after = _in_force(connection, before_at, owners), _in_force(connection, after_at, owners)
     pieces: dict[str, dict[str, Decimal]] = {name: defaultdict(Decimal) for name in PIECES}
-    totals = {"before": defaultdict(Decimal), "after": defaultdict(Decimal)}
+    totals: dict[str, dict[str, Decimal]] = {"before": defaultdict(Decimal), "after": defaultdict(Decimal)}
     for deal_id in before.keys() | after.keys():
         b, a = before.get(deal_id), after.get(deal_id)
-        b_in, a_in = b is not None and _counts(b, period), a is not None and _counts(a, period)
-        if b_in:
-            totals["before"][b["currency"]] += _weighted(b)
-        if a_in:
-            totals["after"][a["currency"]] += _weighted(a)
-        if b_in and a_in:
-            _both(pieces, b, a)
-        elif a_in:
-            name = "new" if b is None else "won" if a["status"] == "won" else "pulled_in"
-            pieces[name][a["currency"]] += _weighted(a)
-        elif b_in:
+        b_in = b if b is not None and _counts(b, period) else None  # the row, if it counts in the period
+        a_in = a if a is not None and _counts(a, period) else None
+        if b_in is not None:
+            totals["before"][b_in["currency"]] += _weighted(b_in)
+        if a_in is not None:
+            totals["after"][a_in["currency"]] += _weighted(a_in)
+        if b_in is not None and a_in is not None:
+            _both(pieces, b_in, a_in)
+        elif a_in is not None:
+            name = "new" if b is None else "won" if a_in["status"] == "won" else "pulled_in"
+            pieces[name][a_in["currency"]] += _weighted(a_in)
+        elif b_in is not None:
             name = "lost" if a is not None and a["status"] == "lost" else "slipped_out"
-            pieces[name][b["currency"]] -= _weighted(b)
+            pieces[name][b_in["currency"]] -= _weighted(b_in)
     currencies = set(totals["before"]) | set(totals["after"])
     return {
         "period": period.name,
@@ -73,9 +74,13 @@ def _in_force(connection: Connection, at: datetime, owners: frozenset[str] | Non
 
 def _counts(row: dict[str, Any], period: Period) -> bool:
     if row["status"] == "open":
-        return period.first <= row["expected_close_date"] <= period.last
-    return row["status"] == "won" and period.first <= row["closed_on"] <= period.last
+        close: date = row["expected_close_date"]
+        return period.first <= close <= period.last
+    closed_on: date = row["closed_on"]  # a closed deal's (won or lost)
+    return row["status"] == "won" and period.first <= closed_on <= period.last
 
 
 def _weighted(row: dict[str, Any]) -> Decimal:
-    return row["amount"] * row["probability"] / 100
+    amount: Decimal = row["amount"]
+    probability: int = row["probability"]
+    return amount * probability / 100

@@ -146,14 +146,14 @@ def accuracy(
     points = []
     for as_of in dates:
         then = forecast(connection, period, rules, group_by="owner", as_of=as_of, owners=owners)
-        owners = {g["key"]: _amounts(g["weighted"]) for g in then["groups"]}
+        by_owner = {g["key"]: _amounts(g["weighted"]) for g in then["groups"]}
         points.append(
             {
                 "as_of": as_of.isoformat(),
                 **_error(_amounts(then["weighted"]), overall_won),
                 "owners": [
-                    {"owner_id": owner, **_error(owners.get(owner, {}), actual_won.get(owner, {}))}
-                    for owner in sorted(set(owners) | set(actual_won), key=str)
+                    {"owner_id": owner, **_error(by_owner.get(owner, {}), actual_won.get(owner, {}))}
+                    for owner in sorted(set(by_owner) | set(actual_won), key=str)
                 ],
             }
         )

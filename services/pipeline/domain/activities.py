@@ -7,17 +7,18 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
 
+from services.pipeline.domain.parts import DealPart
 from services.pipeline.errors import ActivityNotFound
 
 if TYPE_CHECKING:
     from services.pipeline.domain.deal import Deal
 
 
-class Activities:
+class Activities(DealPart):
     """The deal's part that keeps `activities` ({activity_id: activity}; state set by `Deal`)."""
 
     def log_activity(
-        self: Deal,
+        self,
         activity_id: str,
         kind: str,
         subject: str,
@@ -73,7 +74,7 @@ class Activities:
                 "by": self.meta["actor"],
             }
 
-    def complete_task(self: Deal, activity_id: str, at: datetime, meta: dict[str, str]) -> None:
+    def complete_task(self, activity_id: str, at: datetime, meta: dict[str, str]) -> None:
         task = self.activities.get(activity_id)
         if task is None or task["kind"] != "task":
             raise ActivityNotFound(self.id, activity_id)

@@ -8,14 +8,16 @@ from typing import TYPE_CHECKING
 
 from eventsourcing.domain import Aggregate
 
+from services.pipeline.domain.parts import DealPart
+
 if TYPE_CHECKING:
     from services.pipeline.domain.deal import Deal
 
 
-class Alerts:
+class Alerts(DealPart):
     """The deal's part that raises alerts (its state is set by `Deal`)."""
 
-    def alert_close_date(self: Deal, days_left: int, meta: dict[str, str]) -> bool:
+    def alert_close_date(self, days_left: int, meta: dict[str, str]) -> bool:
         key = f"close:{self.expected_close_date.isoformat()}"
         if key in self.alerts or not self.is_open:
             return False
@@ -41,7 +43,7 @@ class Alerts:
         def apply(self, deal: Deal) -> None:
             deal.alerts.append(self.key)
 
-    def alert_overdue(self: Deal, activity_id: str, meta: dict[str, str]) -> bool:
+    def alert_overdue(self, activity_id: str, meta: dict[str, str]) -> bool:
         task = self.activities[activity_id]
         key = f"task:{activity_id}:{task['due_at'].isoformat()}"
         if key in self.alerts or task["done"] or not self.is_open:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -27,6 +27,13 @@ class Deal(RemembersUpstream, Progress, Terms, Activities, Alerts, Aggregate):
 
     class Created(Aggregate.Created):
         TOPIC = "services.pipeline.domain:Deal.Created"  # never recorded (see `Tracked`)
+
+    if TYPE_CHECKING:
+        # `@event` makes these event classes from the methods below when the class is made,
+        # so the type checker cannot see them; their fields are the methods' parameters.
+        Tracked: ClassVar[type[Any]]
+        OwnerChanged: ClassVar[type[Any]]
+        Withdrawn: ClassVar[type[Any]]
 
     @event("Tracked", topic="services.pipeline.domain:Deal.Tracked")
     def __init__(

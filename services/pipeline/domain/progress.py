@@ -3,13 +3,15 @@ forward (past the exit criteria of every stage it leaves) or back, closes won or
 moves again only after somebody reopens it. `history` keeps every stage visit."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from eventsourcing.domain import Aggregate
 
-from services.pipeline.domain.stages import Stage, StageSet
+from services.pipeline.domain.parts import DealPart
+from services.pipeline.domain.stages import Criterion, Stage, StageSet
 from services.pipeline.domain.upstream import Upstream
 from services.pipeline.errors import (
     ClosingStageNeedsClose,
@@ -24,10 +26,10 @@ if TYPE_CHECKING:
     from services.pipeline.domain.deal import Deal
 
 
-class Progress:
+class Progress(DealPart):
     """The deal's part that moves it through the stages (its state is set by `Deal`)."""
 
-    def missing_for(self: Deal, criteria: set[str]) -> list[str]:
+    def missing_for(self, criteria: Iterable[Criterion]) -> list[str]:
         have = {
             "value": self.amount > 0,
             "expected_close_date": self.expected_close_date is not None,
@@ -37,16 +39,16 @@ class Progress:
         }
         return sorted(c for c in criteria if not have[c])
 
-    def enter(self: Deal, stages: StageSet, at: datetime, upstream: Upstream, meta: dict[str, str]) -> None:
+    def enter(self, stages: StageSet, at: datetime, upstream: Upstream, meta: dict[str, str]) -> None:
         """Registration approved: the deal starts in the first stage of its pipeline."""
         if self.in_pipeline:
             return
         self._move(stages.pipeline_id, stages.first, "registration approved", "enter", at, upstream, meta)
 
     def change_stage(
-        self: Deal, stages: StageSet, to_key: str, reason: str | None, at: datetime, meta: dict[str, str]
+        self, stages: StageSet, to_key: str, reason: str | None, at: datetime, meta: dict[str, str]
     ) -> None:
-        if not self.in_pipeline:
+        if self.stage is None:  # not in the pipeline (`in_pipeline`, said so the checker knows the stage)
             raise DealNotInPipeline(self.id)
         if self.outcome is not None:
             raise DealIsClosed(self.id, self.outcome)
@@ -65,7 +67,7 @@ class Progress:
         self._move(stages.pipeline_id, target, reason, "forward" if there > here else "back", at, None, meta)
 
     def close(
-        self: Deal,
+        self,
         stages: StageSet,
         outcome: str,
         reason: str | None,
@@ -94,7 +96,7 @@ class Progress:
         )
 
     def reopen(
-        self: Deal, stages: StageSet, to_key: str | None, reason: str | None, at: datetime, meta: dict[str, str]
+        self, stages: StageSet, to_key: str | None, reason: str | None, at: datetime, meta: dict[str, str]
     ) -> None:
         """A won or lost deal moves again only after somebody reopens it, on the record."""
         if self.outcome not in ("won", "lost"):
@@ -106,7 +108,7 @@ class Progress:
         self._move(stages.pipeline_id, target, reason or "reopened", "reopen", at, None, meta)
 
     def _move(
-        self: Deal,
+        self,
         pipeline_id: str,
         stage: Stage,
         reason: str | None,
@@ -188,7 +190,7 @@ class Progress:
             deal._enter_stage(self.stage, self.forecast_category, self.reason, "close", self.at, self.meta)
 
     def _enter_stage(
-        self: Deal, key: str, category: str, reason: str | None, direction: str, at: datetime, meta: dict[str, str]
+        self, key: str, category: str, reason: str | None, direction: str, at: datetime, meta: dict[str, str]
     ) -> None:
         if self.history:
             self.history[-1]["left_at"] = at

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from eventsourcing.domain import Aggregate
 
+from services.pipeline.domain.parts import DealPart
 from services.pipeline.errors import DealIsClosed
 from shared.contracts import money
 
@@ -31,10 +32,10 @@ EDITABLE = frozenset(_ATTRIBUTE)
 ALWAYS_SET = ("name", "value", "expected_close_date", "priority")  # an edit changes them, never clears them
 
 
-class Terms:
+class Terms(DealPart):
     """The deal's part that edits its terms (its state is set by `Deal`)."""
 
-    def update(self: Deal, changes: dict[str, Any], meta: dict[str, str]) -> dict[str, dict[str, Any]]:
+    def update(self, changes: dict[str, Any], meta: dict[str, str]) -> dict[str, dict[str, Any]]:
         """Apply the edits that change something; answer them as {field: {before, after}}."""
         if self.outcome is not None:
             raise DealIsClosed(self.id, self.outcome)
@@ -75,7 +76,7 @@ class Terms:
             if self.slipped:
                 deal.slip_count += 1
 
-    def _current(self: Deal, field: str) -> Any:
+    def _current(self, field: str) -> Any:
         if field == "value":
             return money(self.amount, self.currency)
         return getattr(self, _ATTRIBUTE[field])
