@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -31,6 +31,18 @@ Upstream = tuple[str, int] | None  # (source, sequence) of the upstream event th
 class Deal(Aggregate):
     """A deal as registration sees it: who registered it, whether it is approved, who owns
     it and until when it is protected, and when anybody last worked on it."""
+
+    if TYPE_CHECKING:
+        # `@event` makes these event classes from the methods below when the class is made,
+        # so the type checker cannot see them; their fields are the methods' parameters.
+        Registered: ClassVar[type[Any]]
+        RegistrationApproved: ClassVar[type[Any]]
+        RegistrationRejected: ClassVar[type[Any]]
+        Assigned: ClassVar[type[Any]]
+        Recycled: ClassVar[type[Any]]
+        RecycleWarned: ClassVar[type[Any]]
+        ActivityNoted: ClassVar[type[Any]]
+        Closed: ClassVar[type[Any]]
 
     @event("Registered")
     def __init__(

@@ -1,7 +1,7 @@
 """A lead: a company somebody met, until it is converted into a registered deal."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -12,6 +12,12 @@ from services.registration.errors import LeadAlreadyConverted
 
 @first_stored_in("services.registration.domain")
 class Lead(Aggregate):
+    if TYPE_CHECKING:
+        # `@event` makes these event classes from the methods below when the class is made,
+        # so the type checker cannot see them; their fields are the methods' parameters.
+        Captured: ClassVar[type[Any]]
+        Converted: ClassVar[type[Any]]
+
     @event("Captured")
     def __init__(
         self,
