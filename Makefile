@@ -28,9 +28,9 @@ tools: $(TOOLS)
 run: install
 	CRM_LOG_FORMAT=$${CRM_LOG_FORMAT:-text} $(BIN)/crm serve all
 
-## the whole suite, slow fault-injection tests included (what CI runs); the AsyncAPI parser
+## lint, then the whole suite, slow fault-injection tests included (what CI runs); the AsyncAPI parser
 ## test installs its node tools itself (`npm ci`, package-lock.json) into node_modules
-test: install tools
+test: install tools lint
 	$(BIN)/pytest -q
 
 ## what a developer runs often: everything but the slow multi-process / fault tests
@@ -50,8 +50,9 @@ test-e2e: install
 bench: install
 	$(BIN)/python bench/run.py
 
+## ruff (lint rules) and mypy (strict on shared/ and the domain modules); `make test` runs it first
 lint: install
-	$(BIN)/ruff check crm shared services tests
+	$(BIN)/ruff check crm shared services tests bench
 	$(BIN)/mypy
 
 clean:
