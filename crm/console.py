@@ -24,7 +24,7 @@ NOT_BUILT = """<!doctype html><html lang="en"><meta charset="utf-8"><title>CRM c
 <a href="/docs">/docs</a>.</p></html>"""
 
 # paths the console must never shadow, beside the services' own prefixes
-RESERVED = ("docs", "openapi.json", "healthz", "readyz", "metrics")
+RESERVED = ("docs", "redoc", "openapi.json", "healthz", "readyz", "metrics")
 
 
 class ConsolePath(Convertor[str]):

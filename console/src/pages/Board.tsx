@@ -11,6 +11,7 @@ import {
   useDroppable,
   useSensor,
   useSensors,
+  type Announcements,
   type DragEndEvent,
   type DragStartEvent,
   type KeyboardCoordinateGetter,
@@ -92,8 +93,10 @@ function Column({ column, language, disabled }: { column: BoardColumn; language:
       ref={setNodeRef}
       aria-label={label}
       style={{
-        flex: "0 0 260px",
-        background: isOver ? "#e6f4ff" : "#f5f5f5",
+        flex: "1 0 190px",
+        maxWidth: 300,
+        background: isOver ? "#e6f4ff" : "#fff",
+        border: "1px solid #f0f0f0",
         borderRadius: 8,
         padding: 8,
         display: "flex",
@@ -223,6 +226,17 @@ export default function BoardPage({ session }: { session: Session }) {
   if (!board) return <Spin />;
 
   const disabled = !canWork(session);
+  const nameOf = (id: string | number) => findCard(board, String(id))?.card.name ?? String(id);
+  const labelOf = (id: string | number | undefined) => {
+    const target = board.columns.find((column) => column.stage === id);
+    return target ? stageLabel(target.labels, target.stage, language) : String(id ?? "");
+  };
+  const announcements: Announcements = {
+    onDragStart: ({ active }) => t("board.announce.start", { deal: nameOf(active.id) }),
+    onDragOver: ({ active, over }) => over ? t("board.announce.over", { deal: nameOf(active.id), stage: labelOf(over.id) }) : undefined,
+    onDragEnd: ({ active, over }) => over ? t("board.announce.end", { deal: nameOf(active.id), stage: labelOf(over.id) }) : undefined,
+    onDragCancel: ({ active }) => t("board.announce.cancel", { deal: nameOf(active.id) }),
+  };
   return (
     <main>
       <Space style={{ marginBottom: 12 }} wrap>
@@ -240,7 +254,9 @@ export default function BoardPage({ session }: { session: Session }) {
       {refusal && (
         <Alert type="error" showIcon closable role="alert" title={refusal} onClose={() => setRefusal(null)} style={{ marginBottom: 12 }} />
       )}
-      <DndContext sensors={sensors} onDragStart={onDragStart} onDragEnd={(e) => void onDragEnd(e)} onDragCancel={() => setDragging(null)}>
+      <DndContext
+        sensors={sensors}
+        accessibility={{ announcements, screenReaderInstructions: { draggable: t("board.dragHint") } }} onDragStart={onDragStart} onDragEnd={(e) => void onDragEnd(e)} onDragCancel={() => setDragging(null)}>
         <div style={{ display: "flex", gap: 12, overflowX: "auto", alignItems: "flex-start", paddingBottom: 8 }}>
           {board.columns.map((column) => (
             <Column key={column.stage} column={column} language={language} disabled={disabled} />
@@ -248,7 +264,7 @@ export default function BoardPage({ session }: { session: Session }) {
         </div>
         <DragOverlay>
           {dragging && (
-            <Card size="small" style={{ width: 244, boxShadow: "0 6px 16px rgba(0,0,0,.2)" }}>
+            <Card size="small" style={{ width: 220, boxShadow: "0 6px 16px rgba(0,0,0,.2)" }}>
               <CardBody card={dragging} language={language} />
             </Card>
           )}
