@@ -42,7 +42,7 @@ run: install $(CONSOLE)
 
 ## the whole suite, slow fault-injection tests included (what CI runs); the AsyncAPI parser
 ## test installs its node tools itself (`npm ci`, package-lock.json) into node_modules
-test: install tools
+test: install tools $(CONSOLE)
 	$(BIN)/pytest -q
 
 ## what a developer runs often: everything but the slow multi-process / fault tests

@@ -11,6 +11,7 @@ import type { Session } from "./session";
 import SignIn from "./pages/SignIn";
 
 const BoardPage = lazy(() => import("./pages/Board"));
+const DealPage = lazy(() => import("./pages/Deal"));
 
 function initialSession(): Session | null {
   const direct = sessions.fromQuery(window.location.search);
@@ -89,7 +90,11 @@ export default function App() {
               <SignIn initial={session} onSignIn={signIn} />
             ) : (
               <Suspense fallback={<Spin />}>
-                <BoardPage session={session} />
+                {path.startsWith("/deals/") ? (
+                  <DealPage key={path} dealId={decodeURIComponent(path.slice("/deals/".length))} session={session} />
+                ) : (
+                  <BoardPage session={session} />
+                )}
               </Suspense>
             )}
           </Layout.Content>

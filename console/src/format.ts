@@ -35,3 +35,10 @@ export function stageLabel(labels: Record<string, string>, key: string, language
   for (const code of wanted) if (labels[code]) return labels[code];
   return key;
 }
+
+/** Time spent, in the largest unit that reads well (days, hours or minutes). */
+export function duration(seconds: number, language: string): string {
+  const [value, unit] =
+    seconds >= 86400 ? [seconds / 86400, "day"] : seconds >= 3600 ? [seconds / 3600, "hour"] : [Math.max(seconds / 60, 0), "minute"];
+  return new Intl.NumberFormat(intlLocale(language), { style: "unit", unit, unitDisplay: "short", maximumFractionDigits: 1 }).format(value);
+}

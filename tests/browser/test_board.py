@@ -133,3 +133,30 @@ def test_the_language_switches_and_stage_labels_follow(new_page):
     expect(page.get_by_role("heading", name="Board")).to_be_visible()
     page.reload()  # the choice is remembered
     expect(column(page, "Prospecting")).to_be_visible()
+
+
+def test_the_deal_page_shows_the_fields_the_stage_history_and_logs_an_activity(new_page, api):
+    deal_id = register_by_api(api, "rep-1", "新城百货 收银升级", "新城百货", amount="88000.00")
+    eventually(lambda: api.get(f"/pipeline/deals/{deal_id}", headers=REP_1).status_code == 200)
+    assert api.post(f"/pipeline/deals/{deal_id}/stage", headers=REP_1, json={"to_stage": "proposal"}).status_code == 200
+
+    page = new_page("rep-1", locale="zh-CN")
+    page.get_by_role("link", name="新城百货 收银升级").click()
+
+    expect(page).to_have_url(f"{page.url.split('/deals/')[0].split('/board')[0]}/deals/{deal_id}")
+    expect(page.get_by_role("heading", name="新城百货 收银升级")).to_be_visible()
+    expect(page.get_by_text("¥88,000.00")).to_be_visible()
+    history = page.get_by_role("table").filter(has_text="停留时间")
+    expect(history.get_by_role("row")).to_have_count(3)  # the header, prospecting, proposal
+    expect(history).to_contain_text("初步接触")
+    expect(history).to_contain_text("提案/报价")
+
+    page.get_by_label("内容").fill("与采购部电话沟通报价")
+    page.get_by_role("button", name="记 录").click()
+    expect(page.get_by_text("与采购部电话沟通报价")).to_be_visible()
+    assert [a["subject"] for a in api.get(f"/pipeline/deals/{deal_id}", headers=REP_1).json()["activities"]] == [
+        "与采购部电话沟通报价"
+    ]
+    page.reload()  # the console's own route survives a reload
+    expect(page.get_by_role("heading", name="新城百货 收银升级")).to_be_visible()
+    keep(page, "deal-zh-CN.png")

@@ -22,6 +22,7 @@ import { useTranslation } from "react-i18next";
 import { api, reason, type Board, type BoardColumn, type DealCard } from "../api/client";
 import { findCard, moveCard } from "../board";
 import { date, money, stageLabel, sums } from "../format";
+import { navigate } from "../router";
 import { canRegister, canWork, type Session } from "../session";
 
 const RegisterDeal = lazy(() => import("./RegisterDeal"));
@@ -47,7 +48,16 @@ function CardBody({ card, language }: { card: DealCard; language: string }) {
   const { t } = useTranslation();
   return (
     <Space orientation="vertical" size={2} style={{ width: "100%" }}>
-      <Typography.Text strong>{card.name}</Typography.Text>
+      <Typography.Link
+        strong
+        href={`/deals/${card.deal_id}`}
+        onClick={(event) => {
+          event.preventDefault();
+          navigate(`/deals/${card.deal_id}`);
+        }}
+      >
+        {card.name}
+      </Typography.Link>
       <Typography.Text type="secondary">{card.account_name}</Typography.Text>
       <Space wrap size={4}>
         <Tag color="blue">{money(card.value, language)}</Tag>
