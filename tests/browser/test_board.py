@@ -135,7 +135,7 @@ def test_the_language_switches_and_stage_labels_follow(new_page):
     expect(column(page, "Prospecting")).to_be_visible()
 
 
-def test_the_deal_page_shows_the_fields_the_stage_history_and_logs_an_activity(new_page, api):
+def test_the_deal_page_shows_the_fields_the_stage_history_and_logs_an_activity(new_page, api, server):
     deal_id = register_by_api(api, "rep-1", "新城百货 收银升级", "新城百货", amount="88000.00")
     eventually(lambda: api.get(f"/pipeline/deals/{deal_id}", headers=REP_1).status_code == 200)
     assert api.post(f"/pipeline/deals/{deal_id}/stage", headers=REP_1, json={"to_stage": "proposal"}).status_code == 200
@@ -143,7 +143,7 @@ def test_the_deal_page_shows_the_fields_the_stage_history_and_logs_an_activity(n
     page = new_page("rep-1", locale="zh-CN")
     page.get_by_role("link", name="新城百货 收银升级").click()
 
-    expect(page).to_have_url(f"{page.url.split('/deals/')[0].split('/board')[0]}/deals/{deal_id}")
+    expect(page).to_have_url(f"{server.url}/deals/{deal_id}")
     expect(page.get_by_role("heading", name="新城百货 收银升级")).to_be_visible()
     expect(page.get_by_text("¥88,000.00")).to_be_visible()
     history = page.get_by_role("table").filter(has_text="停留时间")
@@ -160,3 +160,19 @@ def test_the_deal_page_shows_the_fields_the_stage_history_and_logs_an_activity(n
     page.reload()  # the console's own route survives a reload
     expect(page.get_by_role("heading", name="新城百货 收银升级")).to_be_visible()
     keep(page, "deal-zh-CN.png")
+
+
+def test_a_403_is_shown_plainly_and_an_auditor_is_offered_no_moves(new_page, api, server):
+    other = register_by_api(api, "rep-2", "Rep two's secret deal", "Secret Customer")
+    eventually(lambda: api.get(f"/pipeline/deals/{other}", headers=identity("rep-2")).status_code == 200)
+
+    page = new_page("rep-1", locale="en-US")
+    expect(page).to_have_url(f"{server.url}/board")
+    page.goto(f"{server.url}/deals/{other}")
+    expect(page.get_by_text("Not allowed:")).to_be_visible()  # the API's 403, not a blank page
+    expect(page.get_by_role("button", name="My board").first).to_be_visible()
+
+    auditor = new_page("audit-1", role="auditor", teams="", locale="en-US")
+    expect(card(auditor, "Rep two's secret deal")).to_be_visible()  # an auditor reads every deal
+    expect(auditor.get_by_role("button", name="Register a deal")).to_have_count(0)
+    expect(card(auditor, "Rep two's secret deal")).to_have_attribute("aria-disabled", "true")
