@@ -176,3 +176,35 @@ def test_a_403_is_shown_plainly_and_an_auditor_is_offered_no_moves(new_page, api
     expect(card(auditor, "Rep two's secret deal")).to_be_visible()  # an auditor reads every deal
     expect(auditor.get_by_role("button", name="Register a deal")).to_have_count(0)
     expect(card(auditor, "Rep two's secret deal")).to_have_attribute("aria-disabled", "true")
+
+
+def test_dropping_on_the_lost_column_asks_why_and_closes_the_deal_lost_to_a_competitor(new_page, api):
+    deal_id = register_by_api(api, "rep-1", "Lost deal", "Lost Customer Ltd")
+    page = new_page("rep-1", locale="en-US")
+    deal = column(page, "Prospecting").get_by_role("listitem", name="Lost deal")
+    expect(deal).to_be_visible()
+
+    drag(page, deal, column(page, "Closed Lost"))
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Close “Lost deal” as lost")
+    dialog.get_by_label("Why was it lost?").click()
+    page.get_by_title("Competitor", exact=True).click()
+    dialog.get_by_label("Lost to which competitor?").fill("Rival CRM Co")
+    dialog.get_by_role("button", name="Close as lost").click()
+
+    expect(column(page, "Closed Lost").get_by_role("listitem", name="Lost deal")).to_be_visible()
+    closed = eventually(lambda: (d := api.get(f"/pipeline/deals/{deal_id}", headers=REP_1).json())["outcome"] and d)
+    assert (closed["outcome"], closed["close_reason"], closed["competitor"]) == ("lost", "competitor", "Rival CRM Co")
+    keep(page, "board-lost-en.png")
+
+
+def test_dropping_on_the_won_column_closes_the_deal_won(new_page, api):
+    deal_id = register_by_api(api, "rep-1", "Won deal", "Won Customer Ltd")
+    page = new_page("rep-1", locale="en-US")
+    deal = column(page, "Prospecting").get_by_role("listitem", name="Won deal")
+    expect(deal).to_be_visible()
+
+    drag(page, deal, column(page, "Closed Won"))
+
+    expect(column(page, "Closed Won").get_by_role("listitem", name="Won deal")).to_be_visible()
+    assert eventually(lambda: api.get(f"/pipeline/deals/{deal_id}", headers=REP_1).json()["outcome"]) == "won"

@@ -19,13 +19,23 @@ import {
 import { Alert, Button, Card, Result, Space, Spin, Tag, Typography } from "antd";
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { api, reason, type Board, type BoardColumn, type DealCard } from "../api/client";
+import { api, reason, type Board, type BoardColumn, type DealCard, type Schemas } from "../api/client";
+import type { LostAnswer } from "./CloseLost";
 import { findCard, moveCard } from "../board";
 import { date, money, stageLabel, sums } from "../format";
 import { navigate } from "../router";
 import { canRegister, canWork, type Session } from "../session";
 
 const RegisterDeal = lazy(() => import("./RegisterDeal"));
+const CloseLost = lazy(() => import("./CloseLost"));
+
+type StageState = Schemas["Stage"]["state"];
+interface PendingLoss {
+  dealId: string;
+  dealName: string;
+  toStage: string;
+  before: Board;
+}
 
 /** Left / Right jump a lifted card to the centre of the neighbouring column. */
 const columnByColumn: KeyboardCoordinateGetter = (event, { context, currentCoordinates }) => {
@@ -154,6 +164,17 @@ export default function BoardPage({ session }: { session: Session }) {
   const [dragging, setDragging] = useState<DealCard | null>(null);
   const [registering, setRegistering] = useState(false);
   const generation = useRef(0);
+  const [states, setStates] = useState<Record<string, StageState>>({});
+  const [rules, setRules] = useState<Schemas["PipelineRules"] | null>(null);
+  const [loss, setLoss] = useState<PendingLoss | null>(null);
+
+  useEffect(() => {
+    // which columns close a deal (won / lost) and the lost reasons: the stage set and rules
+    void api.GET("/pipeline/stages").then(({ data }) => {
+      if (data) setStates(Object.fromEntries(data.stages.map((stage) => [stage.key, stage.state])));
+    });
+    void api.GET("/pipeline/rules").then(({ data }) => data && setRules(data));
+  }, [session]);
 
   const load = useCallback(async (): Promise<Board | null> => {
     const asked = ++generation.current;
@@ -204,17 +225,25 @@ export default function BoardPage({ session }: { session: Session }) {
     const before = board;
     generation.current++; // a load in flight must not undo the move
     setBoard(moveCard(board, dealId, toStage));
-    const { error } = await api.POST("/pipeline/deals/{deal_id}/stage", {
-      params: { path: { deal_id: dealId } },
-      body: { to_stage: toStage },
-    });
+    if (states[toStage] === "lost" && rules) {
+      setLoss({ dealId, dealName: found.card.name, toStage, before });
+      return; // asks why first; cancelling springs back
+    }
+    const { error } =
+      states[toStage] === "won"
+        ? await api.POST("/pipeline/deals/{deal_id}/close", { params: { path: { deal_id: dealId } }, body: { outcome: "won" } })
+        : await api.POST("/pipeline/deals/{deal_id}/stage", { params: { path: { deal_id: dealId } }, body: { to_stage: toStage } });
+    await settleMove(dealId, found.card.name, toStage, before, error);
+  };
+
+  const settleMove = async (dealId: string, dealName: string, toStage: string, before: Board, error: unknown) => {
     if (error) {
       generation.current++;
       setBoard(before); // springs back
-      const target = board.columns.find((column) => column.stage === toStage);
+      const target = before.columns.find((column) => column.stage === toStage);
       setRefusal(
         t("board.refused", {
-          deal: found.card.name,
+          deal: dealName,
           stage: target ? stageLabel(target.labels, toStage, language) : toStage,
           reason: reason(error),
         }),
@@ -222,6 +251,15 @@ export default function BoardPage({ session }: { session: Session }) {
       return;
     }
     await settle((b) => findCard(b, dealId)?.column.stage === toStage);
+  };
+
+  const closeLost = async (pending: PendingLoss, answer: LostAnswer) => {
+    setLoss(null);
+    const { error } = await api.POST("/pipeline/deals/{deal_id}/close", {
+      params: { path: { deal_id: pending.dealId } },
+      body: { outcome: "lost", reason: answer.reason, competitor: answer.competitor?.trim() || null },
+    });
+    await settleMove(pending.dealId, pending.dealName, pending.toStage, pending.before, error);
   };
 
   if (loadError) {
@@ -280,6 +318,20 @@ export default function BoardPage({ session }: { session: Session }) {
           )}
         </DragOverlay>
       </DndContext>
+      {loss && rules && (
+        <Suspense fallback={null}>
+          <CloseLost
+            dealName={loss.dealName}
+            rules={rules}
+            onClose={(answer) => void closeLost(loss, answer)}
+            onCancel={() => {
+              generation.current++;
+              setBoard(loss.before);
+              setLoss(null);
+            }}
+          />
+        </Suspense>
+      )}
       {registering && (
         <Suspense fallback={null}>
           <RegisterDeal
