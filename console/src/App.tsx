@@ -13,6 +13,11 @@ import SignIn from "./pages/SignIn";
 const BoardPage = lazy(() => import("./pages/Board"));
 const DealPage = lazy(() => import("./pages/Deal"));
 
+/** Ant Design's defaults, darkened where their contrast falls below WCAG AA (axe checks it). */
+const THEME = {
+  token: { colorPrimary: "#0958d9", colorLink: "#0958d9", colorInfo: "#0958d9", colorTextSecondary: "rgba(0,0,0,0.65)", colorTextDescription: "rgba(0,0,0,0.65)", colorTextTertiary: "rgba(0,0,0,0.62)" },
+};
+
 function initialSession(): Session | null {
   const direct = sessions.fromQuery(window.location.search);
   if (direct) {
@@ -52,7 +57,7 @@ export default function App() {
   };
 
   return (
-    <ConfigProvider locale={language === "en" ? enUS : zhCN}>
+    <ConfigProvider locale={language === "en" ? enUS : zhCN} theme={THEME}>
       <AntApp>
         <Layout style={{ minHeight: "100vh" }}>
           <Layout.Header style={{ display: "flex", alignItems: "center", gap: 16, background: "#001529" }}>

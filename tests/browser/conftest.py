@@ -37,6 +37,19 @@ def chromium_executable() -> str | None:
     return None
 
 
+def console_node_modules() -> Path:
+    """console/node_modules, from package-lock.json (`npm ci`) when absent."""
+    modules = CONSOLE / "node_modules"
+    if not (modules / ".package-lock.json").is_file():
+        npm = shutil.which("npm")
+        if npm is None:
+            missing("npm, to install the console's packages (console/package-lock.json)")
+        result = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=CONSOLE, capture_output=True, text=True)
+        if result.returncode != 0:
+            pytest.fail(f"npm ci failed in console/:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    return modules
+
+
 def built_console() -> Path:
     """console/dist, built as `make run` builds it when it is missing (the Makefile rebuilds
     a stale one; a test run against a stale build is the developer's `make console` away)."""
@@ -45,10 +58,10 @@ def built_console() -> Path:
         npm = shutil.which("npm")
         if npm is None:
             missing("npm, to build the console (console/dist)")
-        for step in (["ci", "--no-audit", "--no-fund"], ["run", "build"]):
-            result = subprocess.run([npm, *step], cwd=CONSOLE, capture_output=True, text=True)
-            if result.returncode != 0:
-                pytest.fail(f"npm {' '.join(step)} failed in console/:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+        console_node_modules()
+        result = subprocess.run([npm, "run", "build"], cwd=CONSOLE, capture_output=True, text=True)
+        if result.returncode != 0:
+            pytest.fail(f"npm run build failed in console/:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
     return index
 
 

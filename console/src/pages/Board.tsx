@@ -142,10 +142,14 @@ function Column({ column, language, disabled }: { column: BoardColumn; language:
           </Typography.Text>
         </div>
       </header>
-      <div role="list" aria-label={label} style={{ overflowY: "auto", flex: 1, minHeight: 80 }}>
-        {column.cards.map((card) => (
-          <DraggableCard key={card.deal_id} card={card} language={language} disabled={disabled} />
-        ))}
+      <div style={{ overflowY: "auto", flex: 1, minHeight: 80 }}>
+        {column.cards.length > 0 && (
+          <div role="list" aria-label={label}>
+            {column.cards.map((card) => (
+              <DraggableCard key={card.deal_id} card={card} language={language} disabled={disabled} />
+            ))}
+          </div>
+        )}
         {column.count === 0 && <Typography.Text type="secondary">{t("board.empty")}</Typography.Text>}
         {column.next_cursor && <Typography.Text type="secondary">{t("board.more")}</Typography.Text>}
       </div>
