@@ -27,25 +27,25 @@ NOT_BUILT = """<!doctype html><html lang="en"><meta charset="utf-8"><title>CRM c
 RESERVED = ("docs", "redoc", "openapi.json", "healthz", "readyz", "metrics")
 
 
-class ConsolePath(Convertor[str]):
+def console_paths(reserved: Iterable[str]) -> Convertor[str]:
     """Any path outside the reserved prefixes. Matching them not at all (rather than answering
     404) keeps a GET on a POST-only API route a 405."""
+    names = "|".join(re.escape(name) for name in sorted(reserved))
 
-    regex = ""
+    class ConsolePath(Convertor[str]):
+        regex = rf"(?!(?:{names})(?:/|$)).*"
 
-    def __init__(self, reserved: Iterable[str]) -> None:
-        names = "|".join(re.escape(name) for name in sorted(reserved))
-        self.regex = rf"(?!(?:{names})(?:/|$)).*"
+        def convert(self, value: str) -> str:
+            return value
 
-    def convert(self, value: str) -> str:
-        return value
+        def to_string(self, value: str) -> str:
+            return value
 
-    def to_string(self, value: str) -> str:
-        return value
+    return ConsolePath()
 
 
 def install(app: FastAPI, api_prefixes: Iterable[str], dist: Path = DIST) -> None:
-    register_url_convertor("console", ConsolePath({*RESERVED, *api_prefixes}))
+    register_url_convertor("console", console_paths({*RESERVED, *api_prefixes}))
 
     def index() -> Response:
         page = dist / "index.html"
