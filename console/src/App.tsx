@@ -5,6 +5,7 @@ import zhCN from "antd/locale/zh_CN";
 import { lazy, Suspense, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { speakAs } from "./api/client";
+import { prefetchBoard } from "./prefetch";
 import { navigate, usePath } from "./router";
 import * as sessions from "./session";
 import type { Session } from "./session";
@@ -29,12 +30,20 @@ function initialSession(): Session | null {
   }
   const session = direct ?? sessions.load();
   speakAs(session);
+  const path = window.location.pathname;
+  if (session && !path.startsWith("/deals/") && path !== "/signin") {
+    prefetchBoard(session); // the board's data and its code load side by side
+    void import("./pages/Board");
+  }
   return session;
 }
 
+// at start-up, before the first render, so the board's data is on its way at once
+const startup = initialSession();
+
 export default function App() {
   const { t, i18n } = useTranslation();
-  const [session, setSession] = useState<Session | null>(initialSession);
+  const [session, setSession] = useState<Session | null>(startup);
   const path = usePath();
   const language = i18n.resolvedLanguage ?? "zh-CN";
 

@@ -208,3 +208,18 @@ def test_dropping_on_the_won_column_closes_the_deal_won(new_page, api):
 
     expect(column(page, "Closed Won").get_by_role("listitem", name="Won deal")).to_be_visible()
     assert eventually(lambda: api.get(f"/pipeline/deals/{deal_id}", headers=REP_1).json()["outcome"]) == "won"
+
+
+def test_signing_out_and_in_as_another_rep_shows_that_reps_board(new_page, api):
+    register_by_api(api, "rep-1", "First rep's deal", "Customer One")
+    register_by_api(api, "rep-2", "Second rep's deal", "Customer Two")
+    page = new_page("rep-1", locale="en-US")
+    expect(card(page, "First rep's deal")).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("User id").fill("rep-2")
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(card(page, "Second rep's deal")).to_be_visible()
+    expect(page.get_by_text("First rep's deal")).to_have_count(0)
+    expect(page.get_by_text("rep-2 (Rep)")).to_be_visible()

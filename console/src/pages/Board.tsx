@@ -22,6 +22,7 @@ import { useTranslation } from "react-i18next";
 import { api, reason, type Board, type BoardColumn, type DealCard, type Schemas } from "../api/client";
 import type { LostAnswer } from "./CloseLost";
 import { findCard, moveCard } from "../board";
+import { boardAnswer } from "../prefetch";
 import { date, money, stageLabel, sums } from "../format";
 import { navigate } from "../router";
 import { canRegister, canWork, type Session } from "../session";
@@ -182,7 +183,7 @@ export default function BoardPage({ session }: { session: Session }) {
 
   const load = useCallback(async (): Promise<Board | null> => {
     const asked = ++generation.current;
-    const { data, error, response } = await api.GET("/pipeline/board", { params: { query: { cards: 50 } } });
+    const { data, error, response } = await boardAnswer(session);
     if (asked !== generation.current) return null; // a newer load (or a move) overtook this one
     if (error) {
       setLoadError({ status: response.status, reason: reason(error) });
@@ -191,7 +192,7 @@ export default function BoardPage({ session }: { session: Session }) {
     setLoadError(null);
     setBoard(data);
     return data;
-  }, []);
+  }, [session]);
 
   /** The read model follows the command within moments: load until it shows what we expect. */
   const settle = useCallback(
