@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 TOOLS  := .venv-tools/.installed
 
-.PHONY: install tools bench run test test-fast test-unit test-integration test-e2e lint clean
+.PHONY: install tools console bench run test test-fast test-unit test-integration test-e2e lint clean
 
 $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +24,25 @@ $(TOOLS): requirements-tools.lock
 ## the security linter for the Kubernetes manifests, in a virtualenv of its own
 tools: $(TOOLS)
 
-## all three services in one process: SQLite under ./data, in-process bus, http://127.0.0.1:8000
-run: install
+## the web console (console/dist), rebuilt only when its sources or lock changed
+CONSOLE_SOURCES := $(shell find console/src -type f 2>/dev/null) console/index.html console/package.json \
+	console/package-lock.json console/tsconfig.json console/vite.config.ts
+CONSOLE := console/dist/index.html
+
+$(CONSOLE): $(CONSOLE_SOURCES)
+	cd console && npm ci --no-audit --no-fund && npm run build
+	touch $(CONSOLE)
+
+console: $(CONSOLE)
+
+## all three services in one process: SQLite under ./data, in-process bus, http://127.0.0.1:8000;
+## the console at /
+run: install $(CONSOLE)
 	CRM_LOG_FORMAT=$${CRM_LOG_FORMAT:-text} $(BIN)/crm serve all
 
 ## lint, then the whole suite, slow fault-injection tests included (what CI runs); the AsyncAPI parser
 ## test installs its node tools itself (`npm ci`, package-lock.json) into node_modules
-test: install tools lint
+test: install tools lint $(CONSOLE)
 	$(BIN)/pytest -q
 
 ## what a developer runs often: everything but the slow multi-process / fault tests
@@ -56,4 +68,4 @@ lint: install
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .venv-tools data .pytest_cache node_modules
+	rm -rf $(VENV) .venv-tools data .pytest_cache node_modules console/node_modules console/dist

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from crm.console import install as install_console
 from shared.clock import Clock
 from shared.messaging.runtime import Runtime
 from shared.observability import CommandMetrics
@@ -116,4 +117,6 @@ def create_app(
     def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    if len(names) > 1:  # the embedded process serves the console too; last, so every API route wins
+        install_console(app, api_prefixes=SERVICES)
     return app

@@ -1,0 +1,119 @@
+/** The shell: the locale, who is signed in, the header, and the page for the path. */
+import { App as AntApp, Button, ConfigProvider, Layout, Segmented, Space, Spin, Typography } from "antd";
+import enUS from "antd/locale/en_US";
+import zhCN from "antd/locale/zh_CN";
+import { lazy, Suspense, useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { speakAs } from "./api/client";
+import { prefetchBoard } from "./prefetch";
+import { navigate, usePath } from "./router";
+import * as sessions from "./session";
+import type { Session } from "./session";
+import SignIn from "./pages/SignIn";
+
+const BoardPage = lazy(() => import("./pages/Board"));
+const DealPage = lazy(() => import("./pages/Deal"));
+
+/** Ant Design's defaults, darkened where their contrast falls below WCAG AA (axe checks it). */
+const THEME = {
+  token: { colorPrimary: "#0958d9", colorLink: "#0958d9", colorInfo: "#0958d9", colorTextSecondary: "rgba(0,0,0,0.65)", colorTextDescription: "rgba(0,0,0,0.65)", colorTextTertiary: "rgba(0,0,0,0.62)" },
+};
+
+function initialSession(): Session | null {
+  const direct = sessions.fromQuery(window.location.search);
+  if (direct) {
+    sessions.save(direct);
+    const rest = new URLSearchParams(window.location.search);
+    for (const name of ["as", "role", "teams"]) rest.delete(name);
+    const query = rest.toString();
+    window.history.replaceState(null, "", `/board${query ? `?${query}` : ""}`);
+  }
+  const session = direct ?? sessions.load();
+  speakAs(session);
+  const path = window.location.pathname;
+  if (session && !path.startsWith("/deals/") && path !== "/signin") {
+    prefetchBoard(session); // the board's data and its code load side by side
+    void import("./pages/Board");
+  }
+  return session;
+}
+
+// at start-up, before the first render, so the board's data is on its way at once
+const startup = initialSession();
+
+export default function App() {
+  const { t, i18n } = useTranslation();
+  const [session, setSession] = useState<Session | null>(startup);
+  const path = usePath();
+  const language = i18n.resolvedLanguage ?? "zh-CN";
+
+  useEffect(() => {
+    document.documentElement.lang = language;
+    document.title = t("app.title");
+  }, [language, t]);
+
+  const signIn = (next: Session) => {
+    sessions.save(next);
+    speakAs(next);
+    setSession(next);
+    navigate("/board");
+  };
+  const signOut = () => {
+    sessions.clear();
+    speakAs(null);
+    setSession(null);
+    navigate("/signin");
+  };
+
+  return (
+    <ConfigProvider locale={language === "en" ? enUS : zhCN} theme={THEME}>
+      <AntApp>
+        <Layout style={{ minHeight: "100vh" }}>
+          <Layout.Header style={{ display: "flex", alignItems: "center", gap: 16, background: "#001529" }}>
+            <Typography.Title level={4} style={{ color: "#fff", margin: 0, flex: "none" }}>
+              {t("app.title")}
+            </Typography.Title>
+            {session && (
+              <Button type="link" onClick={() => navigate("/board")} style={{ color: "#fff" }}>
+                {t("app.board")}
+              </Button>
+            )}
+            <span style={{ flex: 1 }} />
+            <Space>
+              <Segmented
+                aria-label={t("app.language")}
+                value={language}
+                onChange={(value) => void i18n.changeLanguage(String(value))}
+                options={[
+                  { label: "中文", value: "zh-CN" },
+                  { label: "English", value: "en" },
+                ]}
+              />
+              {session && (
+                <>
+                  <Typography.Text style={{ color: "#fff" }}>
+                    {t("app.signedInAs", { user: session.userId, role: t(`roles.${session.role}`) })}
+                  </Typography.Text>
+                  <Button onClick={signOut}>{t("app.signOut")}</Button>
+                </>
+              )}
+            </Space>
+          </Layout.Header>
+          <Layout.Content style={{ padding: 16 }}>
+            {!session || path === "/signin" ? (
+              <SignIn initial={session} onSignIn={signIn} />
+            ) : (
+              <Suspense fallback={<Spin />}>
+                {path.startsWith("/deals/") ? (
+                  <DealPage key={path} dealId={decodeURIComponent(path.slice("/deals/".length))} session={session} />
+                ) : (
+                  <BoardPage session={session} />
+                )}
+              </Suspense>
+            )}
+          </Layout.Content>
+        </Layout>
+      </AntApp>
+    </ConfigProvider>
+  );
+}

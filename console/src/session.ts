@@ -1,0 +1,68 @@
+/** Who the console speaks as. In the embedded (header) mode the sign-in screen, or
+ * `/?as=rep-1&role=rep&teams=east`, picks the user; every API call then carries
+ * X-User-Id / X-User-Role / X-User-Teams (development only, as the README says). */
+export const ROLES = ["rep", "manager", "auditor", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Session {
+  userId: string;
+  role: Role;
+  teams: string[];
+}
+
+const KEY = "crm.session";
+
+function isRole(value: string | null): value is Role {
+  return value !== null && (ROLES as readonly string[]).includes(value);
+}
+
+export function parseTeams(text: string): string[] {
+  return text
+    .split(",")
+    .map((team) => team.trim())
+    .filter(Boolean);
+}
+
+/** `?as=rep-1&role=rep&teams=east,west` signs in directly; null when `as` is absent. */
+export function fromQuery(search: string): Session | null {
+  const query = new URLSearchParams(search);
+  const userId = query.get("as")?.trim();
+  if (!userId) return null;
+  const role = query.get("role");
+  return { userId, role: isRole(role) ? role : "rep", teams: parseTeams(query.get("teams") ?? "") };
+}
+
+export function load(): Session | null {
+  try {
+    const stored = JSON.parse(localStorage.getItem(KEY) ?? "null");
+    if (stored && typeof stored.userId === "string" && isRole(stored.role) && Array.isArray(stored.teams)) {
+      return stored as Session;
+    }
+  } catch {
+    // a damaged entry is the same as none
+  }
+  return null;
+}
+
+export function save(session: Session): void {
+  localStorage.setItem(KEY, JSON.stringify(session));
+}
+
+export function clear(): void {
+  localStorage.removeItem(KEY);
+}
+
+export function identityHeaders(session: Session): Record<string, string> {
+  const headers: Record<string, string> = { "X-User-Id": session.userId, "X-User-Role": session.role };
+  if (session.teams.length) headers["X-User-Teams"] = session.teams.join(",");
+  return headers;
+}
+
+/** Which of the board's actions a role is offered (the API still decides). */
+export function canWork(session: Session): boolean {
+  return session.role !== "auditor";
+}
+
+export function canRegister(session: Session): boolean {
+  return session.role !== "auditor";
+}

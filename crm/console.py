@@ -1,0 +1,69 @@
+"""The web console (console/, built into console/dist) served by the embedded process at `/`.
+
+The console is one more client of the public HTTP APIs: this module only hands out its files.
+Any GET that no API route answered and that is not under an API prefix gets index.html, so the
+console's own routes (/board, /signin, …) survive a reload; an unknown API path stays a 404.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.convertors import Convertor, register_url_convertor
+
+DIST = Path(__file__).resolve().parents[1] / "console" / "dist"
+
+NOT_BUILT = """<!doctype html><html lang="en"><meta charset="utf-8"><title>CRM console not built</title>
+<h1>The console is not built</h1>
+<p>Build it with <code>make run</code> (it runs <code>npm ci &amp;&amp; npm run build</code> in
+<code>console/</code> when the sources changed), or by hand:
+<code>cd console &amp;&amp; npm ci &amp;&amp; npm run build</code>. The APIs answer meanwhile:
+<a href="/docs">/docs</a>.</p></html>"""
+
+# paths the console must never shadow, beside the services' own prefixes
+RESERVED = ("docs", "redoc", "openapi.json", "healthz", "readyz", "metrics")
+
+
+def console_paths(reserved: Iterable[str]) -> Convertor[str]:
+    """Any path outside the reserved prefixes. Matching them not at all (rather than answering
+    404) keeps a GET on a POST-only API route a 405."""
+    names = "|".join(re.escape(name) for name in sorted(reserved))
+
+    class ConsolePath(Convertor[str]):
+        regex = rf"(?!(?:{names})(?:/|$)).*"
+
+        def convert(self, value: str) -> str:
+            return value
+
+        def to_string(self, value: str) -> str:
+            return value
+
+    return ConsolePath()
+
+
+def install(app: FastAPI, api_prefixes: Iterable[str], dist: Path = DIST) -> None:
+    register_url_convertor("console", console_paths({*RESERVED, *api_prefixes}))
+
+    def index() -> Response:
+        page = dist / "index.html"
+        if not page.is_file():
+            return HTMLResponse(NOT_BUILT, status_code=503)
+        # index.html names the hashed bundles of this build: never cached; the bundles are immutable
+        return FileResponse(page, headers={"Cache-Control": "no-cache"})
+
+    @app.get("/", include_in_schema=False)
+    def console_root() -> Response:
+        return index()
+
+    @app.get("/{path:console}", include_in_schema=False)
+    def console_file(path: str) -> Response:
+        candidate = (dist / path).resolve()
+        if candidate.is_file() and candidate.is_relative_to(dist.resolve()):
+            cache = "public, max-age=31536000, immutable" if path.startswith("assets/") else "no-cache"
+            return FileResponse(candidate, headers={"Cache-Control": cache})
+        if path.startswith("assets/"):
+            raise HTTPException(404, "Not Found")  # a missing bundle is not a page
+        return index()
