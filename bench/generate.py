@@ -4,6 +4,7 @@ deals, owners, sources, values, stage paths, activities, wins and losses on ever
 A story is what happened to one deal, in order: its registration, then stage moves
 (mostly forward, sometimes back), activities between them, and for most deals an outcome.
 """
+
 from __future__ import annotations
 
 import random
@@ -13,8 +14,14 @@ from datetime import date, timedelta
 OWNERS = tuple(f"rep-{n}" for n in range(1, 21))
 SOURCES = ("trade_fair", "website", "referral", "cold_call", "partner", "advertising", "tender")
 OPEN_STAGES = (
-    "prospecting", "qualification", "needs_analysis", "value_proposition",
-    "id_decision_makers", "perception_analysis", "proposal", "negotiation",
+    "prospecting",
+    "qualification",
+    "needs_analysis",
+    "value_proposition",
+    "id_decision_makers",
+    "perception_analysis",
+    "proposal",
+    "negotiation",
 )
 ACTIVITIES = ("call", "meeting", "email", "note")
 

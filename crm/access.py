@@ -1,6 +1,7 @@
 """The CRM's one access table: every service's rules (`services/<name>/access.py`) joined,
 as the README shows it (`shared.web.access.render_markdown`; a test keeps the two identical)
 and as the access tests (`tests/e2e/test_access_table.py`) are generated from it."""
+
 from __future__ import annotations
 
 from services.forecast.access import RULES as FORECAST
@@ -10,10 +11,24 @@ from shared.web.access import Rule, joined
 
 # The table's rows, in the order readers know them from the README: a new rule takes its place here.
 ORDER: tuple[tuple[str, str], ...] = (
-    ("configuration", "read"), ("stage set", "define"), ("lead", "capture"), ("lead", "convert"),
-    ("deal", "register"), ("import", "upload"), ("deal", "read"), ("deal", "read history"), ("deal", "list"),
-    ("deal", "work"), ("deal", "review"), ("deal", "assign"), ("pool", "read"), ("pool", "claim"),
-    ("forecast", "read"), ("report", "read"), ("target", "set"), ("team target", "set"),
+    ("configuration", "read"),
+    ("stage set", "define"),
+    ("lead", "capture"),
+    ("lead", "convert"),
+    ("deal", "register"),
+    ("import", "upload"),
+    ("deal", "read"),
+    ("deal", "read history"),
+    ("deal", "list"),
+    ("deal", "work"),
+    ("deal", "review"),
+    ("deal", "assign"),
+    ("pool", "read"),
+    ("pool", "claim"),
+    ("forecast", "read"),
+    ("report", "read"),
+    ("target", "set"),
+    ("team target", "set"),
 )
 
 TABLE: tuple[Rule, ...] = joined((REGISTRATION, PIPELINE, FORECAST), ORDER)

@@ -5,6 +5,7 @@ distributed service (one of them), so both modes run exactly the same code: the 
 routes, and the same runtime, whose consumers take a delivery as one batch whether it came
 from Kafka or from the in-process bus.
 """
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence

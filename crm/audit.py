@@ -5,6 +5,7 @@ projections).
 Both read the event stores directly, configured by the same `CRM_*` variables as the
 services, so they need no running service and change no stored event.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -52,9 +53,7 @@ def deal_history(settings: Settings, deal_id: UUID, as_of: datetime | None = Non
     return {"deal_id": str(deal_id), "as_of": as_of.isoformat() if as_of else None, "events": events, **spans}
 
 
-def verify_store(
-    settings: Settings, service: str, published: list[bytes] | None = None
-) -> tuple[int, list[Any], str]:
+def verify_store(settings: Settings, service: str, published: list[bytes] | None = None) -> tuple[int, list[Any], str]:
     """(events checked, what is broken, what the check was held to) for one service's store.
 
     Every event is checked against its stream's hash chain (altered, removed, reordered),
@@ -143,8 +142,10 @@ def read_topic(settings: Settings, topic: str, timeout: float = 60.0) -> list[by
 
     async def read() -> list[bytes]:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False,
-            auto_offset_reset="earliest", **kafka_security(settings),
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            **kafka_security(settings),
         )
         await consumer.start()
         try:

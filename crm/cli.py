@@ -15,17 +15,20 @@ audit and replay commands read the same event stores the services write. Only Cl
 loaded to parse the command line: the services, the settings, Rich and Babel are imported
 by the command that needs them, so `crm --help` and a usage error answer at once.
 """
+
 from __future__ import annotations
 
 import csv
 import json
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import IO, TYPE_CHECKING, Any
+from datetime import datetime
+from typing import IO, TYPE_CHECKING
 from uuid import UUID
 
 import click
+
+from crm.params import DEFAULT_LOCALE, BabelLocale, Instant
 
 if TYPE_CHECKING:
     from babel import Locale
@@ -35,43 +38,6 @@ if TYPE_CHECKING:
 # The names of crm.app.SERVICES (a test holds the two equal): importing them from there
 # would load FastAPI and every service before the command line is even read.
 SERVICES = ("registration", "pipeline", "forecast")
-
-# The company's auditors read amounts and dates the way their own documents write them
-# (¥1,234.50, 2026年10月1日), whatever the language of the shell the command runs in; the
-# words around them stay English, like every message of `crm`. CRM_LOCALE=en (or
-# --locale) for readers elsewhere.
-DEFAULT_LOCALE = "zh_CN"
-
-
-class Instant(click.ParamType[datetime, Any]):
-    """An ISO 8601 instant; UTC when it names no zone."""
-
-    name = "instant"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO 8601 instant (2026-10-01, 2026-10-01T09:30+08:00, …)", param, ctx)
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
-class BabelLocale(click.ParamType["Locale", "str | Locale"]):  # quoted: Babel loads lazily
-    """A locale Babel knows (zh_CN, zh-CN, en, de_DE, …)."""
-
-    name = "locale"
-
-    def convert(self, value: str | Locale, param: click.Parameter | None, ctx: click.Context | None) -> Locale:
-        if not isinstance(value, str):
-            return value
-        from crm.display import parse_locale
-
-        try:
-            return parse_locale(value)
-        except ValueError as error:
-            self.fail(str(error), param, ctx)
 
 
 @click.group(
@@ -98,7 +64,11 @@ def serve(service: str) -> int:
     # uvicorn turns SIGTERM into a graceful stop: no new requests, then the lifespan
     # shutdown stops the consumers, lets in-flight work commit, and closes the stores.
     uvicorn.run(
-        create_app(settings, names), host=settings.host, port=settings.port, log_config=None, timeout_graceful_shutdown=20
+        create_app(settings, names),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=20,
     )
     return 0
 
@@ -108,14 +78,29 @@ def audit() -> None:
     """What auditors need: a deal's history, as of any instant; the stores checked for tampering."""
 
 
-@audit.command(short_help="Every event of a deal, who did it and why; its stage and owner spans.",
-               epilog="Exit 1 when the stores hold no such deal (at all, or as of --as-of).")
+@audit.command(
+    short_help="Every event of a deal, who did it and why; its stage and owner spans.",
+    epilog="Exit 1 when the stores hold no such deal (at all, or as of --as-of).",
+)
 @click.argument("deal_id", type=click.UUID)
 @click.option("--as-of", type=Instant(), help="Show the deal as it stood then (ISO 8601, UTC if no zone).")
-@click.option("--format", "fmt", type=click.Choice(("table", "json", "csv")), default="table", show_default=True,
-              help="A table for people; JSON or CSV (unchanged by --locale) for programs and spreadsheets.")
-@click.option("--locale", type=BabelLocale(), default=DEFAULT_LOCALE, envvar="CRM_LOCALE", show_default=True,
-              show_envvar=True, help="How the table writes money and dates (a Babel locale: zh_CN, en, de, …).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("table", "json", "csv")),
+    default="table",
+    show_default=True,
+    help="A table for people; JSON or CSV (unchanged by --locale) for programs and spreadsheets.",
+)
+@click.option(
+    "--locale",
+    type=BabelLocale(),
+    default=DEFAULT_LOCALE,
+    envvar="CRM_LOCALE",
+    show_default=True,
+    show_envvar=True,
+    help="How the table writes money and dates (a Babel locale: zh_CN, en, de, …).",
+)
 def deal(deal_id: UUID, as_of: datetime | None, fmt: str, locale: Locale) -> int:
     """Every event of a deal in time order (actor, time, reason), and its stage and owner spans.
 
@@ -135,8 +120,17 @@ def deal(deal_id: UUID, as_of: datetime | None, fmt: str, locale: Locale) -> int
         writer = csv.writer(sys.stdout)
         writer.writerow(["time", "service", "event", "version", "actor", "reason", "details"])
         for event in history["events"]:
-            writer.writerow([event["time"], event["service"], event["event"], event["version"], event["actor"],
-                             event["reason"] or "", json.dumps(event["details"], ensure_ascii=False)])
+            writer.writerow(
+                [
+                    event["time"],
+                    event["service"],
+                    event["event"],
+                    event["version"],
+                    event["actor"],
+                    event["reason"] or "",
+                    json.dumps(event["details"], ensure_ascii=False),
+                ]
+            )
     else:
         from crm.display import print_history
 
@@ -144,14 +138,25 @@ def deal(deal_id: UUID, as_of: datetime | None, fmt: str, locale: Locale) -> int
     return 0
 
 
-@audit.command(short_help="Check the stores' hash chains and checkpoints; name what was tampered with.",
-               epilog="Exit 1 when something is broken; 2 when the published checkpoints cannot be read.")
+@audit.command(
+    short_help="Check the stores' hash chains and checkpoints; name what was tampered with.",
+    epilog="Exit 1 when something is broken; 2 when the published checkpoints cannot be read.",
+)
 @click.argument("service", required=False, type=click.Choice(SERVICES), metavar="[SERVICE]")
-@click.option("--checkpoints-from-kafka", "from_kafka", is_flag=True,
-              help="Hold the stores to the checkpoints published on crm.checkpoints (CRM_KAFKA_* settings).")
-@click.option("--checkpoints", "copy", type=click.File("rb"), metavar="FILE",
-              help="The same, from a file of the topic's messages, one CloudEvent a line (the embedded process "
-              "keeps <data dir>/checkpoints.jsonl).")
+@click.option(
+    "--checkpoints-from-kafka",
+    "from_kafka",
+    is_flag=True,
+    help="Hold the stores to the checkpoints published on crm.checkpoints (CRM_KAFKA_* settings).",
+)
+@click.option(
+    "--checkpoints",
+    "copy",
+    type=click.File("rb"),
+    metavar="FILE",
+    help="The same, from a file of the topic's messages, one CloudEvent a line (the embedded process "
+    "keeps <data dir>/checkpoints.jsonl).",
+)
 def verify(service: str | None, from_kafka: bool, copy: IO[bytes] | None) -> int:
     """Check every stored event against its stream's hash chain and every stream's head against the last
     checkpoint; name what was altered, removed, reordered, truncated or is missing.
@@ -179,15 +184,19 @@ def verify(service: str | None, from_kafka: bool, copy: IO[bytes] | None) -> int
     for name in [service] if service else SERVICES:
         checked, problems, held_to = verify_store(settings, name, published)
         broken += len(problems)
-        click.echo(f"{name}: {checked} events checked, {'intact' if not problems else f'{len(problems)} broken'}; {held_to}")
+        click.echo(
+            f"{name}: {checked} events checked, {'intact' if not problems else f'{len(problems)} broken'}; {held_to}"
+        )
         for problem in problems:
             where = f" (notification {problem.notification_id})" if problem.notification_id else ""
             click.echo(f"  stream {problem.stream} version {problem.version}{where}: {problem.problem}")
     return 1 if broken else 0
 
 
-@cli.command(short_help="Rebuild a service's projections from its event store and check them.",
-             epilog="Exit 1 when a rebuilt projection differs from the live one (and --replace was not given).")
+@cli.command(
+    short_help="Rebuild a service's projections from its event store and check them.",
+    epilog="Exit 1 when a rebuilt projection differs from the live one (and --replace was not given).",
+)
 @click.argument("service", type=click.Choice(SERVICES), metavar="SERVICE")
 @click.option("--as-of", type=Instant(), help="Rebuild the world as it stood then (ISO 8601, UTC if no zone).")
 @click.option("--restart", is_flag=True, help="Start the rebuild again from the first event.")
@@ -224,8 +233,10 @@ def replay(service: str, as_of: datetime | None, restart: bool, replace: bool) -
         elif differences == []:
             click.echo(f"{projection}: rebuilt to position {result['position']}, equal to the live projection")
         elif as_of is not None:  # an as-of rebuild compares nothing
-            click.echo(f"{projection}: as of {as_of.isoformat()}, rebuilt to position {result['position']} in "
-                       f"'{result['where']}'")
+            click.echo(
+                f"{projection}: as of {as_of.isoformat()}, rebuilt to position {result['position']} in "
+                f"'{result['where']}'"
+            )
     return 1 if failed else 0
 
 
@@ -248,15 +259,19 @@ def list_parked(service: str | None) -> int:
                 rows = parked_rows(connection)
             click.echo(f"{running.name}: {len(rows)} parked")
             for row in rows:
-                click.echo(f"  {row['projection']} notification {row['notification_id']} "
-                           f"({row['topic'].rsplit('.', 1)[-1]} {row['originator_id']} v{row['originator_version']}, "
-                           f"{row['attempts']} attempts, {row['parked_at']:%Y-%m-%d %H:%M:%S}): {row['error'][:300]}")
+                click.echo(
+                    f"  {row['projection']} notification {row['notification_id']} "
+                    f"({row['topic'].rsplit('.', 1)[-1]} {row['originator_id']} v{row['originator_version']}, "
+                    f"{row['attempts']} attempts, {row['parked_at']:%Y-%m-%d %H:%M:%S}): {row['error'][:300]}"
+                )
         finally:
             running.close()
     return 0
 
 
-@parked.command(short_help="Apply parked events again once the cause is fixed.", epilog="Exit 1 while an event is still parked.")
+@parked.command(
+    short_help="Apply parked events again once the cause is fixed.", epilog="Exit 1 while an event is still parked."
+)
 @click.argument("service", type=click.Choice(SERVICES), metavar="SERVICE")
 @click.argument("notification_ids", nargs=-1, type=int)
 def retry(service: str, notification_ids: tuple[int, ...]) -> int:
@@ -271,7 +286,9 @@ def retry(service: str, notification_ids: tuple[int, ...]) -> int:
     try:
         for projector in running.projectors:
             applied, failing = projector.retry_parked(list(notification_ids) or None)
-            click.echo(f"{running.name} {projector.projection.name}: {len(applied)} applied, {len(failing)} still parked")
+            click.echo(
+                f"{running.name} {projector.projection.name}: {len(applied)} applied, {len(failing)} still parked"
+            )
             exit_code = exit_code or (1 if failing else 0)
     finally:
         running.close()

@@ -4,6 +4,7 @@ The console is one more client of the public HTTP APIs: this module only hands o
 Any GET that no API route answered and that is not under an API prefix gets index.html, so the
 console's own routes (/board, /signin, …) survive a reload; an unknown API path stays a 404.
 """
+
 from __future__ import annotations
 
 import re

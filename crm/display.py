@@ -5,6 +5,7 @@ through here: they stay exactly what the stores hold.
 Imported only by the commands that draw something, so `crm --help` loads neither Rich nor
 Babel.
 """
+
 from __future__ import annotations
 
 import json
@@ -76,16 +77,26 @@ def print_history(history: dict[str, Any], locale: Locale, console: Console | No
     console.print(f"deal {history['deal_id']}{as_of}", soft_wrap=True)
     events = _table("time (UTC)", "service", "event", "actor", "reason", "details")
     for event in history["events"]:
-        events.add_row(moment(event["time"], locale), event["service"], event["event"], event["actor"],
-                       event["reason"] or "", details(event["details"], locale))
+        events.add_row(
+            moment(event["time"], locale),
+            event["service"],
+            event["event"],
+            event["actor"],
+            event["reason"] or "",
+            details(event["details"], locale),
+        )
     console.print(events)
     for title, spans in (("stages", history["stage_spans"]), ("owners", history["owner_spans"])):
         console.print(f"{title}:")
         table = _table(title[:-1], "from (UTC)", "to (UTC)", "days")
         table.columns[-1].justify = "right"
         for span in spans:
-            table.add_row(span["what"], moment(span["from"], locale),
-                          moment(span["to"], locale) if span["to"] else "now", format_decimal(span["days"], locale=locale))
+            table.add_row(
+                span["what"],
+                moment(span["from"], locale),
+                moment(span["to"], locale) if span["to"] else "now",
+                format_decimal(span["days"], locale=locale),
+            )
         console.print(table)
 
 
@@ -109,8 +120,12 @@ def _table(*headers: str) -> Table:
 @contextmanager
 def rebuild_progress() -> Iterator[Watcher]:
     """A progress bar on stderr for each projection `crm.replay.replay` rebuilds."""
-    columns = (TextColumn("{task.description:<22}"), BarColumn(),
-               TextColumn("{task.fields[position]}/{task.fields[target]}"), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        TextColumn("{task.fields[position]}/{task.fields[target]}"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=Console(stderr=True, highlight=False)) as bars:
         tasks: dict[str, TaskID] = {}
 
@@ -118,7 +133,12 @@ def rebuild_progress() -> Iterator[Watcher]:
             if projection not in tasks:
                 tasks[projection] = bars.add_task(projection, position=position, target=target)
             # An empty store is a rebuild already complete (and Rich cannot draw a total of 0).
-            bars.update(tasks[projection], total=target or 1, completed=position if target else 1,
-                        position=position, target=target)
+            bars.update(
+                tasks[projection],
+                total=target or 1,
+                completed=position if target else 1,
+                position=position,
+                target=target,
+            )
 
         yield tell

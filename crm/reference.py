@@ -1,6 +1,7 @@
 """The configuration reference, generated from the settings and rules classes themselves:
 `python -m crm.reference docs/configuration.md`. A test keeps the committed file equal
 to what the code generates, so the reference can never drift from the code."""
+
 from __future__ import annotations
 
 import json

@@ -2,6 +2,7 @@
 check them row by row (and put the rebuilt one in place), or to see the world as of an
 instant. Reads the event store directly; changes no stored event.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -119,7 +120,9 @@ class _Applied:
     def _save(self) -> None:
         with self.engine.begin() as connection:
             connection.execute(_applied_table.delete().where(_applied_table.c.name == self.name))
-            connection.execute(_applied_table.insert().values(name=self.name, position=self.position, digest=self.digest))
+            connection.execute(
+                _applied_table.insert().values(name=self.name, position=self.position, digest=self.digest)
+            )
 
 
 def _compare(service: Service, live: Projector, shadow: Projector, shadow_engine: Engine) -> list[str]:
@@ -139,7 +142,9 @@ def _compare(service: Service, live: Projector, shadow: Projector, shadow_engine
         with shadow_engine.connect() as connection:
             rebuilt_rows = connection.execute(select(table).order_by(*order)).all()
         if [_normal(r) for r in live_rows] != [_normal(r) for r in rebuilt_rows]:
-            differences.append(f"{table.name}: {len(live_rows)} live rows, {len(rebuilt_rows)} rebuilt, contents differ")
+            differences.append(
+                f"{table.name}: {len(live_rows)} live rows, {len(rebuilt_rows)} rebuilt, contents differ"
+            )
     return differences
 
 

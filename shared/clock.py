@@ -1,4 +1,5 @@
 """Time as a port: production reads the system clock, tests move a clock of their own."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

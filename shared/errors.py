@@ -1,5 +1,6 @@
 """The errors a command may end with, each meaning one HTTP answer (`shared/web/http.py`
 maps them): no database driver in sight, so domain code can raise them."""
+
 from __future__ import annotations
 
 from uuid import UUID

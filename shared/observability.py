@@ -4,6 +4,7 @@ that carries the correlation id through HTTP requests and consumed messages.
 Metric names follow Prometheus conventions; every one is labelled by service, so the
 embedded process (three services in one) reports them apart.
 """
+
 from __future__ import annotations
 
 import logging
@@ -47,7 +48,10 @@ def configure_logging(fmt: str, level: str = "INFO") -> None:
     handler.addFilter(CorrelationFilter())
     if fmt == "json":
         handler.setFormatter(
-            JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s", rename_fields={"levelname": "level"})
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s",
+                rename_fields={"levelname": "level"},
+            )
         )
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"))
@@ -84,6 +88,6 @@ class CommandMetrics:
             correlation_id.reset(token)
             service = self.services.get(scope["path"].strip("/").split("/")[0])
             if service is not None and scope["method"] != "GET":
-                route = f'{scope["method"]} {getattr(scope.get("route"), "path", scope["path"])}'
+                route = f"{scope['method']} {getattr(scope.get('route'), 'path', scope['path'])}"
                 COMMAND_SECONDS.labels(service, route).observe(time.perf_counter() - started)
                 COMMANDS.labels(service, route, str(status)).inc()

@@ -1,4 +1,5 @@
 """What a service's composition root hands to the runtime: its parts, not yet running."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

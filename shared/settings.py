@@ -4,6 +4,7 @@ Every variable is prefixed `CRM_`. Without `CRM_DATABASE_URL` a service keeps SQ
 under `CRM_DATA_DIR`; without `CRM_KAFKA_BOOTSTRAP_SERVERS` the embedded process uses its
 in-process bus.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,9 +34,7 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL URL (postgresql://user:pass@host:5432/db); unset: SQLite files",
     )
-    schema_prefix: str = Field(
-        default="crm_", description="each service keeps its tables in schema <prefix><service>"
-    )
+    schema_prefix: str = Field(default="crm_", description="each service keeps its tables in schema <prefix><service>")
     data_dir: Path = Field(default=Path("data"), description="where SQLite files live")
     kafka_bootstrap_servers: str | None = Field(
         default=None, description="comma-separated host:port list; unset: in-process bus"
@@ -52,9 +51,7 @@ class Settings(BaseSettings):
     kafka_topic_prefix: str = Field(
         default="", description="prefix to every topic name (isolates tenants, stages or tests)"
     )
-    kafka_partitions: int = Field(
-        default=6, description="partitions of the topics created at start-up when missing"
-    )
+    kafka_partitions: int = Field(default=6, description="partitions of the topics created at start-up when missing")
     kafka_idempotent_producer: bool = Field(
         default=False, description="enable the idempotent producer (needs broker support)"
     )
@@ -64,9 +61,7 @@ class Settings(BaseSettings):
         description="longest a consumer's fetch waits on an empty partition: the worst added delivery delay "
         "on brokers that do not answer a fetch as soon as data arrives",
     )
-    kafka_group_prefix: str = Field(
-        default="crm-", description="consumer group of a service: <prefix><service>"
-    )
+    kafka_group_prefix: str = Field(default="crm-", description="consumer group of a service: <prefix><service>")
     host: str = Field(default="127.0.0.1", description="HTTP listen address")
     port: int = Field(default=8000, description="HTTP listen port")
     poll_interval: float = Field(
@@ -96,9 +91,7 @@ class Settings(BaseSettings):
     auth_key_file: Path | None = Field(default=None, description="the same key, read from a mounted file")
     auth_algorithms: str = Field(default="RS256,ES256", description="accepted signing algorithms, comma-separated")
     auth_leeway_seconds: float = Field(default=30.0, description="clock skew allowed on expiry and not-before")
-    recreate_views: bool = Field(
-        default=False, description="drop and rebuild the projections at start-up"
-    )
+    recreate_views: bool = Field(default=False, description="drop and rebuild the projections at start-up")
     checkpoint_interval_seconds: float = Field(
         default=60.0,
         gt=0,

@@ -1,4 +1,5 @@
 """Forecast's HTTP routes: the forecast (now or as of an instant), targets, reports, changes."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -40,8 +41,13 @@ def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRoute
     ) -> dict[str, Any]:
         with engine.connect() as connection:
             return forecast(
-                connection, _period(period), app.rules, group_by=group_by, as_of=_utc(as_of),
-                probabilities=probabilities, owners=access.owners(who.identity, "forecast", "read"),
+                connection,
+                _period(period),
+                app.rules,
+                group_by=group_by,
+                as_of=_utc(as_of),
+                probabilities=probabilities,
+                owners=access.owners(who.identity, "forecast", "read"),
             )
 
     @routes.put("/targets/{owner_id}/{period}", response_model=Target)
@@ -72,8 +78,12 @@ def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRoute
 
     def _set_target(kind: str, subject: str, period: str, body: SetTarget, who: Any) -> dict[str, Any]:
         target = app.set_target(kind, subject, period, body.amount.amount, body.amount.currency, who.meta)
-        return {"kind": kind, "subject_id": subject, "period": period,
-                "amount": Money(amount=target.amount, currency=target.currency).model_dump(mode="json")}
+        return {
+            "kind": kind,
+            "subject_id": subject,
+            "period": period,
+            "amount": Money(amount=target.amount, currency=target.currency).model_dump(mode="json"),
+        }
 
     @routes.get("/reports/{name}", response_model=AnyReport, response_model_exclude_unset=True)
     def report(
@@ -113,7 +123,9 @@ def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRoute
     ) -> dict[str, Any]:
         access.require(who.identity, "report", "read")
         with engine.connect() as connection:
-            return explain(connection, _period(period), _utc(from_), _utc(to), access.owners(who.identity, "report", "read"))
+            return explain(
+                connection, _period(period), _utc(from_), _utc(to), access.owners(who.identity, "report", "read")
+            )
 
     return routes
 

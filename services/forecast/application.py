@@ -1,5 +1,6 @@
 """Forecast's service layer: its commands set targets and record snapshots; what it learns
 from the pipeline's events, effectively once, is in services/forecast/reactions.py."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -38,7 +39,9 @@ class ForecastApplication(ServiceApplication):
         def set_() -> Target:
             target = self.find(Target, target_id(kind, subject_id, period))
             if target is None:
-                target = Target(kind=kind, subject_id=subject_id, period=period, amount=amount, currency=currency, meta=meta)
+                target = Target(
+                    kind=kind, subject_id=subject_id, period=period, amount=amount, currency=currency, meta=meta
+                )
             elif (target.amount, target.currency) != (amount, currency):
                 target.reset(amount, currency, meta)
             self.save(target)

@@ -6,6 +6,7 @@ with the instant it happened upstream (`at`), so it can show the forecast as it 
 any past instant (backtesting, as-of) without asking another service. `seen` makes each
 upstream event count once.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -110,7 +111,9 @@ class Target(Aggregate):
         return target_id(kind, subject_id, period)
 
     @event("Set")
-    def __init__(self, kind: str, subject_id: str, period: str, amount: Decimal, currency: str, meta: dict[str, str]) -> None:
+    def __init__(
+        self, kind: str, subject_id: str, period: str, amount: Decimal, currency: str, meta: dict[str, str]
+    ) -> None:
         self.kind = kind
         self.subject_id = subject_id
         self.period = period

@@ -1,4 +1,5 @@
 """Forecast's errors (see shared/errors.py for what each base answers)."""
+
 from __future__ import annotations
 
 from shared.errors import NotFound

@@ -1,6 +1,7 @@
 """Forecast's scheduled work. The snapshot job's step: this month's, quarter's and year's
 forecast, by owner, recorded (and so published to `crm.forecast` by the outbox), at most once
 per period and instant."""
+
 from __future__ import annotations
 
 from sqlalchemy import Engine

@@ -7,6 +7,7 @@ past instant T reads the rows with `valid_from <= T < valid_to` — one indexed 
 a replay. `forecast_stage_visits` keeps each stay in a stage (for conversion and time in
 stage), and `forecast_targets` the quotas.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -74,7 +75,16 @@ forecast_targets = Table(
     Column("currency", String(3), nullable=False),
 )
 
-_TERMS = ("owner_id", "source", "stage", "probability", "forecast_category", "amount", "currency", "expected_close_date")
+_TERMS = (
+    "owner_id",
+    "source",
+    "stage",
+    "probability",
+    "forecast_category",
+    "amount",
+    "currency",
+    "expected_close_date",
+)
 
 
 class ForecastHistory:
@@ -115,9 +125,15 @@ class ForecastHistory:
     @staticmethod
     def _supersede(connection: Connection, deal_id: str, event: Any, **changes: Any) -> datetime:
         """Close the version in force at the event's instant and open the next one."""
-        current = connection.execute(
-            select(forecast_versions).where(forecast_versions.c.deal_id == deal_id, forecast_versions.c.valid_to.is_(None))
-        ).mappings().one()
+        current = (
+            connection.execute(
+                select(forecast_versions).where(
+                    forecast_versions.c.deal_id == deal_id, forecast_versions.c.valid_to.is_(None)
+                )
+            )
+            .mappings()
+            .one()
+        )
         at = max(utc(event.at), utc(current["valid_from"]))  # never before the version it ends
         connection.execute(
             update(forecast_versions)
@@ -126,13 +142,17 @@ class ForecastHistory:
         )
         values = {k: current[k] for k in (*_TERMS, "status", "closed_on")} | changes
         connection.execute(
-            forecast_versions.insert().values(deal_id=deal_id, version=event.originator_version, valid_from=at, **values)
+            forecast_versions.insert().values(
+                deal_id=deal_id, version=event.originator_version, valid_from=at, **values
+            )
         )
         return at
 
     @staticmethod
     def _enter(connection: Connection, deal_id: str, visit: int, stage: str, at: datetime) -> None:
-        connection.execute(forecast_stage_visits.insert().values(deal_id=deal_id, visit=visit, stage=stage, entered_at=at))
+        connection.execute(
+            forecast_stage_visits.insert().values(deal_id=deal_id, visit=visit, stage=stage, entered_at=at)
+        )
 
     @staticmethod
     def _leave(connection: Connection, deal_id: str, at: datetime, how: str) -> None:

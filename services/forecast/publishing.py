@@ -1,5 +1,6 @@
 """Forecast's edge: its snapshots, published to `crm.forecast` for analytics consumers.
 Its deal history is its own business and is not republished."""
+
 from __future__ import annotations
 
 from typing import Any

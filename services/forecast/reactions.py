@@ -1,5 +1,6 @@
 """What the forecast does when a pipeline event arrives: it records the deal's new terms on
 its own `Deal`, each upstream event once (`Deal.seen`), with the instant it happened."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -28,7 +29,9 @@ def react(app: ForecastApplication, received: ReceivedEvent) -> tuple[Deal, ...]
     return ()
 
 
-def _stage_changed(app: ForecastApplication, data: public.DealStageChanged, received: ReceivedEvent) -> tuple[Deal, ...]:
+def _stage_changed(
+    app: ForecastApplication, data: public.DealStageChanged, received: ReceivedEvent
+) -> tuple[Deal, ...]:
     upstream, at = (received.envelope.source, received.sequence), received.envelope.time
     terms = Terms(
         owner_id=data.owner_id,

@@ -1,4 +1,5 @@
 """What forecast's routes accept as a body (the answers are in responses.py)."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict

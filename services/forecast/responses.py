@@ -1,5 +1,6 @@
 """What forecast's routes answer (see shared/web/responses.py). The rules answer as their own
 model (services/forecast/rules.py)."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -1,5 +1,6 @@
 """Forecast's rules: teams, currency rates, learned probabilities, snapshots. Read once
 from `CRM_FORECAST_RULES` (JSON) or the file named by `CRM_FORECAST_RULES_FILE`."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -1,5 +1,6 @@
 """The pipeline's rows of the access table (`shared.web.access`): the rule each of its
 routes follows. `crm/access.py` joins them with the other services' into the one table."""
+
 from __future__ import annotations
 
 from shared.web.access import EVERYONE, Rule, Scope
@@ -10,13 +11,36 @@ RULES: tuple[Rule, ...] = (
     Rule("configuration", "read", ("GET /pipeline/rules", "GET /pipeline/stages"), **EVERYONE),
     Rule("stage set", "define", ("PUT /pipeline/pipelines/{pipeline_id}",), admin="all"),
     Rule("deal", "read", ("GET /pipeline/deals/{deal_id}",), **_DEAL_READERS),
-    Rule("deal", "read history", ("GET /pipeline/deals/{deal_id}/history",), **_DEAL_READERS,
-         note="the same reach as the deal itself"),
-    Rule("deal", "list", ("GET /pipeline/deals", "GET /pipeline/board"), rep="own", manager="teams", auditor="all",
-         admin="all", note="lists hold only the deals in reach"),
-    Rule("deal", "work", ("POST /pipeline/deals/{deal_id}/stage", "PATCH /pipeline/deals/{deal_id}",
-                          "POST /pipeline/deals/{deal_id}/activities",
-                          "POST /pipeline/deals/{deal_id}/activities/{activity_id}/done",
-                          "POST /pipeline/deals/{deal_id}/close"), rep="own", manager="teams+pool", admin="all"),
+    Rule(
+        "deal",
+        "read history",
+        ("GET /pipeline/deals/{deal_id}/history",),
+        **_DEAL_READERS,
+        note="the same reach as the deal itself",
+    ),
+    Rule(
+        "deal",
+        "list",
+        ("GET /pipeline/deals", "GET /pipeline/board"),
+        rep="own",
+        manager="teams",
+        auditor="all",
+        admin="all",
+        note="lists hold only the deals in reach",
+    ),
+    Rule(
+        "deal",
+        "work",
+        (
+            "POST /pipeline/deals/{deal_id}/stage",
+            "PATCH /pipeline/deals/{deal_id}",
+            "POST /pipeline/deals/{deal_id}/activities",
+            "POST /pipeline/deals/{deal_id}/activities/{activity_id}/done",
+            "POST /pipeline/deals/{deal_id}/close",
+        ),
+        rep="own",
+        manager="teams+pool",
+        admin="all",
+    ),
     Rule("deal", "review", ("POST /pipeline/deals/{deal_id}/reopen",), manager="teams+pool", admin="all"),
 )

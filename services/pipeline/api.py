@@ -1,4 +1,5 @@
 """Pipeline's HTTP routes: stage sets, the list view, the board, a deal, and its changes."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -68,8 +69,17 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
     ) -> dict[str, Any]:
         with engine.connect() as connection:
             return queries.list_deals(
-                connection, owner=owner, stage=stage, source=source, close_from=close_from, close_to=close_to,
-                q=q, sort=sort, limit=limit, cursor=cursor, owners=access.owners(who.identity, "deal", "list"),
+                connection,
+                owner=owner,
+                stage=stage,
+                source=source,
+                close_from=close_from,
+                close_to=close_to,
+                q=q,
+                sort=sort,
+                limit=limit,
+                cursor=cursor,
+                owners=access.owners(who.identity, "deal", "list"),
             )
 
     @routes.get("/board", response_model=Board, responses=NOT_FOUND)
@@ -97,8 +107,12 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
         access.check(who.identity, "deal", "read history", app.get_deal(deal_id).owner_id)
         as_of = as_of.replace(tzinfo=UTC) if as_of and as_of.tzinfo is None else as_of
         events, deal = stream_history(app, "pipeline", deal_id, as_of, details=DETAIL_FIELDS, kind="deal")
-        return {"deal_id": str(deal_id), "as_of": as_of, "events": events,
-                "stage_spans": stage_spans(deal, as_of or app.clock.now())}
+        return {
+            "deal_id": str(deal_id),
+            "as_of": as_of,
+            "events": events,
+            "stage_spans": stage_spans(deal, as_of or app.clock.now()),
+        }
 
     @routes.post("/deals/{deal_id}/stage", response_model=PipelineDeal, responses=NOT_FOUND)
     def change_stage(deal_id: UUID, body: ChangeStage, who: CallerDep) -> dict[str, Any]:
@@ -115,7 +129,14 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
     def log_activity(deal_id: UUID, body: LogActivity, who: CallerDep) -> dict[str, Any]:
         check = may_change(who)
         deal, activity_id = app.log_activity(
-            deal_id, body.kind, body.subject, body.occurred_at, body.due_at, who.meta, body.duration_minutes, check=check
+            deal_id,
+            body.kind,
+            body.subject,
+            body.occurred_at,
+            body.due_at,
+            who.meta,
+            body.duration_minutes,
+            check=check,
         )
         return {"activity_id": activity_id, **deal.activities[activity_id]}
 

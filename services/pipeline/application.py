@@ -1,5 +1,6 @@
 """Pipeline's service layer: the commands (from the HTTP API, from the alert job, and the
 consumer's `handle`, whose reactions live in reactions.py)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -45,7 +46,9 @@ class PipelineApplication(ServiceApplication):
             pipeline = self.find(Pipeline, pipeline_uuid(pipeline_id))
             current = pipeline.stage_set if pipeline else (DEFAULT if pipeline_id == DEFAULT.pipeline_id else None)
             try:
-                revised = current.revised(stages) if current else StageSet(pipeline_id=pipeline_id, stages=tuple(stages))
+                revised = (
+                    current.revised(stages) if current else StageSet(pipeline_id=pipeline_id, stages=tuple(stages))
+                )
             except ValueError as error:  # the set as a whole is unusable
                 raise Invalid("stages", str(error)) from None
             documents = [stage.model_dump(mode="json") for stage in revised.stages]
@@ -74,10 +77,14 @@ class PipelineApplication(ServiceApplication):
         self, deal_id: UUID | str, to_stage: str, reason: str | None, meta: dict[str, str], *, check: Check = None
     ) -> Deal:
         return self._on_deal(
-            deal_id, lambda deal: deal.change_stage(self.stages_of(deal), to_stage, reason, self.clock.now(), meta), check
+            deal_id,
+            lambda deal: deal.change_stage(self.stages_of(deal), to_stage, reason, self.clock.now(), meta),
+            check,
         )
 
-    def update(self, deal_id: UUID | str, changes: dict[str, Any], meta: dict[str, str], *, check: Check = None) -> Deal:
+    def update(
+        self, deal_id: UUID | str, changes: dict[str, Any], meta: dict[str, str], *, check: Check = None
+    ) -> Deal:
         unknown = set(changes) - EDITABLE
         if unknown:
             raise Invalid(sorted(unknown)[0], "not an editable field")
@@ -105,14 +112,22 @@ class PipelineApplication(ServiceApplication):
         deal = self._on_deal(
             deal_id,
             lambda deal: deal.log_activity(
-                activity_id, kind, subject, occurred_at or (None if kind == "task" else now), due_at, now, meta,
+                activity_id,
+                kind,
+                subject,
+                occurred_at or (None if kind == "task" else now),
+                due_at,
+                now,
+                meta,
                 duration_minutes,
             ),
             check,
         )
         return deal, activity_id
 
-    def complete_task(self, deal_id: UUID | str, activity_id: str, meta: dict[str, str], *, check: Check = None) -> Deal:
+    def complete_task(
+        self, deal_id: UUID | str, activity_id: str, meta: dict[str, str], *, check: Check = None
+    ) -> Deal:
         return self._on_deal(deal_id, lambda deal: deal.complete_task(activity_id, self.clock.now(), meta), check)
 
     def close_deal(
@@ -137,7 +152,9 @@ class PipelineApplication(ServiceApplication):
         )
 
     def reopen(self, deal_id: UUID | str, to_stage: str | None, reason: str | None, meta: dict[str, str]) -> Deal:
-        return self._on_deal(deal_id, lambda deal: deal.reopen(self.stages_of(deal), to_stage, reason, self.clock.now(), meta))
+        return self._on_deal(
+            deal_id, lambda deal: deal.reopen(self.stages_of(deal), to_stage, reason, self.clock.now(), meta)
+        )
 
     def get_deal(self, deal_id: UUID | str) -> Deal:
         return self.get(Deal, deal_id)
@@ -181,7 +198,12 @@ class PipelineApplication(ServiceApplication):
         if 0 <= days_left <= self.rules.close_date_alert_days and deal.alert_close_date(days_left, system):
             raised["close_date_approaching"] += 1
         for activity_id, task in deal.activities.items():
-            if task["kind"] == "task" and not task["done"] and task["due_at"] < now and deal.alert_overdue(activity_id, system):
+            if (
+                task["kind"] == "task"
+                and not task["done"]
+                and task["due_at"] < now
+                and deal.alert_overdue(activity_id, system)
+            ):
                 raised["task_overdue"] += 1
         if any(raised.values()):
             self.save(deal)

@@ -1,4 +1,5 @@
 """Pipeline's domain errors: refusals (409) and values no rule accepts (422, naming the field)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,7 +14,9 @@ class DealNotInPipeline(Conflict):
 
 class DealIsClosed(Conflict):
     def __init__(self, deal_id: Any, outcome: str) -> None:
-        super().__init__(f"deal {deal_id} is closed ({outcome}); reopen it first", deal_id=str(deal_id), outcome=outcome)
+        super().__init__(
+            f"deal {deal_id} is closed ({outcome}); reopen it first", deal_id=str(deal_id), outcome=outcome
+        )
 
 
 class DealIsOpen(Conflict):

@@ -1,5 +1,6 @@
 """A deal's pipeline history as auditors read it (`shared.eventstore.history`): the fields
 of the pipeline's events worth a column, and how long the deal stood in each stage."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,8 +10,19 @@ from services.pipeline.domain import Deal
 from shared.eventstore.history import span
 
 DETAIL_FIELDS = (
-    "owner_id", "previous_owner_id", "from_stage", "to_stage", "probability", "outcome", "amount", "currency",
-    "expected_close_date", "competitor", "kind", "subject", "changes",
+    "owner_id",
+    "previous_owner_id",
+    "from_stage",
+    "to_stage",
+    "probability",
+    "outcome",
+    "amount",
+    "currency",
+    "expected_close_date",
+    "competitor",
+    "kind",
+    "subject",
+    "changes",
 )
 
 

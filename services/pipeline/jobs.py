@@ -1,5 +1,6 @@
 """The work the runtime repeats: the alert job finds the open deals, and the application
 decides on each deal which alerts are due."""
+
 from __future__ import annotations
 
 from uuid import UUID

@@ -1,6 +1,7 @@
 """Pipeline's read models: one row per deal for the list view and the board's cards, and
 the board's running totals per column, kept beside them so that a board over a hundred
 thousand deals sums a few hundred rows, not every deal."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -112,7 +113,6 @@ class DealList:
         _add_to_totals(connection, before, rows)
 
 
-
 def _column_key(row: dict[str, Any]) -> tuple[tuple[Any, ...], int] | None:
     """Where a deal counts on the board, and its amount in cents (None: on no board)."""
     if row["pipeline_id"] is None or row["stage"] is None:
@@ -138,8 +138,11 @@ def _add_to_totals(
                 delta[0] += sign
                 delta[1] += sign * contribution[1]
     changes = [
-        dict(zip(("pipeline_id", "stage", "owner_key", "currency", "probability"), key, strict=True),
-             deals=count, cents=cents)
+        dict(
+            zip(("pipeline_id", "stage", "owner_key", "currency", "probability"), key, strict=True),
+            deals=count,
+            cents=cents,
+        )
         for key, (count, cents) in deltas.items()
         if count or cents
     ]
@@ -149,8 +152,10 @@ def _add_to_totals(
     connection.execute(
         insert.on_conflict_do_update(
             index_elements=[c.name for c in board_totals.primary_key.columns],
-            set_={"deals": board_totals.c.deals + insert.excluded.deals,
-                  "cents": board_totals.c.cents + insert.excluded.cents},
+            set_={
+                "deals": board_totals.c.deals + insert.excluded.deals,
+                "cents": board_totals.c.cents + insert.excluded.cents,
+            },
         ),
         changes,
     )

@@ -1,4 +1,5 @@
 """Pipeline's edge: its domain events translated into the public catalogue."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -57,11 +58,18 @@ def _data(event: Any) -> public.EventData | None:
         return public.DealTaskCompleted(deal_id=deal_id, activity_id=event.activity_id, completed_at=event.at)
     if isinstance(event, Deal.TaskOverdue):
         return public.DealTaskOverdue(
-            deal_id=deal_id, activity_id=event.activity_id, owner_id=event.owner_id, subject=event.subject, due_at=event.due_at
+            deal_id=deal_id,
+            activity_id=event.activity_id,
+            owner_id=event.owner_id,
+            subject=event.subject,
+            due_at=event.due_at,
         )
     if isinstance(event, Deal.CloseDateApproaching):
         return public.DealCloseDateApproaching(
-            deal_id=deal_id, owner_id=event.owner_id, expected_close_date=event.expected_close_date, days_left=event.days_left
+            deal_id=deal_id,
+            owner_id=event.owner_id,
+            expected_close_date=event.expected_close_date,
+            days_left=event.days_left,
         )
     if isinstance(event, Deal.Closed):
         return public.DealClosed(

@@ -1,5 +1,6 @@
 """Pipeline's reads: the list view (keyset pagination), the board, a deal's detail, and the
 open deals the alert job looks at."""
+
 from __future__ import annotations
 
 import base64
@@ -74,8 +75,11 @@ def board(
     `next_cursor` pages on through the list view, `stage=` that column, sorted by close
     date). Retired stages appear only while deals still sit on them."""
     sums = select(
-        board_totals.c.stage, board_totals.c.currency, board_totals.c.probability,
-        func.sum(board_totals.c.deals), func.sum(board_totals.c.cents),
+        board_totals.c.stage,
+        board_totals.c.currency,
+        board_totals.c.probability,
+        func.sum(board_totals.c.deals),
+        func.sum(board_totals.c.cents),
     ).where(board_totals.c.pipeline_id == stages.pipeline_id)
     if owners is not None:
         sums = sums.where(board_totals.c.owner_key.in_(sorted(owners)))

@@ -3,6 +3,7 @@ tracked, and enters the pipeline once its registration is approved; a rejected o
 withdrawn; ownership follows assignments and recycling. Effectively once: a deal remembers
 the upstream sequence it applied (domain/upstream.py), so a redelivered event changes
 nothing. Anything else registration publishes is not the pipeline's business."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,5 +1,6 @@
 """The bodies pipeline's routes accept: each field checked at the edge (422 naming it);
 a field nobody knows is refused, not ignored."""
+
 from __future__ import annotations
 
 from datetime import date

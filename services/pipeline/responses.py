@@ -1,5 +1,6 @@
 """What pipeline's routes answer (see shared/web/responses.py). Stage sets and the rules answer
 as their own models (services/pipeline/domain/stages.py, services/pipeline/rules.py)."""
+
 from __future__ import annotations
 
 from datetime import date

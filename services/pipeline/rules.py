@@ -1,5 +1,6 @@
 """Pipeline's rules: lost reasons and alerts. Read once from `CRM_PIPELINE_RULES` (JSON)
 or the file named by `CRM_PIPELINE_RULES_FILE`; `GET /pipeline/rules` shows them."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -13,7 +14,14 @@ class PipelineRules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     lost_reasons: tuple[str, ...] = (
-        "price", "competitor", "no_budget", "no_decision", "timing", "product_fit", "relationship", "other",
+        "price",
+        "competitor",
+        "no_budget",
+        "no_decision",
+        "timing",
+        "product_fit",
+        "relationship",
+        "other",
     )
     competitor_reason: str = Field(default="competitor", description="a loss for this reason names the competitor")
     close_date_alert_days: int = Field(default=7, ge=0, description="warn this many days before the close date")

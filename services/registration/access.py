@@ -1,5 +1,6 @@
 """Registration's rows of the access table (`shared.web.access`): the rule each of its
 routes follows. `crm/access.py` joins them with the other services' into the one table."""
+
 from __future__ import annotations
 
 from shared.web.access import EVERYONE, Rule, Scope
@@ -10,18 +11,52 @@ _DEAL_READERS: dict[str, Scope] = {"rep": "own+pool", "manager": "teams+pool", "
 RULES: tuple[Rule, ...] = (
     Rule("configuration", "read", ("GET /registration/rules",), **EVERYONE),
     Rule("lead", "capture", ("POST /registration/leads",), **_CREATORS),
-    Rule("lead", "convert", ("POST /registration/leads/{lead_id}/convert",), rep="own", manager="teams", admin="all",
-         note="the deal belongs to the lead's owner, whoever converts it"),
+    Rule(
+        "lead",
+        "convert",
+        ("POST /registration/leads/{lead_id}/convert",),
+        rep="own",
+        manager="teams",
+        admin="all",
+        note="the deal belongs to the lead's owner, whoever converts it",
+    ),
     Rule("deal", "register", ("POST /registration/deals",), **_CREATORS),
     Rule("import", "upload", ("POST /registration/imports/{kind}",), **_CREATORS),
     Rule("deal", "read", ("GET /registration/deals/{deal_id}",), **_DEAL_READERS),
-    Rule("deal", "read history", ("GET /registration/deals/{deal_id}/history",), **_DEAL_READERS,
-         note="the same reach as the deal itself"),
-    Rule("deal", "review", ("POST /registration/deals/{deal_id}/approve", "POST /registration/deals/{deal_id}/reject",
-                            "POST /registration/deals/{deal_id}/recycle"), manager="teams+pool", admin="all"),
-    Rule("deal", "assign", ("POST /registration/deals/{deal_id}/assign",), manager="teams+pool", admin="all",
-         note="the new owner must be in reach too"),
+    Rule(
+        "deal",
+        "read history",
+        ("GET /registration/deals/{deal_id}/history",),
+        **_DEAL_READERS,
+        note="the same reach as the deal itself",
+    ),
+    Rule(
+        "deal",
+        "review",
+        (
+            "POST /registration/deals/{deal_id}/approve",
+            "POST /registration/deals/{deal_id}/reject",
+            "POST /registration/deals/{deal_id}/recycle",
+        ),
+        manager="teams+pool",
+        admin="all",
+    ),
+    Rule(
+        "deal",
+        "assign",
+        ("POST /registration/deals/{deal_id}/assign",),
+        manager="teams+pool",
+        admin="all",
+        note="the new owner must be in reach too",
+    ),
     Rule("pool", "read", ("GET /registration/pool",), **EVERYONE),
-    Rule("pool", "claim", ("POST /registration/deals/{deal_id}/claim",), rep="all", manager="all", admin="all",
-         note="the claimant becomes the owner"),
+    Rule(
+        "pool",
+        "claim",
+        ("POST /registration/deals/{deal_id}/claim",),
+        rep="all",
+        manager="all",
+        admin="all",
+        note="the claimant becomes the owner",
+    ),
 )

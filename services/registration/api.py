@@ -3,6 +3,7 @@
 Domain refusals are `Conflict`s (409 naming what conflicts) and `Invalid`s (422 naming the
 field); the shared error handlers answer them. Roles are checked before anything runs.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

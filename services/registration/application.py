@@ -4,6 +4,7 @@ A command loads what it needs, lets the aggregates decide, and saves the deal to
 with the customer keys and holdings it touched: either all of it is recorded or none.
 A lost race (another command saved the same version first) is retried from the start.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -50,7 +51,9 @@ Swept = Literal["recycled", "warned"] | None
 class RegistrationApplication(ServiceApplication):
     name = "registration"  # names its tables: registration_events
 
-    def __init__(self, env: dict[str, str] | None = None, clock: Clock | None = None, rules: Rules | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str] | None = None, clock: Clock | None = None, rules: Rules | None = None
+    ) -> None:
         super().__init__(env)
         self.clock = clock or SystemClock()
         self.rules = rules or Rules()
@@ -256,8 +259,17 @@ class RegistrationApplication(ServiceApplication):
         owner_id = owner_id or meta["actor"]
         check = check_duplicates(self.find, self.rules.duplicates, terms, account_name, contacts)
         return register_new_deal(
-            terms, deal_id=deal_id, account_name=account_name, contacts=contacts, lead_id=lead_id, owner_id=owner_id,
-            check=check, holdings=self._holdings(owner_id), rules=self.rules, now=now, meta=meta,
+            terms,
+            deal_id=deal_id,
+            account_name=account_name,
+            contacts=contacts,
+            lead_id=lead_id,
+            owner_id=owner_id,
+            check=check,
+            holdings=self._holdings(owner_id),
+            rules=self.rules,
+            now=now,
+            meta=meta,
         )
 
     def _holdings(self, owner_id: str) -> Holdings:
@@ -280,4 +292,3 @@ class RegistrationApplication(ServiceApplication):
 
     def _protection_from_now(self) -> datetime:
         return self.clock.now() + timedelta(days=self.rules.protection_days)
-

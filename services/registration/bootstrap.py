@@ -1,4 +1,5 @@
 """Registration's composition root: the production wiring; tests swap the clock and rules."""
+
 from __future__ import annotations
 
 from services.registration.access import RULES

@@ -1,5 +1,6 @@
 """Registration's errors: each domain refusal a 409 naming what conflicts; and the
 upstream event that names a deal never registered here, which the consumer parks."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,5 +1,6 @@
 """A deal's registration history as auditors read it (`shared.eventstore.history`): the
 fields of registration's events worth a column, and who owned the deal when."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,7 +10,13 @@ from services.registration.domain.deal import Deal
 from shared.eventstore.history import span
 
 DETAIL_FIELDS = (
-    "registration_status", "owner_id", "previous_owner_id", "outcome", "amount", "currency", "expected_close_date",
+    "registration_status",
+    "owner_id",
+    "previous_owner_id",
+    "outcome",
+    "amount",
+    "currency",
+    "expected_close_date",
     "note",
 )
 

@@ -4,6 +4,7 @@ Each row is its own command: validated, duplicate-checked, and recorded or refus
 own, so a bad row never costs the good ones. A row's id derives from its content, so the
 same file imported twice finds its rows already there and creates nothing twice.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -78,7 +79,9 @@ async def import_file(
         raise HTTPException(413, detail=f"an import file holds at most {MAX_IMPORT_BYTES} bytes")
     rows = read_rows(filename, content)
     report = await asyncio.to_thread(_import_rows, app, kind, rows, meta)
-    summary = {status: sum(1 for r in report if r["status"] == status) for status in ("created", "already_imported", "refused")}
+    summary = {
+        status: sum(1 for r in report if r["status"] == status) for status in ("created", "already_imported", "refused")
+    }
     return {"kind": kind, "rows": len(report), **summary, "report": report}
 
 
@@ -145,7 +148,11 @@ def _import_rows(
             continue
         row_id = uuid5(NAMESPACE_URL, f"crm:import:{kind}:{json.dumps(row.model_dump(mode='json'), sort_keys=True)}")
         try:
-            created = _create_lead(app, row, row_id, meta) if isinstance(row, LeadRow) else _create_deal(app, row, row_id, meta)
+            created = (
+                _create_lead(app, row, row_id, meta)
+                if isinstance(row, LeadRow)
+                else _create_deal(app, row, row_id, meta)
+            )
             entry |= created
         except (AlreadyRegistered, AlreadyImported):
             entry |= {"status": "already_imported", "id": str(row_id)}

@@ -1,4 +1,5 @@
 """Registration's scheduled work: the recycling sweep (自动回收), run on every replica."""
+
 from __future__ import annotations
 
 from uuid import UUID

@@ -1,4 +1,5 @@
 """Registration's read model: one row per deal, for the pool and the recycling sweeper."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -3,6 +3,7 @@
 Only this module knows both sides, so a refactor inside the service never changes what
 the other services and the analytics consumers see.
 """
+
 from __future__ import annotations
 
 from typing import Any

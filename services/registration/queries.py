@@ -2,6 +2,7 @@
 from the read model, the pool and the sweep's candidates. All of registration's SQL reads
 are here; the routes only call them.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -49,18 +50,18 @@ def deal_history(app: RegistrationApplication, deal_id: UUID, as_of: datetime | 
     stood at `as_of` if given (an instant without a zone is read as UTC)."""
     as_of = as_of.replace(tzinfo=UTC) if as_of and as_of.tzinfo is None else as_of
     events, deal = stream_history(app, "registration", deal_id, as_of, details=DETAIL_FIELDS, kind="deal")
-    return {"deal_id": str(deal_id), "as_of": as_of, "events": events,
-            "owner_spans": owner_spans(deal, as_of or app.clock.now())}
+    return {
+        "deal_id": str(deal_id),
+        "as_of": as_of,
+        "events": events,
+        "owner_spans": owner_spans(deal, as_of or app.clock.now()),
+    }
 
 
 def pool(engine: Engine, limit: int, offset: int) -> dict[str, Any]:
     """The deals waiting in the pool, longest waiting first."""
     query = (
-        select(rd)
-        .where(rd.c.in_pool.is_(True))
-        .order_by(rd.c.recycled_at, rd.c.deal_id)
-        .limit(limit)
-        .offset(offset)
+        select(rd).where(rd.c.in_pool.is_(True)).order_by(rd.c.recycled_at, rd.c.deal_id).limit(limit).offset(offset)
     )
     with engine.connect() as connection:
         rows = connection.execute(query).mappings().all()
@@ -70,11 +71,15 @@ def pool(engine: Engine, limit: int, offset: int) -> dict[str, Any]:
 def owned_open_deal_ids(engine: Engine) -> list[UUID]:
     """The recycling sweep's candidates: every approved, open deal somebody owns."""
     with engine.connect() as connection:
-        ids = connection.execute(
-            select(rd.c.deal_id).where(
-                rd.c.owner_id.is_not(None), rd.c.registration_status == "approved", rd.c.outcome.is_(None)
+        ids = (
+            connection.execute(
+                select(rd.c.deal_id).where(
+                    rd.c.owner_id.is_not(None), rd.c.registration_status == "approved", rd.c.outcome.is_(None)
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     return [UUID(deal_id) for deal_id in ids]
 
 

@@ -5,6 +5,7 @@ recycle waits again) and may move its expected close date; a close frees the dea
 customer keys and its owner's slot. Every event arrives at least once: the deal keeps the
 last sequence it applied from each source, so a redelivered event changes nothing.
 """
+
 from __future__ import annotations
 
 from datetime import date

@@ -3,6 +3,7 @@
 `DealTermsFields` lists a deal's terms beyond its name and value once, for the request
 bodies here and for the import's rows; `terms()` turns them into the domain's `DealTerms`.
 """
+
 from __future__ import annotations
 
 from datetime import date

@@ -1,4 +1,5 @@
 """What registration's routes answer (see shared/web/responses.py), and money as they write it."""
+
 from __future__ import annotations
 
 from datetime import date

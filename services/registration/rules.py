@@ -4,6 +4,7 @@ Rules are read once at start-up from `CRM_REGISTRATION_RULES` (a JSON document) 
 the file named by `CRM_REGISTRATION_RULES_FILE`; whatever they leave out keeps the default
 below. `GET /registration/rules` shows the rules in force.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -32,8 +33,18 @@ class DuplicateRules(Strict):
         default=False, description="the same customer may be registered once per product line"
     )
     free_email_domains: tuple[str, ...] = (
-        "gmail.com", "outlook.com", "hotmail.com", "yahoo.com", "icloud.com",
-        "qq.com", "163.com", "126.com", "sina.com", "sohu.com", "foxmail.com", "aliyun.com",
+        "gmail.com",
+        "outlook.com",
+        "hotmail.com",
+        "yahoo.com",
+        "icloud.com",
+        "qq.com",
+        "163.com",
+        "126.com",
+        "sina.com",
+        "sohu.com",
+        "foxmail.com",
+        "aliyun.com",
     )
 
 
@@ -74,8 +85,16 @@ class Recycling(Strict):
 
 class Rules(Strict):
     lead_sources: tuple[str, ...] = (
-        "trade_fair", "website", "referral", "cold_call", "partner",
-        "advertising", "social_media", "tender", "event", "other",
+        "trade_fair",
+        "website",
+        "referral",
+        "cold_call",
+        "partner",
+        "advertising",
+        "social_media",
+        "tender",
+        "event",
+        "other",
     )
     duplicates: DuplicateRules = DuplicateRules()
     auto_approval: AutoApproval = AutoApproval()

@@ -3,6 +3,7 @@
 Analytics consumers and the other services see only what is defined here; a service's
 internal domain events are translated into these at its edge.
 """
+
 from shared.contracts.envelope import (
     CONTENT_TYPE,
     CloudEvent,

@@ -1,5 +1,6 @@
 """The AsyncAPI 3.0 document of every topic and event, generated from the contracts:
 `python -m shared.contracts.asyncapi docs/asyncapi.json`. A test keeps it up to date."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,13 @@ from shared.contracts.schemas import event_schema
 from shared.contracts.topics import CHECKPOINTS, DEADLETTER, FORECAST, PIPELINE, REGISTRATION
 
 PRODUCED_ON = {
-    REGISTRATION: ("crm.lead.", "crm.deal.registered.", "crm.deal.registration_", "crm.deal.assigned.",
-                   "crm.deal.recycle"),
+    REGISTRATION: (
+        "crm.lead.",
+        "crm.deal.registered.",
+        "crm.deal.registration_",
+        "crm.deal.assigned.",
+        "crm.deal.recycle",
+    ),
     FORECAST: ("crm.forecast.",),
     CHECKPOINTS: ("crm.checkpoint.",),
 }
@@ -52,7 +58,7 @@ def _hoisted(payload: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]
 def _rewritten(node: Any) -> Any:
     if isinstance(node, dict):
         return {
-            key: f"#/components/schemas/{value[len('#/$defs/'):]}"
+            key: f"#/components/schemas/{value[len('#/$defs/') :]}"
             if key == "$ref" and isinstance(value, str) and value.startswith("#/$defs/")
             else _rewritten(value)
             for key, value in node.items()

@@ -5,6 +5,7 @@ it answers with a typed event, an `UnknownEvent` (a well-formed envelope of a ty
 build does not know: consumers skip it) or raises `MalformedEvent` (the message goes to
 the dead-letter topic with the reason).
 """
+
 from __future__ import annotations
 
 import json
@@ -129,7 +130,4 @@ def parse_event(raw: bytes | str) -> ReceivedEvent | UnknownEvent:
 
 
 def _summary(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in e['loc']) or '(root)'}: {e['msg']}"
-        for e in error.errors()
-    )
+    return "; ".join(f"{'.'.join(str(part) for part in e['loc']) or '(root)'}: {e['msg']}" for e in error.errors())

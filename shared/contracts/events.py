@@ -4,6 +4,7 @@ Compatibility rule: within a major version (`.v1`) fields are only ever added, a
 as optional. Consumers ignore fields they do not know, so an older consumer keeps working
 when a newer producer adds one.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -3,6 +3,7 @@
 `python -m shared.contracts.schemas docs/schemas` writes one file per event type; a test
 keeps the committed files equal to what the code generates.
 """
+
 from __future__ import annotations
 
 import json

@@ -6,6 +6,7 @@ projectors the moment something is committed (so they need not poll fast), the m
 upstream events are applied: a service's `react` answers what it changed, and `handle`
 (one event) or `handle_batch` (a poll's worth, one transaction) saves that.
 """
+
 from __future__ import annotations
 
 import threading
@@ -179,11 +180,7 @@ class ServiceApplication(Application[UUID]):
                 listener()
 
     def read_notifications(self, after: int, limit: int) -> list[Notification]:
-        return list(
-            self.recorder.select_notifications(
-                start=after, limit=limit, inclusive_of_start=False
-            )
-        )
+        return list(self.recorder.select_notifications(start=after, limit=limit, inclusive_of_start=False))
 
     def to_domain_event(self, notification: Notification) -> Any:
         return self.mapper.to_domain_event(notification)

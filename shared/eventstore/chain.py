@@ -8,6 +8,7 @@ The chain is computed when events are recorded (`chain_events`), from the conten
 store will give it back (JSON with sorted keys; dates, decimals and ids as text), so a
 verifier needs nothing but the stored events.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,7 +39,9 @@ def chain_events(events: Iterable[Any], previous_chain: Callable[[UUID, int], st
         stream = event.originator_id
         previous = heads.get(stream)
         if previous is None:
-            previous = GENESIS if event.originator_version == 1 else previous_chain(stream, event.originator_version - 1)
+            previous = (
+                GENESIS if event.originator_version == 1 else previous_chain(stream, event.originator_version - 1)
+            )
         chain = link(previous, event)
         object.__setattr__(event, "chain", chain)  # domain events are frozen; this is their seal
         heads[stream] = chain
@@ -94,13 +97,25 @@ def _walk(events: Iterable[tuple[int, Any]]) -> Iterator[Broken]:
         if version > last_version:
             heads[stream] = (version, sealed or "")
         if version > last_version + 1:
-            missing = f"version {last_version + 1}" if version == last_version + 2 else f"versions {last_version + 1}–{version - 1}"
-            yield Broken(str(stream), version, notification_id,
-                         f"removed: {missing} missing before it (an event was removed or reordered)")
+            missing = (
+                f"version {last_version + 1}"
+                if version == last_version + 2
+                else f"versions {last_version + 1}–{version - 1}"
+            )
+            yield Broken(
+                str(stream),
+                version,
+                notification_id,
+                f"removed: {missing} missing before it (an event was removed or reordered)",
+            )
             continue  # its seal links to an event that is not there: nothing to check it against
         if version <= last_version:
-            yield Broken(str(stream), version, notification_id,
-                         f"reordered: recorded after version {last_version} (an event was removed or reordered)")
+            yield Broken(
+                str(stream),
+                version,
+                notification_id,
+                f"reordered: recorded after version {last_version} (an event was removed or reordered)",
+            )
             continue
         if sealed is None:
             yield Broken(str(stream), version, notification_id, "not sealed")
@@ -122,8 +137,11 @@ def _reordering(stream: str, events: list[tuple[int, Any]]) -> list[Broken] | No
     sealed_at: list[tuple[int, int, Any]] = []  # (the version it was sealed as, notification id, event)
     for version in range(1, len(events) + 1):
         match = next(
-            (item for item in remaining
-             if getattr(item[1], "chain", None) and link(previous, _as_version(item[1], version)) == item[1].chain),
+            (
+                item
+                for item in remaining
+                if getattr(item[1], "chain", None) and link(previous, _as_version(item[1], version)) == item[1].chain
+            ),
             None,
         )
         if match is None:
@@ -133,9 +151,17 @@ def _reordering(stream: str, events: list[tuple[int, Any]]) -> list[Broken] | No
         previous = match[1].chain
     rank = {notification_id: place for place, (notification_id, _) in enumerate(sorted(events, key=lambda e: e[0]), 1)}
     moved = [
-        Broken(stream, event.originator_version, notification_id,
-               f"reordered: sealed as version {version}, found as version {event.originator_version}"
-               + (f", {_ordinal(rank[notification_id])} of its stream in the log" if rank[notification_id] != version else ""))
+        Broken(
+            stream,
+            event.originator_version,
+            notification_id,
+            f"reordered: sealed as version {version}, found as version {event.originator_version}"
+            + (
+                f", {_ordinal(rank[notification_id])} of its stream in the log"
+                if rank[notification_id] != version
+                else ""
+            ),
+        )
         for version, notification_id, event in sealed_at
         if event.originator_version != version or rank[notification_id] != version
     ]

@@ -17,6 +17,7 @@ A checkpoint only ever extends the previous one: a checkpointer that finds the s
 behind its own last checkpoint records nothing and logs why, so it never anchors what
 someone cut away.
 """
+
 from __future__ import annotations
 
 import logging
@@ -83,7 +84,9 @@ def checkpoint_data(event: Any) -> public.CheckpointRecorded | None:
         position=event.position,
         streams=event.streams,
         heads_hash=event.heads_hash,
-        heads={stream: public.StreamHead(version=version, chain=chain) for stream, (version, chain) in event.heads.items()},
+        heads={
+            stream: public.StreamHead(version=version, chain=chain) for stream, (version, chain) in event.heads.items()
+        },
         part=event.part,
         parts=event.parts,
     )
@@ -95,8 +98,15 @@ def checkpoint_data(event: Any) -> public.CheckpointRecorded | None:
 def store_entries(app: ServiceApplication, service: str) -> list[Entry]:
     """The checkpoint events of the store's own checkpoint stream."""
     return [
-        Entry(e.originator_version, e.position, e.streams, e.heads_hash,
-              {key: (head[0], head[1]) for key, head in e.heads.items()}, e.part, e.parts)
+        Entry(
+            e.originator_version,
+            e.position,
+            e.streams,
+            e.heads_hash,
+            {key: (head[0], head[1]) for key, head in e.heads.items()},
+            e.part,
+            e.parts,
+        )
         for e in app.sealed_stream(checkpoint_stream(service))
         if hasattr(e, "heads_hash")
     ]
@@ -116,8 +126,17 @@ def published_entries(messages: Iterable[bytes | str], service: str) -> list[Ent
         data = received.data
         if data.service != service or received.envelope.subject != wanted:
             continue
-        entries.append(Entry(received.sequence, data.position, data.streams, data.heads_hash,
-                             {key: (head.version, head.chain) for key, head in data.heads.items()}, data.part, data.parts))
+        entries.append(
+            Entry(
+                received.sequence,
+                data.position,
+                data.streams,
+                data.heads_hash,
+                {key: (head.version, head.chain) for key, head in data.heads.items()},
+                data.part,
+                data.parts,
+            )
+        )
     return entries
 
 
@@ -157,7 +176,11 @@ class Checkpointer:
             log.error(
                 "%s: no checkpoint recorded: %d streams disagree with the last one (first: stream %s: %s); "
                 "run `crm audit verify %s`",
-                self.service, len(self.refused), self.refused[0].stream, self.refused[0].problem, self.service,
+                self.service,
+                len(self.refused),
+                self.refused[0].stream,
+                self.refused[0].problem,
+                self.service,
             )
             return False
         if not self._changed - {str(self.stream)}:
@@ -180,7 +203,7 @@ class Checkpointer:
         position = self._heads.position
         digest = heads_hash(heads)
         changed = sorted(self._changed)
-        chunks = [changed[i:i + MAX_HEADS_PER_EVENT] for i in range(0, len(changed), MAX_HEADS_PER_EVENT)]
+        chunks = [changed[i : i + MAX_HEADS_PER_EVENT] for i in range(0, len(changed), MAX_HEADS_PER_EVENT)]
         stored = self.app.recorder.select_events(self.stream, desc=True, limit=1)
         version = stored[0].originator_version if stored else 0
         system = meta("system", f"checkpoint-{self.service}-{position}")
@@ -192,11 +215,21 @@ class Checkpointer:
         for part, chunk in enumerate(chunks, 1):
             # ignore: eventsourcing makes each event class a dataclass when the class is made, so
             # mypy sees only the base event's fields in this constructor.
-            objects.append(Checkpoint.Recorded(  # type: ignore[call-arg]
-                originator_id=self.stream, originator_version=version + part, timestamp=timestamp,
-                service=self.service, position=position, streams=len(heads), heads_hash=digest,
-                heads={key: list(heads[key]) for key in chunk}, part=part, parts=len(chunks), meta=system,
-            ))
+            objects.append(
+                Checkpoint.Recorded(  # type: ignore[call-arg]
+                    originator_id=self.stream,
+                    originator_version=version + part,
+                    timestamp=timestamp,
+                    service=self.service,
+                    position=position,
+                    streams=len(heads),
+                    heads_hash=digest,
+                    heads={key: list(heads[key]) for key in chunk},
+                    part=part,
+                    parts=len(chunks),
+                    meta=system,
+                )
+            )
         try:
             self.app.save(*objects)
         except IntegrityError:

@@ -5,6 +5,7 @@ or the topic's copy) into the anchor they vouch for: every stream's head at the 
 checkpoint. `Heads`, fed the log in order, holds the store to that anchor and names each
 stream that disagrees: truncated, missing, removed, altered, inserted.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -66,18 +67,38 @@ def fold(entries: Iterable[Entry], where: str, stream: str) -> Anchor | None:
         if entry.version > last.version:
             break
         if entry.version != expected:
-            problems.append(Broken(stream, expected, 0, f"removed: checkpoint versions {expected}–{entry.version - 1} "
-                                   f"are missing from {where}"))
+            problems.append(
+                Broken(
+                    stream,
+                    expected,
+                    0,
+                    f"removed: checkpoint versions {expected}–{entry.version - 1} are missing from {where}",
+                )
+            )
         expected = entry.version + 1
         for key, (version, chain) in entry.heads.items():
             before = heads.get(key)
             if before is not None and version < before[0]:
-                problems.append(Broken(key, version, 0, f"truncated: checkpoint version {entry.version} in {where} "
-                                       f"moves its head back from version {before[0]}"))
+                problems.append(
+                    Broken(
+                        key,
+                        version,
+                        0,
+                        f"truncated: checkpoint version {entry.version} in {where} "
+                        f"moves its head back from version {before[0]}",
+                    )
+                )
             heads[key] = (version, chain)
     if len(heads) != last.streams or heads_hash(heads) != last.heads_hash:
-        problems.append(Broken(stream, last.version, 0, f"altered: the checkpoint at notification {last.position} in "
-                               f"{where} does not add up (its hash or stream count is not that of the heads named)"))
+        problems.append(
+            Broken(
+                stream,
+                last.version,
+                0,
+                f"altered: the checkpoint at notification {last.position} in "
+                f"{where} does not add up (its hash or stream count is not that of the heads named)",
+            )
+        )
     return Anchor(where, stream, last.position, heads, ordered[-1].version, problems)
 
 
@@ -117,26 +138,68 @@ class Heads:
         for stream, (version, chain) in anchor.heads.items():
             head = self.heads.get(stream)
             if head is None:
-                found.append(Broken(stream, version, 0, f"missing: the whole stream is gone; {checkpoint} has it "
-                                    f"at version {version}"))
+                found.append(
+                    Broken(
+                        stream,
+                        version,
+                        0,
+                        f"missing: the whole stream is gone; {checkpoint} has it at version {version}",
+                    )
+                )
             elif head[0] < version:
-                found.append(Broken(stream, head[0], 0, f"truncated: it ends at version {head[0]}; {checkpoint} has "
-                                    f"it at version {version}"))
+                found.append(
+                    Broken(
+                        stream,
+                        head[0],
+                        0,
+                        f"truncated: it ends at version {head[0]}; {checkpoint} has it at version {version}",
+                    )
+                )
             elif stream not in self._at_anchor:
-                found.append(Broken(stream, version, 0, f"removed: the event at version {version}, its head at "
-                                    f"{checkpoint}, is gone"))
+                found.append(
+                    Broken(
+                        stream,
+                        version,
+                        0,
+                        f"removed: the event at version {version}, its head at {checkpoint}, is gone",
+                    )
+                )
             elif chain and self._at_anchor[stream] != chain:
-                found.append(Broken(stream, version, 0, f"altered: its seal at version {version} is not the one "
-                                    f"{checkpoint} holds (its history was rewritten and resealed)"))
+                found.append(
+                    Broken(
+                        stream,
+                        version,
+                        0,
+                        f"altered: its seal at version {version} is not the one "
+                        f"{checkpoint} holds (its history was rewritten and resealed)",
+                    )
+                )
         for stream, (version, notification_id) in self._unexpected.items():
-            found.append(Broken(stream, version, notification_id, f"inserted: recorded before {checkpoint}, "
-                                "which does not have it"))
+            found.append(
+                Broken(
+                    stream, version, notification_id, f"inserted: recorded before {checkpoint}, which does not have it"
+                )
+            )
         own = self.heads.get(anchor.stream)
         if anchor.stream not in {p.stream for p in found}:
             if own is None:
-                found.append(Broken(anchor.stream, anchor.last_version, 0, f"missing: the checkpoint stream is gone; "
-                                    f"{anchor.where} go up to version {anchor.last_version}"))
+                found.append(
+                    Broken(
+                        anchor.stream,
+                        anchor.last_version,
+                        0,
+                        f"missing: the checkpoint stream is gone; "
+                        f"{anchor.where} go up to version {anchor.last_version}",
+                    )
+                )
             elif own[0] < anchor.last_version:
-                found.append(Broken(anchor.stream, own[0], 0, f"truncated: the checkpoint stream ends at version "
-                                    f"{own[0]}; {anchor.where} go on to version {anchor.last_version}"))
+                found.append(
+                    Broken(
+                        anchor.stream,
+                        own[0],
+                        0,
+                        f"truncated: the checkpoint stream ends at version "
+                        f"{own[0]}; {anchor.where} go on to version {anchor.last_version}",
+                    )
+                )
         return sorted(found, key=lambda p: (p.stream, p.version))

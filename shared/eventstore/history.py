@@ -2,6 +2,7 @@
 aggregate as it stood at an instant. Used by `crm audit` and the history endpoints; each
 service names the fields of its own events worth a column (`details`) and what its streams
 are (`kind`, for NotFound)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
@@ -48,10 +49,18 @@ def event_row(service: str, event: Any, details: Sequence[str]) -> dict[str, Any
     }
 
 
-def span(what: str, start: datetime, end: datetime | None, now: datetime, by: str | None, why: str | None) -> dict[str, Any]:
+def span(
+    what: str, start: datetime, end: datetime | None, now: datetime, by: str | None, why: str | None
+) -> dict[str, Any]:
     """How long something lasted (`end` None: it still does, as of `now`), who began it and why."""
-    return {"what": what, "from": start.isoformat(), "to": end.isoformat() if end else None,
-            "days": round(((end or now) - start).total_seconds() / 86400, 3), "by": by, "why": why}
+    return {
+        "what": what,
+        "from": start.isoformat(),
+        "to": end.isoformat() if end else None,
+        "days": round(((end or now) - start).total_seconds() / 86400, 3),
+        "by": by,
+        "why": why,
+    }
 
 
 def plain(value: Any) -> Any:

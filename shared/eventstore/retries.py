@@ -1,4 +1,5 @@
 """Optimistic-concurrency retries, and which driver errors mean "the store is away"."""
+
 from __future__ import annotations
 
 import random

@@ -4,6 +4,7 @@ SQLite (the embedded default): two files per service under the data folder, one 
 eventsourcing store and one for the read models and positions. PostgreSQL: one schema per
 service holding both, so services share a server but never a table.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -89,9 +90,7 @@ def _postgres(url: str, schema: str, service: str) -> Storage:
         "POSTGRES_LOCK_TIMEOUT": "5",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
     }
-    sa_url = url.replace("postgresql://", "postgresql+psycopg://", 1).replace(
-        "postgres://", "postgresql+psycopg://", 1
-    )
+    sa_url = url.replace("postgresql://", "postgresql+psycopg://", 1).replace("postgres://", "postgresql+psycopg://", 1)
     engine = create_engine(
         sa_url,
         pool_pre_ping=True,

@@ -5,6 +5,7 @@ Both carry the same bytes and headers, so a service cannot tell which one it run
 in-process bus, handled by every subscriber, and raises otherwise: the outbox relay then
 keeps its position and tries again (at-least-once).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -101,7 +102,11 @@ class KafkaPublisher:
     """
 
     def __init__(
-        self, bootstrap_servers: str, client_id: str, idempotent: bool = False, security: Mapping[str, object] | None = None
+        self,
+        bootstrap_servers: str,
+        client_id: str,
+        idempotent: bool = False,
+        security: Mapping[str, object] | None = None,
     ) -> None:
         from aiokafka import AIOKafkaProducer
 

@@ -8,6 +8,7 @@ own events). Transient failures (the database is away) propagate, so the message
 acknowledged and come again; anything else is a poison message and is parked, and the
 consumer carries on.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -80,7 +81,9 @@ class Inbox:
                 await asyncio.sleep(self.retry_delay)  # the whole batch comes again
                 raise
             except Exception as error:
-                log.info("a batch of %d failed (%s); applying it one message at a time", len(parsed), type(error).__name__)
+                log.info(
+                    "a batch of %d failed (%s); applying it one message at a time", len(parsed), type(error).__name__
+                )
             else:
                 CONSUMED.labels(self.consumer, "applied").inc(len(parsed))
                 return

@@ -5,6 +5,7 @@ SASL choice in FastStream's terms (aiokafka's are `shared.settings.kafka_securit
 Offsets are committed only after the batch's transaction (AckPolicy.NACK_ON_ERROR: a
 failure seeks back and the batch comes again).
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -7,6 +7,7 @@ new position. An event type may be routed to a topic of its own (`routes`: the
 checkpoints go to `crm.checkpoints`, every service's alike). A crash between publishing and recording republishes that batch: delivery
 is at-least-once, and consumers dedupe by event id / (subject, sequence).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -87,7 +88,6 @@ class OutboxRelay:
 
     def measure(self) -> None:
         OUTBOX_BACKLOG.labels(self.app.name).set(self.backlog())
-
 
 
 def _headers(event: CloudEvent) -> tuple[tuple[str, bytes], ...]:

@@ -5,6 +5,7 @@ CRM_READY_MAX_LAG; 'not ready' when something is broken: a store or the broker a
 worker stopped or failing CRM_READY_STUCK_FAILURES times in a row, a start-up step failing.
 The problems name each part, with the reason.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -52,7 +53,9 @@ class Problems:
                 for projector in service.projectors:
                     lag = head - projector.position()
                     if lag > max_lag:
-                        self.waiting[f"{service.name} projection {projector.projection.name}"] = f"lagging: {lag} events"
+                        self.waiting[f"{service.name} projection {projector.projection.name}"] = (
+                            f"lagging: {lag} events"
+                        )
             except Exception as error:  # any failure means: not ready
                 self.broken[f"{service.name} store"] = type(error).__name__
 

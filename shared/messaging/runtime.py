@@ -7,6 +7,7 @@ way a service's consumer is the same inbox, handed each delivery as one batch
 (`Inbox.receive_batch`, applied through the application's `handle_batch`). Every part
 runs in a `Worker`; `readiness` says what the runtime awaits, or what is broken.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -150,7 +151,10 @@ class Runtime:
                 return attempt.result()
             self._start_error = f"{type(error).__name__}: {error}"[:300]
             log.error(
-                "start-up: %s failed (%s); retrying in %.1fs", phase, self._start_error, pause,
+                "start-up: %s failed (%s); retrying in %.1fs",
+                phase,
+                self._start_error,
+                pause,
                 exc_info=error if first else None,  # the traceback once, then one line a try
             )
             first = False
@@ -198,14 +202,17 @@ class Runtime:
 
     def _kafka_consumers(self) -> KafkaBroker:
         assert self._publisher is not None
-        return kafka.consumers(self.settings, [
-            kafka.Subscription(
-                group=self.settings.kafka_group_prefix + service.name,
-                topics=tuple(self._topic(t) for t in service.subscribes_to),
-                inbox=self._inbox(service, self._publisher, self._topic(DEADLETTER)),
-            )
-            for service in self._consumers()
-        ])
+        return kafka.consumers(
+            self.settings,
+            [
+                kafka.Subscription(
+                    group=self.settings.kafka_group_prefix + service.name,
+                    topics=tuple(self._topic(t) for t in service.subscribes_to),
+                    inbox=self._inbox(service, self._publisher, self._topic(DEADLETTER)),
+                )
+                for service in self._consumers()
+            ],
+        )
 
     def _topic(self, name: str) -> str:
         return self.settings.kafka_topic_prefix + name

@@ -4,6 +4,7 @@ A worker repeats its step until stopped. It sleeps until the application records
 (`nudge`) or the poll interval passes, so nothing waits on a fast poll; a step that fails
 is logged and retried after a growing pause, and readiness learns how often in a row.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -6,6 +6,7 @@ wait behind it. After its retries it records the event here, with the error, and
 past it: the event itself stays in the event store, so once the cause is fixed
 `crm parked retry` applies it again (or `crm replay --restart` rebuilds the whole model).
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

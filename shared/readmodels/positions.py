@@ -4,6 +4,7 @@ A position is advanced in the same transaction as the work it stands for (the pr
 rows), and only from the value it was read at, so two replicas can never both apply the
 same batch: the one that loses the race rolls back and reads again.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -76,9 +77,7 @@ def dialect_insert(connection: Connection) -> Any:
 
 def advance_position(connection: Connection, name: str, *, read: int, to: int) -> None:
     result = connection.execute(
-        update(positions)
-        .where(positions.c.name == name, positions.c.position == read)
-        .values(position=to)
+        update(positions).where(positions.c.name == name, positions.c.position == read).values(position=to)
     )
     if result.rowcount != 1:
         raise PositionMoved(f"{name} is no longer at {read}")

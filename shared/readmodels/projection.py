@@ -9,6 +9,7 @@ An event the projection cannot apply never stops it: a failed batch is applied a
 event at a time, and the event that fails on its last attempt is parked (`shared.readmodels.parking`:
 recorded with its error, a metric, a log line) while the projector moves on.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -140,8 +141,12 @@ class Projector:
         PROJECTION_PARKED.labels(self.app.name, self.projection.name).inc()
         log.error(
             "projection %s parked event %s (%s v%s) after %s attempts: %s",
-            self.projection.name, notification.id, notification.topic, notification.originator_version,
-            attempts, f"{type(error).__name__}: {error}"[:500],
+            self.projection.name,
+            notification.id,
+            notification.topic,
+            notification.originator_version,
+            attempts,
+            f"{type(error).__name__}: {error}"[:500],
         )
 
     def _apply(self, limit: int, stop: int | None, until: datetime | None) -> int:

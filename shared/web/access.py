@@ -20,6 +20,7 @@ A role without a scope is refused (Forbidden: 403) before anything is looked up;
 unknown subject is 404 (or 422 when it is named in the path of a command, as a target's
 owner); then a subject out of reach is 403. Nothing is recorded on any refusal.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -74,7 +75,11 @@ def joined(rule_sets: Iterable[Sequence[Rule]], order: Sequence[tuple[str, str]]
 
 
 _SHOWN: dict[Scope | None, str] = {
-    None: "—", "all": "all", "own": "own", "own+pool": "own, pool", "teams": "their teams",
+    None: "—",
+    "all": "all",
+    "own": "own",
+    "own+pool": "own, pool",
+    "teams": "their teams",
     "teams+pool": "their teams, pool",
 }
 
@@ -89,7 +94,10 @@ def rule_of(rules: Iterable[Rule], route: str) -> Rule:
 
 def render_markdown(rules: Iterable[Rule]) -> str:
     """The table as the README shows it (a test holds the README to exactly this)."""
-    lines = ["| resource | action | rep | manager | auditor | admin | routes | notes |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| resource | action | rep | manager | auditor | admin | routes | notes |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for rule in rules:
         cells = [_SHOWN[rule.scope(role)] for role in ROLES]
         routes = "<br>".join(f"`{route}`" for route in rule.routes)

@@ -7,6 +7,7 @@ closes: requests are answered 503 at once, and at most one probe a second, a fre
 connection with a short timeout, decides when to let them through again. Nothing is
 decided from a guess: a probe that succeeds reopens the gate.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -3,6 +3,7 @@
 In the embedded default the caller names itself with `X-User-Id` / `X-User-Role`; the
 actor of every event is that identity, never a field of a request body.
 """
+
 from __future__ import annotations
 
 import json
@@ -184,6 +185,11 @@ def replayed(messages: list[Message], receive: Receive) -> Receive:
 
 async def _too_large(send: Send, limit: int) -> None:
     body = json.dumps({"detail": f"the request body is larger than {limit} bytes"}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -6,6 +6,7 @@
   (signature from a JWKS URL or a configured key, issuer, audience, expiry with leeway).
   The identity headers are then ignored — a header cannot forge an actor.
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,12 +41,20 @@ class HeaderIdentity:
         if not user_id:
             raise HTTPException(401, detail="the X-User-Id header names the caller and is required")
         if len(user_id) > 200 or any(ord(c) < 32 for c in user_id):
-            raise HTTPException(422, detail=[{"loc": ["header", "x-user-id"], "msg": "at most 200 printable characters",
-                                              "type": "value_error"}])
+            raise HTTPException(
+                422,
+                detail=[
+                    {"loc": ["header", "x-user-id"], "msg": "at most 200 printable characters", "type": "value_error"}
+                ],
+            )
         role = request.headers.get("x-user-role", "rep")
         if role not in ROLES:
-            raise HTTPException(422, detail=[{"loc": ["header", "x-user-role"], "msg": f"one of {', '.join(ROLES)}",
-                                              "type": "literal_error"}])
+            raise HTTPException(
+                422,
+                detail=[
+                    {"loc": ["header", "x-user-role"], "msg": f"one of {', '.join(ROLES)}", "type": "literal_error"}
+                ],
+            )
         teams = tuple(t.strip() for t in request.headers.get("x-user-teams", "").split(",") if t.strip())
         return Identity(user_id, role, teams)
 
@@ -77,12 +86,18 @@ class BearerIdentity:
         try:
             key: Any = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._key
             claims = jwt.decode(
-                token, key, algorithms=self.algorithms, audience=self.audience, issuer=self.issuer,
-                leeway=self.leeway, options={"require": ["exp", "sub", "iss", "aud"]},
+                token,
+                key,
+                algorithms=self.algorithms,
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "sub", "iss", "aud"]},
             )
         except jwt.PyJWTError as error:  # never echo the token: only what was wrong with it
-            raise HTTPException(401, detail=f"invalid token: {type(error).__name__}",
-                                headers={"WWW-Authenticate": "Bearer"}) from None
+            raise HTTPException(
+                401, detail=f"invalid token: {type(error).__name__}", headers={"WWW-Authenticate": "Bearer"}
+            ) from None
         role = claims.get("crm_role", "rep")
         if role not in ROLES:
             raise HTTPException(403, detail="the token names no CRM role")

@@ -11,6 +11,7 @@ is counted in an ISO 4217 currency.
 body, query parameter and path before any route runs, answering 422 with the field's
 location; `check_text` is the same rule for other inputs (import rows).
 """
+
 from __future__ import annotations
 
 import json
@@ -61,7 +62,9 @@ class _NotFinite:
         self.literal = literal
 
 
-def body_problems(value: Any, location: tuple[str | int, ...] = ("body",)) -> Iterator[tuple[tuple[str | int, ...], str]]:
+def body_problems(
+    value: Any, location: tuple[str | int, ...] = ("body",)
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """(location, problem) for every string (keys too) and number a JSON body may not hold."""
     if isinstance(value, str):
         problem = text_problem(value)
@@ -164,7 +167,9 @@ class CheckedInput:
         content_type = headers.get(b"content-type", b"")
         chunks = []
         message: Message = {"type": "http.request", "body": b"", "more_body": False}
-        if scope["method"] in ("POST", "PUT", "PATCH") and content_type.split(b";")[0].strip().lower().endswith(b"json"):
+        if scope["method"] in ("POST", "PUT", "PATCH") and content_type.split(b";")[0].strip().lower().endswith(
+            b"json"
+        ):
             while True:
                 message = await receive()
                 if message["type"] != "http.request":
@@ -184,8 +189,13 @@ class CheckedInput:
 
 async def _answer(send: Send, status: int, payload: dict[str, Any]) -> None:
     body = json.dumps(payload, ensure_ascii=True).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

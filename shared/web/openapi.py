@@ -12,6 +12,7 @@
 - `/docs`: Swagger UI from the files the `swagger-ui-bundle-v2` package ships, served by
   the process itself (no CDN).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -33,23 +34,35 @@ _SCHEMAS = "#/components/schemas/"
 
 HEADER_SCHEMES: dict[str, dict[str, Any]] = {
     "UserId": {
-        "type": "apiKey", "in": "header", "name": "X-User-Id",
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-User-Id",
         "description": "The caller (at most 200 printable characters): the actor of every event it causes.",
     },
     "UserRole": {
-        "type": "apiKey", "in": "header", "name": "X-User-Role",
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-User-Role",
         "description": "One of rep (the default), manager, auditor, admin.",
     },
     "UserTeams": {
-        "type": "apiKey", "in": "header", "name": "X-User-Teams",
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-User-Teams",
         "description": "The caller's teams, comma-separated (what a manager's reach covers).",
     },
 }
 # X-User-Id always; the role and the teams when the caller has them to say.
-HEADER_SECURITY: list[dict[str, list[str]]] = [{"UserId": [], "UserRole": [], "UserTeams": []}, {"UserId": [], "UserRole": []}, {"UserId": []}]
+HEADER_SECURITY: list[dict[str, list[str]]] = [
+    {"UserId": [], "UserRole": [], "UserTeams": []},
+    {"UserId": [], "UserRole": []},
+    {"UserId": []},
+]
 BEARER_SCHEMES: dict[str, dict[str, Any]] = {
     "Bearer": {
-        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
         "description": "A JWT from the configured issuer: `sub` the user, `crm_role` the role, `crm_teams` the teams. "
         "The X-User-* headers are then ignored.",
     },
@@ -71,7 +84,9 @@ def errors(bearer: bool) -> dict[str, dict[str, Any]]:
     challenge = {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}} if bearer else None
     return {
         "401": _error(
-            "No identity: a missing or invalid bearer token" if bearer else "No identity: the X-User-Id header is missing",
+            "No identity: a missing or invalid bearer token"
+            if bearer
+            else "No identity: the X-User-Id header is missing",
             headers=challenge,
         ),
         "403": _error("The caller's role or reach does not allow this"),
@@ -79,9 +94,12 @@ def errors(bearer: bool) -> dict[str, dict[str, Any]]:
         "422": _error("Refused values: where each is, and why", model="ValidationProblem"),
         "503": _error(
             "The event store is unavailable: nothing was recorded, send the same request again later",
-            headers={"Retry-After": {
-                "description": f"seconds to wait ({RETRY_AFTER_SECONDS})", "schema": {"type": "integer"},
-            }},
+            headers={
+                "Retry-After": {
+                    "description": f"seconds to wait ({RETRY_AFTER_SECONDS})",
+                    "schema": {"type": "integer"},
+                }
+            },
         ),
         # commands only
         "400": _error("The body cannot be read: not UTF-8, or a malformed form"),
@@ -150,7 +168,7 @@ def service_document(whole: dict[str, Any], name: str) -> dict[str, Any]:
 
 def _refs(node: Any) -> set[str]:
     if isinstance(node, dict):
-        found = {node["$ref"][len(_SCHEMAS):]} if str(node.get("$ref", "")).startswith(_SCHEMAS) else set()
+        found = {node["$ref"][len(_SCHEMAS) :]} if str(node.get("$ref", "")).startswith(_SCHEMAS) else set()
         return found.union(*(_refs(value) for value in node.values()))
     if isinstance(node, list):
         return set().union(*(_refs(item) for item in node))

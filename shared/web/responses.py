@@ -7,6 +7,7 @@ a stream's history. Each service's own answers are in its `responses` module.
 The routes build plain dicts; FastAPI validates them against these models on the way out,
 so a model that drifts from what a route builds fails the route's tests, not a client.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -42,7 +43,9 @@ class ErrorBody(BaseModel):
     kind and id of what was not found; a 409 may name what conflicts (ids, statuses) in
     further string fields."""
 
-    model_config = ConfigDict(title="Error", extra="allow", json_schema_extra={"additionalProperties": {"type": "string"}})
+    model_config = ConfigDict(
+        title="Error", extra="allow", json_schema_extra={"additionalProperties": {"type": "string"}}
+    )
 
     detail: str
     kind: str | SkipJsonSchema[None] = Field(default=None, description="404: what kind of thing was not found")

@@ -2,6 +2,7 @@
 one bucket (or, for a deal in the period at both instants, split between a value change and
 a stage move), so the pieces add up to the difference to the cent.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -19,7 +20,11 @@ PIECES = ("new", "pulled_in", "slipped_out", "value_changes", "stage_moves", "wo
 
 
 def explain(
-    connection: Connection, period: Period, before_at: datetime, after_at: datetime, owners: frozenset[str] | None = None
+    connection: Connection,
+    period: Period,
+    before_at: datetime,
+    after_at: datetime,
+    owners: frozenset[str] | None = None,
 ) -> dict[str, Any]:
     """`owners` limits it to those owners' deals (what the caller may reach; None: all)."""
     before, after = _in_force(connection, before_at, owners), _in_force(connection, after_at, owners)

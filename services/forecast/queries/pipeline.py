@@ -4,6 +4,7 @@ A deal counts in the period of its expected close date while open, and in the pe
 was won once won; lost deals count nowhere. Sums stay per currency; with a rate table
 (`base_currency` and `rates`) each figure also carries its total in the base currency.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -20,8 +21,13 @@ from services.forecast.projections import forecast_versions as fv
 from services.forecast.rules import ForecastRules
 from shared.contracts import money as money_value
 
-GROUPS = {"owner": fv.c.owner_id, "team": fv.c.owner_id, "stage": fv.c.stage, "source": fv.c.source,
-          "forecast_category": fv.c.forecast_category}
+GROUPS = {
+    "owner": fv.c.owner_id,
+    "team": fv.c.owner_id,
+    "stage": fv.c.stage,
+    "source": fv.c.source,
+    "forecast_category": fv.c.forecast_category,
+}
 CATEGORIES = ("pipeline", "best_case", "commit", "closed")
 
 
@@ -46,7 +52,9 @@ def ever_owned_a_deal(connection: Connection, owner_id: str) -> bool:
 
 def learned_probabilities(connection: Connection, min_sample: int) -> dict[str, dict[str, Any]]:
     """Per stage, the share of closed deals that reached it and were won."""
-    closed = select(fv.c.deal_id, fv.c.status).where(fv.c.valid_to.is_(None), fv.c.status.in_(("won", "lost"))).subquery()
+    closed = (
+        select(fv.c.deal_id, fv.c.status).where(fv.c.valid_to.is_(None), fv.c.status.in_(("won", "lost"))).subquery()
+    )
     rows = connection.execute(
         select(
             visits.c.stage,
@@ -115,10 +123,17 @@ def forecast(
     if learned:
         answer["learned_probabilities"] = learned
     if group_by:
-        quotas = _targets(connection, "team" if group_by == "team" else "owner", period) if group_by in ("owner", "team") else {}
+        quotas = (
+            _targets(connection, "team" if group_by == "team" else "owner", period)
+            if group_by in ("owner", "team")
+            else {}
+        )
         if owners is not None:  # only the targets of what is wholly in reach: an owner, or a team of them
-            quotas = {key: quota for key, quota in quotas.items()
-                      if (set(rules.teams.get(key, ())) <= owners if group_by == "team" else key in owners)}
+            quotas = {
+                key: quota
+                for key, quota in quotas.items()
+                if (set(rules.teams.get(key, ())) <= owners if group_by == "team" else key in owners)
+            }
         answer["group_by"] = group_by
         answer["groups"] = [
             {"key": key, **bucket.as_dict(), **_attainment(bucket, quotas.get(key), rules)}
@@ -126,7 +141,9 @@ def forecast(
         ]
         for key, quota in sorted(quotas.items()):  # a quota with nothing yet in the period
             if key not in groups:
-                answer["groups"].append({"key": key, **Figures(rules).as_dict(), **_attainment(Figures(rules), quota, rules)})
+                answer["groups"].append(
+                    {"key": key, **Figures(rules).as_dict(), **_attainment(Figures(rules), quota, rules)}
+                )
     return answer
 
 
@@ -143,9 +160,11 @@ def _probability(learned: dict[str, dict[str, Any]]) -> ColumnElement[Any]:
 
 
 def _targets(connection: Connection, kind: str, period: Period) -> dict[str, tuple[Decimal, str]]:
-    rows = connection.execute(
-        select(targets).where(targets.c.kind == kind, targets.c.period == period.name)
-    ).mappings().all()
+    rows = (
+        connection.execute(select(targets).where(targets.c.kind == kind, targets.c.period == period.name))
+        .mappings()
+        .all()
+    )
     return {row["subject_id"]: (Decimal(row["amount"]), row["currency"]) for row in rows}
 
 
@@ -212,4 +231,3 @@ class Figures:
 
 def money(by_currency: dict[str, Decimal]) -> list[dict[str, str]]:
     return [money_value(amount, currency) for currency, amount in sorted(by_currency.items())]
-

@@ -1,6 +1,7 @@
 """Management reports: win rate, stage conversion, time in stage, sales cycle, lead-source
 performance, and forecast accuracy by backtesting (the forecast as it stood at each date,
 from the temporal projection, beside what was actually won)."""
+
 from __future__ import annotations
 
 import math
@@ -48,8 +49,10 @@ def win_rate(connection: Connection, period: Period, group_by: str, owners: Owne
     return {
         "period": period.name,
         "group_by": group_by,
-        "groups": [{"key": key, **counts, "win_rate": _rate(counts["won"], counts["won"] + counts["lost"])}
-                   for key, counts in sorted(groups.items())],
+        "groups": [
+            {"key": key, **counts, "win_rate": _rate(counts["won"], counts["won"] + counts["lost"])}
+            for key, counts in sorted(groups.items())
+        ],
     }
 
 
@@ -85,7 +88,10 @@ def time_in_stage(connection: Connection, owners: Owners = None) -> dict[str, An
     durations: dict[str, list[float]] = defaultdict(list)
     for row in connection.execute(select(visits).where(visits.c.left_at.is_not(None), *_visited(owners))).mappings():
         durations[row["stage"]].append((utc(row["left_at"]) - utc(row["entered_at"])).total_seconds() / 86400)
-    return {"unit": "days", "stages": [{"stage": stage, **_spread(values)} for stage, values in sorted(durations.items())]}
+    return {
+        "unit": "days",
+        "stages": [{"stage": stage, **_spread(values)} for stage, values in sorted(durations.items())],
+    }
 
 
 def sales_cycle(connection: Connection, period: Period, owners: Owners = None) -> dict[str, Any]:
@@ -106,7 +112,9 @@ def source_performance(connection: Connection, period: Period | None, owners: Ow
     query = select(fv.c.source, fv.c.status, fv.c.currency, fv.c.amount, fv.c.closed_on).where(
         fv.c.valid_to.is_(None), *_owned(owners)
     )
-    sources: dict[str, dict[str, Any]] = defaultdict(lambda: {"deals": 0, "won": 0, "lost": 0, "won_value": defaultdict(Decimal)})
+    sources: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"deals": 0, "won": 0, "lost": 0, "won_value": defaultdict(Decimal)}
+    )
     for row in connection.execute(query):
         if period and row.closed_on and not period.first <= row.closed_on <= period.last:
             continue
@@ -119,8 +127,12 @@ def source_performance(connection: Connection, period: Period | None, owners: Ow
     return {
         "period": period.name if period else None,
         "sources": [
-            {**{k: v for k, v in f.items() if k != "won_value"}, "source": source, "won_value": money(f["won_value"]),
-             "win_rate": _rate(f["won"], f["won"] + f["lost"])}
+            {
+                **{k: v for k, v in f.items() if k != "won_value"},
+                "source": source,
+                "won_value": money(f["won_value"]),
+                "win_rate": _rate(f["won"], f["won"] + f["lost"]),
+            }
             for source, f in sorted(sources.items())
         ],
     }
@@ -174,7 +186,9 @@ def _closed(connection: Connection, period: Period, owners: Owners = None) -> li
     return list(
         connection.execute(
             select(fv).where(
-                fv.c.valid_to.is_(None), fv.c.status.in_(("won", "lost")), fv.c.closed_on.between(period.first, period.last),
+                fv.c.valid_to.is_(None),
+                fv.c.status.in_(("won", "lost")),
+                fv.c.closed_on.between(period.first, period.last),
                 *_owned(owners),
             )
         )

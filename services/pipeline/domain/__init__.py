@@ -9,6 +9,7 @@ aggregate and event here names its topic (`TOPIC`), the one it was first stored 
 stored event. The aggregates are named here as well: an old topic then resolves even in a
 process that has not imported them yet.
 """
+
 from services.pipeline.domain.deal import Deal
 from services.pipeline.domain.stages import Pipeline
 

@@ -1,5 +1,6 @@
 """A deal's activities: calls, meetings, emails and notes, done when logged, and tasks,
 done when somebody completes them."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,6 +1,7 @@
 """A deal's alerts, each raised once: its close date approaching, a task of it overdue.
 The deal records the alerts it raised (`alerts`), so a replica that raises one a second
 time, or the same sweep run again, changes nothing."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -5,6 +5,7 @@ own, joined here: its progress through the stages, its terms, activities and ale
 A deal arrives from registration's events and remembers what it applied (see `upstream`).
 Business instants (`at`) come from the application's clock, which tests control.
 """
+
 from __future__ import annotations
 
 from datetime import date

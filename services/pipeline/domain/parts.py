@@ -2,6 +2,7 @@
 read and write: the deal's state and the members of the aggregate, declared once so that
 each part type-checks on its own. Declarations only: `Deal` sets the state in its
 `__init__`, and the aggregate members come from eventsourcing's `Aggregate`."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -1,6 +1,7 @@
 """A deal's progress through its stage set: it enters when registration approves it, moves
 forward (past the exit criteria of every stage it leaves) or back, closes won or lost, and
 moves again only after somebody reopens it. `history` keeps every stage visit."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -195,8 +196,14 @@ class Progress(DealPart):
         if self.history:
             self.history[-1]["left_at"] = at
         self.history.append(
-            {"stage": key, "entered_at": at, "left_at": None, "reason": reason, "direction": direction, "by": meta["actor"]}
+            {
+                "stage": key,
+                "entered_at": at,
+                "left_at": None,
+                "reason": reason,
+                "direction": direction,
+                "by": meta["actor"],
+            }
         )
         self.stage = key
         self.forecast_category = category
-

@@ -8,6 +8,7 @@ have before it moves forward out of it. A retired stage takes no new deals, but 
 sit there (or passed through it) stay readable. A company's sets are `Pipeline` aggregates:
 every redefinition is an event.
 """
+
 from __future__ import annotations
 
 from typing import Any, Literal

@@ -1,6 +1,7 @@
 """A deal's terms, the fields people edit: name, value, expected close date, probability
 (an override of the stage's), priority, competitors and contacts. An edit records only what
 changes, as {field: {before, after}}; a close date moved later counts as a slip."""
+
 from __future__ import annotations
 
 from decimal import Decimal

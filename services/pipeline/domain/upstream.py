@@ -1,6 +1,7 @@
 """Effectively once: a deal remembers, per upstream source, the last upstream sequence
 applied, stored in the same events as the change it caused, so a redelivered or
 republished upstream event changes nothing."""
+
 from __future__ import annotations
 
 from services.pipeline.domain.parts import DealPart

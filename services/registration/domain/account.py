@@ -1,4 +1,5 @@
 """An account: a customer, opened when a deal or a lead names one nobody registered yet."""
+
 from __future__ import annotations
 
 from typing import Any

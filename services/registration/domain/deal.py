@@ -4,6 +4,7 @@ Command methods are verbs that check their invariants and then trigger a past-te
 event methods only change state, so replaying history never re-checks a rule. Business
 instants (`at`) come from the application's clock, which tests control.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -152,7 +153,9 @@ class Deal(Aggregate):
         reason = "assignment" if self.owner_id is None else "reassignment"
         self._assigned(owner_id, self.owner_id, reason, protected_until, at, meta)
 
-    def claim(self, owner_id: str, protected_until: datetime, cooldown: timedelta, at: datetime, meta: dict[str, str]) -> None:
+    def claim(
+        self, owner_id: str, protected_until: datetime, cooldown: timedelta, at: datetime, meta: dict[str, str]
+    ) -> None:
         self._check_approved_and_open()
         if not self.in_pool:
             raise NotInPool(self.id)

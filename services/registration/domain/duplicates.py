@@ -5,6 +5,7 @@ product line), each contact's phone and e-mail, and the e-mail's company domain.
 held by an active deal is a match; the rule for that kind of key says whether the match
 refuses the registration (409), sends it to a manager's review, or does nothing.
 """
+
 from __future__ import annotations
 
 import calendar

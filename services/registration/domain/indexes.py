@@ -2,6 +2,7 @@
 rep's holdings (保有量). Each is an aggregate with a derived id, saved in the same
 transaction as the deal it guards, so the event store's version check settles every race.
 """
+
 from __future__ import annotations
 
 from uuid import NAMESPACE_URL, UUID, uuid5

@@ -1,4 +1,5 @@
 """A lead: a company somebody met, until it is converted into a registered deal."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar

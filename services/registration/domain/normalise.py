@@ -1,4 +1,5 @@
 """Normalisation of what people type, so that one customer is recognised however written."""
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,18 @@ from shared.errors import Invalid
 # so that "Tesco" keeps its "co" and "Zinc" its "inc".
 _CHINESE_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团", "公司")
 _LATIN_SUFFIXES = (
-    "co ltd", "company limited", "limited", "ltd", "incorporated", "inc",
-    "corporation", "corp", "llc", "gmbh", "co", "company",
+    "co ltd",
+    "company limited",
+    "limited",
+    "ltd",
+    "incorporated",
+    "inc",
+    "corporation",
+    "corp",
+    "llc",
+    "gmbh",
+    "co",
+    "company",
 )
 
 

@@ -4,6 +4,7 @@ Pure: given the recycling policy in force, the deal and the instant of the sweep
 earliest due reason and when, and whether that means recycling the deal now, warning its
 owner, or nothing yet. The application carries the decision out.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -7,6 +7,7 @@ registered before gets an account, and the deal claims the customer keys that ar
 The application loads what this needs (the duplicate check, the holdings) and saves what
 it returns, all together.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -80,7 +81,9 @@ def register_new_deal(
     )
     for key, existing in check.free_keys:
         if existing is None:
-            touched.append(CustomerKey(id=normalise.key_id(key), key=key, deal_id=deal_id, account_id=account_id, meta=meta))
+            touched.append(
+                CustomerKey(id=normalise.key_id(key), key=key, deal_id=deal_id, account_id=account_id, meta=meta)
+            )
         else:
             existing.claim(deal_id, account_id, meta)
             touched.append(existing)

@@ -4,6 +4,7 @@ The HTTP requests and the import rows are filled from it (`requests.DealTermsFie
 the registration rule turns it into the deal's first event (`registration.register`).
 A new term is added here first.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

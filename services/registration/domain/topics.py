@@ -7,6 +7,7 @@ for writing. So the store holds one topic per kind of event whatever module the 
 lives in, and a replica still running older code (a rolling deploy, a rollback) reads
 every new event too.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -37,7 +38,5 @@ def event_classes(aggregate: type) -> list[type]:
     """The event classes an aggregate class defines (`Registered`, …, and its bases
     `Event` and `Created`)."""
     return [
-        value
-        for value in vars(aggregate).values()
-        if isinstance(value, type) and issubclass(value, CanMutateAggregate)
+        value for value in vars(aggregate).values() if isinstance(value, type) and issubclass(value, CanMutateAggregate)
     ]
