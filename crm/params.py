@@ -3,10 +3,12 @@ line is read (a usage error, exit 2, naming what is wrong)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
+
+from shared.clock import in_utc
 
 if TYPE_CHECKING:
     from babel import Locale
@@ -30,7 +32,7 @@ class Instant(click.ParamType[datetime, Any]):
             moment = datetime.fromisoformat(value)
         except ValueError:
             self.fail(f"{value!r} is not an ISO 8601 instant (2026-10-01, 2026-10-01T09:30+08:00, …)", param, ctx)
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        return in_utc(moment)
 
 
 class BabelLocale(click.ParamType["Locale", "str | Locale"]):  # quoted: Babel loads lazily

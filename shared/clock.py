@@ -29,3 +29,9 @@ class FixedClock:
 
     def advance(self, **delta: float) -> None:
         self._at += timedelta(**delta)
+
+
+def in_utc(moment: datetime) -> datetime:
+    """An instant that names no zone is read as UTC (every instant stored here is UTC, and
+    SQLite hands datetimes back without their zone); one that names a zone is kept as given."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -16,6 +16,7 @@ from services.forecast.queries.pipeline import ever_owned_a_deal, forecast
 from services.forecast.requests import SetTarget
 from services.forecast.responses import AnyReport, Changes, Forecast, Target
 from services.forecast.rules import ForecastRules
+from shared.clock import in_utc
 from shared.contracts import Money
 from shared.errors import Invalid
 from shared.web.access import Access
@@ -140,4 +141,4 @@ def _period(text: str) -> Period:
 def _utc(moment: datetime | None) -> Any:
     if moment is None:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return in_utc(moment).astimezone(UTC)

@@ -10,7 +10,7 @@ stage), and `forecast_targets` the quotas.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 
 from services.forecast.domain import Deal, Target, closed_terms
+from shared.clock import in_utc
 
 metadata = MetaData()
 
@@ -184,6 +185,4 @@ class ForecastHistory:
             )
 
 
-def utc(moment: datetime) -> datetime:
-    """SQLite hands datetimes back without their zone; every instant here is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+utc = in_utc  # SQLite hands datetimes back without their zone; every instant here is UTC

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -18,6 +18,7 @@ from services.pipeline.history import DETAIL_FIELDS, stage_spans
 from services.pipeline.requests import ChangeStage, CloseDeal, DefinePipeline, EditDeal, LogActivity, Reopen
 from services.pipeline.responses import Activity, Board, DealPage, PipelineDeal, PipelineHistory
 from services.pipeline.rules import PipelineRules
+from shared.clock import in_utc
 from shared.eventstore.history import stream_history
 from shared.web.access import Access
 from shared.web.http import Caller, CallerDep
@@ -105,7 +106,7 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
         stood at `as_of` if given. The same reach as the deal itself."""
         access.require(who.identity, "deal", "read history")
         access.check(who.identity, "deal", "read history", app.get_deal(deal_id).owner_id)
-        as_of = as_of.replace(tzinfo=UTC) if as_of and as_of.tzinfo is None else as_of
+        as_of = in_utc(as_of) if as_of else None
         events, deal = stream_history(app, "pipeline", deal_id, as_of, details=DETAIL_FIELDS, kind="deal")
         return {
             "deal_id": str(deal_id),

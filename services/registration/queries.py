@@ -5,7 +5,7 @@ are here; the routes only call them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +16,7 @@ from services.registration.domain.deal import Deal
 from services.registration.history import DETAIL_FIELDS, owner_spans
 from services.registration.projections import registration_deals as rd
 from services.registration.responses import money
+from shared.clock import in_utc
 from shared.eventstore.history import stream_history
 
 
@@ -48,7 +49,7 @@ def deal_view(deal: Deal) -> dict[str, Any]:
 def deal_history(app: RegistrationApplication, deal_id: UUID, as_of: datetime | None) -> dict[str, Any]:
     """Every registration event of the deal (who, when, why) and its owners' spans, as it
     stood at `as_of` if given (an instant without a zone is read as UTC)."""
-    as_of = as_of.replace(tzinfo=UTC) if as_of and as_of.tzinfo is None else as_of
+    as_of = in_utc(as_of) if as_of else None
     events, deal = stream_history(app, "registration", deal_id, as_of, details=DETAIL_FIELDS, kind="deal")
     return {
         "deal_id": str(deal_id),

@@ -18,7 +18,7 @@ import json
 import math
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -30,6 +30,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.clock import in_utc
 from shared.web.http import replayed
 
 # C0 controls except tab, newline, carriage return; DEL; lone surrogates.
@@ -119,8 +120,7 @@ def check_request(path: str, query: bytes, content_type: bytes, body: bytes) -> 
     return _unprocessable(problems) if problems else None
 
 
-def _in_utc_if_naive(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+_in_utc_if_naive = in_utc
 
 
 Instant = Annotated[datetime, AfterValidator(_in_utc_if_naive)]
