@@ -1,14 +1,20 @@
 """Session-wide real servers (one PostgreSQL, one broker) and per-test isolation:
-each test gets its own schema prefix and its own data folder."""
+each test gets its own schema prefix and its own data folder; and the embedded
+application most HTTP tests talk to."""
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
+from fastapi.testclient import TestClient
 
+from crm.app import create_app
+from shared.clock import FixedClock
 from shared.settings import Settings
+from tests.support.embedded import embedded_settings
 from tests.support.infrastructure import drop_schemas, kafka_bootstrap, postgres_url
 
 TEST_TEAMS = '{"east": ["rep-1", "rep-2", "rep-3", "rep-9", "rep-limited"]}'
@@ -45,7 +51,7 @@ def schema_prefix(database_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def sqlite_settings(tmp_path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", poll_interval=0.05)
+    return embedded_settings(tmp_path)
 
 
 @pytest.fixture
@@ -59,3 +65,17 @@ def postgres_settings(database_url: str, schema_prefix: str, tmp_path) -> Settin
 def settings(request) -> Settings:
     """The same test against each durable backend, changing only this fixture."""
     return request.getfixturevalue(f"{request.param}_settings")
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock the test moves by hand, starting now (the services refuse close dates in the past)."""
+    return FixedClock(datetime.now(UTC))
+
+
+@pytest.fixture
+def client(sqlite_settings: Settings) -> Iterator[TestClient]:
+    """The three services embedded in this process on SQLite, with the default rules and the
+    real clock. A module that needs rules or a clock of its own overrides this fixture."""
+    with TestClient(create_app(sqlite_settings)) as http:
+        yield http

@@ -12,15 +12,15 @@ from fastapi.testclient import TestClient
 
 from crm.app import SERVICES, create_app
 from shared.settings import Settings
+from tests.support.embedded import embedded_settings
+from tests.support.identities import ADMIN, REP
 
-ADMIN = {"X-User-Id": "admin-1", "X-User-Role": "admin"}
-REP = {"X-User-Id": "rep-1", "X-User-Role": "rep"}
 COMMANDS = ("post", "put", "patch")
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("openapi") / "data", poll_interval=0.05))
+    app = create_app(embedded_settings(tmp_path_factory.mktemp("openapi")))
     with TestClient(app) as http:
         yield http
 

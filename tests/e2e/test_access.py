@@ -12,18 +12,9 @@ from fastapi.testclient import TestClient
 
 from crm.app import create_app
 from shared.settings import Settings
-from tests.support.flow import CLOSE_PERIOD, REP, capture_and_convert, eventually, pipeline_stage
-
-REP2 = {"X-User-Id": "rep-2", "X-User-Role": "rep"}
-EAST = {"X-User-Id": "mgr-east", "X-User-Role": "manager", "X-User-Teams": "east"}
-WEST = {"X-User-Id": "mgr-west", "X-User-Role": "manager", "X-User-Teams": "west"}
-AUDITOR = {"X-User-Id": "aud-1", "X-User-Role": "auditor"}
-
-
-@pytest.fixture
-def client(tmp_path):
-    with TestClient(create_app(Settings(data_dir=tmp_path / "data", poll_interval=0.05))) as http:
-        yield http
+from tests.support.embedded import embedded_settings, settle
+from tests.support.flow import CLOSE_PERIOD, capture_and_convert, eventually, pipeline_stage
+from tests.support.identities import AUDITOR, EAST_MANAGER, REP, REP2, WEST_MANAGER
 
 
 @pytest.fixture
@@ -49,7 +40,7 @@ CHANGES = [
 
 
 @pytest.mark.parametrize(("method", "path", "body"), CHANGES, ids=lambda v: v if isinstance(v, str) else "")
-@pytest.mark.parametrize("intruder", [REP2, WEST, AUDITOR], ids=["another rep", "another team's manager", "auditor"])
+@pytest.mark.parametrize("intruder", [REP2, WEST_MANAGER, AUDITOR], ids=["another rep", "another team's manager", "auditor"])
 def test_nobody_outside_the_owners_reach_changes_a_deal_and_nothing_is_recorded(client, deal_id, method, path, body, intruder):
     before = versions(client, deal_id)
     response = getattr(client, method)(path.format(id=deal_id), headers=intruder, json=body)
@@ -59,7 +50,7 @@ def test_nobody_outside_the_owners_reach_changes_a_deal_and_nothing_is_recorded(
 
 @pytest.mark.parametrize(("method", "path", "body"), CHANGES[:3], ids=lambda v: v if isinstance(v, str) else "")
 def test_the_owner_and_their_teams_manager_may(client, deal_id, method, path, body):
-    for who in (REP, EAST):
+    for who in (REP, EAST_MANAGER):
         assert getattr(client, method)(path.format(id=deal_id), headers=who, json=body).status_code in (200, 201)
 
 
@@ -70,7 +61,7 @@ def test_another_rep_neither_reads_the_deal_nor_finds_it_in_their_lists(client, 
     board = client.get("/pipeline/board", headers=REP2).json()
     assert sum(column["count"] for column in board["columns"]) == 0
     eventually(lambda: client.get("/pipeline/deals", headers=REP).json()["items"])
-    assert [i["deal_id"] for i in client.get("/pipeline/deals", headers=EAST).json()["items"]] == [deal_id]
+    assert [i["deal_id"] for i in client.get("/pipeline/deals", headers=EAST_MANAGER).json()["items"]] == [deal_id]
     assert client.get(f"/pipeline/deals/{deal_id}", headers=AUDITOR).status_code == 200
 
 
@@ -78,13 +69,13 @@ def test_another_rep_neither_reads_the_deal_nor_finds_it_in_their_lists(client, 
 def test_a_manager_acts_only_on_their_teams_deals_and_assigns_only_within_reach(client, deal_id, action):
     body = {"reason": "x"} if action == "recycle" else {"owner_id": "rep-2"}
     before = versions(client, deal_id)
-    assert client.post(f"/registration/deals/{deal_id}/{action}", headers=WEST, json=body).status_code == 403
+    assert client.post(f"/registration/deals/{deal_id}/{action}", headers=WEST_MANAGER, json=body).status_code == 403
     assert versions(client, deal_id) == before
     if action == "assign":
-        outside = client.post(f"/registration/deals/{deal_id}/assign", headers=EAST, json={"owner_id": "rep-outsider"})
+        outside = client.post(f"/registration/deals/{deal_id}/assign", headers=EAST_MANAGER, json={"owner_id": "rep-outsider"})
         assert outside.status_code == 403
         assert versions(client, deal_id) == before
-    assert client.post(f"/registration/deals/{deal_id}/{action}", headers=EAST, json=body).status_code == 200
+    assert client.post(f"/registration/deals/{deal_id}/{action}", headers=EAST_MANAGER, json=body).status_code == 200
 
 
 # -- authentication -------------------------------------------------------------------------
@@ -109,8 +100,7 @@ def token(private, **claims) -> str:
 @pytest.fixture
 def secured(tmp_path, keys, caplog):
     _, public = keys
-    settings = Settings(data_dir=tmp_path / "data", poll_interval=0.05, auth_issuer="https://id.example.com",
-                        auth_audience="crm", auth_key=public)
+    settings = embedded_settings(tmp_path, auth_issuer="https://id.example.com", auth_audience="crm", auth_key=public)
     with TestClient(create_app(settings)) as http:
         yield http
 
@@ -211,7 +201,7 @@ def recorded_everywhere(client) -> int:
 
 def test_an_auditor_is_refused_by_every_command_of_every_service_and_nothing_is_recorded(client, deal_id):
     lead_id = client.post("/registration/leads", headers=REP, json={"company": "Lead Probe", "contact": {"name": "Wu"}}).json()["lead_id"]
-    time.sleep(0.3)  # let reactions to the setup settle before counting
+    settle(client.app)  # every reaction to the setup (the forecast tracking the deal) recorded before counting
     before = recorded_everywhere(client)
     values = {"deal_id": deal_id, "lead_id": lead_id, "activity_id": "a1", "owner_id": "rep-1", "period": "2026-Q4",
               "team": "east", "pipeline_id": "default", "kind": "deals"}
@@ -234,9 +224,9 @@ def test_a_rep_sees_only_their_own_deals_in_the_forecast_and_no_company_reports(
 
     eventually(lambda: figures(REP)["count"] == 1)
     assert figures(REP2)["count"] == 0
-    assert figures(EAST)["count"] == 1 and figures(AUDITOR)["count"] == 1
+    assert figures(EAST_MANAGER)["count"] == 1 and figures(AUDITOR)["count"] == 1
     assert client.get("/forecast/reports/win-rate", headers=REP, params={"period": "2026"}).status_code == 403
-    assert client.get("/forecast/reports/win-rate", headers=EAST, params={"period": "2026"}).status_code == 200
+    assert client.get("/forecast/reports/win-rate", headers=EAST_MANAGER, params={"period": "2026"}).status_code == 200
 
 
 def test_secrets_can_come_from_mounted_files(tmp_path):

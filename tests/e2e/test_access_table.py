@@ -6,7 +6,6 @@ The README's role table is held to the rendering of the same table."""
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,15 +18,15 @@ from fastapi.testclient import TestClient
 
 from crm.access import TABLE
 from crm.app import create_app
-from shared.settings import Settings
 from shared.web.access import Access, Rule, joined, render_markdown, rule_of
 from shared.web.identity import ROLES, Identity
+from tests.support.embedded import embedded_settings, settle
 from tests.support.flow import eventually
+from tests.support.identities import ADMIN, as_user
 
 TEAMS = {"east": ["rep-1", "rep-2"], "west": ["rep-west"]}
 OWNER = "rep-1"  # of team east: the owner of every subject but the caller's own
 ACCESS = Access(TEAMS, TABLE)
-ADMIN = {"X-User-Id": "root", "X-User-Role": "admin"}
 CLOSE = date.today() + timedelta(days=60)
 PERIOD = f"{CLOSE.year}-Q{(CLOSE.month - 1) // 3 + 1}"
 RELATIONS = ("own", "same team", "other team", "unknown")
@@ -42,11 +41,7 @@ def caller(role: str, relation: str) -> Identity:
 
 
 def headers(who: Identity) -> dict[str, str]:
-    return {"X-User-Id": who.user_id, "X-User-Role": who.role, "X-User-Teams": ",".join(who.teams)}
-
-
-def as_rep(owner: str) -> dict[str, str]:
-    return {"X-User-Id": owner, "X-User-Role": "rep"}
+    return as_user(who.user_id, who.role, who.teams)
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +54,7 @@ def client(tmp_path_factory):
     saved = {name: os.environ.pop(name, None) for name in rules}
     os.environ["CRM_REGISTRATION_RULES"] = '{"holding_limit": 100000, "sweep_interval_seconds": 86400}'
     os.environ["CRM_PIPELINE_RULES"] = '{"alert_interval_seconds": 86400}'
-    settings = Settings(data_dir=tmp_path_factory.mktemp("access") / "data", poll_interval=0.05, teams=TEAMS,
-                        checkpoint_interval_seconds=86400)
+    settings = embedded_settings(tmp_path_factory.mktemp("access"), teams=TEAMS, checkpoint_interval_seconds=86400)
     try:
         with TestClient(create_app(settings)) as http:
             yield http
@@ -76,12 +70,8 @@ def recorded(client) -> int:
 
 def settled(client) -> int:
     """What all the stores hold once the reactions to the setup have run."""
-    last, quiet, deadline = recorded(client), 0, time.monotonic() + 15
-    while quiet < 4 and time.monotonic() < deadline:
-        time.sleep(0.05)
-        now = recorded(client)
-        quiet, last = (quiet + 1, last) if now == last else (0, now)
-    return last
+    settle(client.app)
+    return recorded(client)
 
 
 # -- subjects ---------------------------------------------------------------------------------
@@ -92,7 +82,7 @@ def unique(prefix: str) -> str:
 
 
 def lead(client, owner: str) -> dict[str, Any]:
-    made = client.post("/registration/leads", headers=as_rep(owner), json={"company": unique("Lead"), "contact": {"name": "Li"}})
+    made = client.post("/registration/leads", headers=as_user(owner), json={"company": unique("Lead"), "contact": {"name": "Li"}})
     assert made.status_code == 201, made.text
     return {"lead_id": made.json()["lead_id"], "owner": owner}
 
@@ -104,7 +94,7 @@ def terms(days: int = 60) -> dict[str, Any]:
 def deal(client, owner: str) -> dict[str, Any]:
     captured = lead(client, owner)
     name = unique("Deal")
-    made = client.post(f"/registration/leads/{captured['lead_id']}/convert", headers=as_rep(owner), json={**terms(), "name": name})
+    made = client.post(f"/registration/leads/{captured['lead_id']}/convert", headers=as_user(owner), json={**terms(), "name": name})
     assert made.status_code == 201, made.text
     deal_id = made.json()["deal_id"]
     services = client.app.state.services
@@ -118,7 +108,7 @@ def deal(client, owner: str) -> dict[str, Any]:
 
 def pending(client, owner: str) -> dict[str, Any]:
     body = {**terms(days=500), "name": unique("Pending"), "account": {"name": unique("Account")}}
-    made = client.post("/registration/deals", headers=as_rep(owner), json=body)
+    made = client.post("/registration/deals", headers=as_user(owner), json=body)
     assert made.status_code == 201 and made.json()["registration_status"] == "pending", made.text
     deal_id = made.json()["deal_id"]
     from services.pipeline.domain.deal import Deal as PipelineDeal

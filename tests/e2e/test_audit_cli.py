@@ -17,17 +17,16 @@ from crm.cli import main
 from shared.eventstore.checkpoints import Checkpointer, checkpoint_stream, published_entries
 from shared.eventstore.heads import fold
 from shared.settings import Settings
-from tests.support.flow import REP, capture_and_convert, eventually, pipeline_stage
-
-MANAGER = {"X-User-Id": "mgr-1", "X-User-Role": "manager", "X-User-Teams": "east"}
-REP2 = {"X-User-Id": "rep-2", "X-User-Role": "rep"}
+from tests.support.embedded import embedded_settings
+from tests.support.flow import capture_and_convert, eventually, pipeline_stage
+from tests.support.identities import AUDITOR, MANAGER, REP, REP2
 
 
 @pytest.fixture
-def story(tmp_path, monkeypatch):
+def story(tmp_path, sqlite_settings, monkeypatch):
     """A deal registered, moved twice, recycled and claimed by another rep."""
     monkeypatch.setenv("CRM_DATA_DIR", str(tmp_path / "data"))
-    with TestClient(create_app(Settings(data_dir=tmp_path / "data", poll_interval=0.05))) as client:
+    with TestClient(create_app(sqlite_settings)) as client:
         _, deal_id = capture_and_convert(client, company="Audit Trail Ltd")
         eventually(lambda: pipeline_stage(client, deal_id) == "prospecting")
         client.post(f"/pipeline/deals/{deal_id}/stage", headers=REP, json={"to_stage": "needs_analysis", "reason": "call went well"})
@@ -172,22 +171,20 @@ def test_verify_finds_the_stores_intact_then_names_a_tampered_event(story, capsy
     assert out.count("version") == 1  # only that event: the next ones still chain to its seal
 
 
-def test_the_same_history_and_as_of_over_http_for_auditors_only(tmp_path):
-    auditor = {"X-User-Id": "aud-1", "X-User-Role": "auditor"}
-    with TestClient(create_app(Settings(data_dir=tmp_path / "data", poll_interval=0.05))) as client:
-        _, deal_id = capture_and_convert(client, company="Over HTTP Ltd")
-        eventually(lambda: pipeline_stage(client, deal_id) == "prospecting")
-        time.sleep(0.05)
-        before = datetime.now(UTC)
-        time.sleep(0.05)
-        client.post(f"/pipeline/deals/{deal_id}/stage", headers=REP, json={"to_stage": "proposal", "reason": "quote"})
-        other_rep = {"X-User-Id": "rep-2", "X-User-Role": "rep"}  # histories have the deal's own reach
-        assert client.get(f"/pipeline/deals/{deal_id}/history", headers=other_rep).status_code == 403
-        assert client.get(f"/pipeline/deals/{deal_id}/history", headers=REP).status_code == 200
-        now = client.get(f"/pipeline/deals/{deal_id}/history", headers=auditor).json()
-        then = client.get(f"/pipeline/deals/{deal_id}/history", headers=auditor, params={"as_of": before.isoformat()}).json()
-        owners = client.get(f"/registration/deals/{deal_id}/history", headers=auditor).json()
-        assert client.get("/pipeline/deals/00000000-0000-0000-0000-000000000000/history", headers=auditor).status_code == 404
+def test_the_same_history_and_as_of_over_http_for_auditors_only(client):
+    _, deal_id = capture_and_convert(client, company="Over HTTP Ltd")
+    eventually(lambda: pipeline_stage(client, deal_id) == "prospecting")
+    time.sleep(0.05)
+    before = datetime.now(UTC)
+    time.sleep(0.05)
+    client.post(f"/pipeline/deals/{deal_id}/stage", headers=REP, json={"to_stage": "proposal", "reason": "quote"})
+    # histories have the deal's own reach
+    assert client.get(f"/pipeline/deals/{deal_id}/history", headers=REP2).status_code == 403
+    assert client.get(f"/pipeline/deals/{deal_id}/history", headers=REP).status_code == 200
+    now = client.get(f"/pipeline/deals/{deal_id}/history", headers=AUDITOR).json()
+    then = client.get(f"/pipeline/deals/{deal_id}/history", headers=AUDITOR, params={"as_of": before.isoformat()}).json()
+    owners = client.get(f"/registration/deals/{deal_id}/history", headers=AUDITOR).json()
+    assert client.get("/pipeline/deals/00000000-0000-0000-0000-000000000000/history", headers=AUDITOR).status_code == 404
     assert [s["what"] for s in now["stage_spans"]] == ["prospecting", "proposal"]
     assert now["events"][-1]["reason"] == "quote" and now["events"][-1]["actor"] == "rep-1"
     assert [s["what"] for s in then["stage_spans"]] == ["prospecting"]
@@ -258,7 +255,7 @@ def test_the_embedded_process_keeps_the_published_checkpoints_and_verify_holds_t
                                                                                                   monkeypatch):
     monkeypatch.setenv("CRM_DATA_DIR", str(tmp_path / "data"))
     copy = tmp_path / "data" / "checkpoints.jsonl"
-    settings = Settings(data_dir=tmp_path / "data", poll_interval=0.05, checkpoint_interval_seconds=0.1)
+    settings = embedded_settings(tmp_path, checkpoint_interval_seconds=0.1)
     with TestClient(create_app(settings)) as client:
         _, deal_id = capture_and_convert(client, company="Anchored Ltd")
         eventually(lambda: pipeline_stage(client, deal_id) == "prospecting")

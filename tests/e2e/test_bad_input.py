@@ -7,21 +7,11 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 
-from crm.app import create_app
-from shared.settings import Settings
-from tests.support.flow import REP, capture_and_convert, eventually, pipeline_stage
+from tests.support.flow import capture_and_convert, eventually, pipeline_stage
+from tests.support.identities import ADMIN, EAST_MANAGER, REP
 
-MANAGER = {"X-User-Id": "mgr-east", "X-User-Role": "manager", "X-User-Teams": "east"}
-ADMIN = {"X-User-Id": "admin-1", "X-User-Role": "admin"}
 NEXT_MONTH = (date.today() + timedelta(days=30)).isoformat()
-
-
-@pytest.fixture
-def client(tmp_path):
-    with TestClient(create_app(Settings(data_dir=tmp_path / "data", poll_interval=0.05))) as http:
-        yield http
 
 
 @pytest.fixture
@@ -80,7 +70,7 @@ def _fill(body, bad):
 @pytest.mark.parametrize(("method", "path", "body", "loc"), TEXT_FIELDS, ids=lambda v: "" if not isinstance(v, list) else ".".join(map(str, v)))
 def test_text_with_a_control_character_is_refused_naming_the_field(client, deal_id, bad, method, path, body, loc):
     before = recorded(client)
-    response = getattr(client, method)(path.format(id=deal_id), headers=MANAGER, json=_fill(body, bad))
+    response = getattr(client, method)(path.format(id=deal_id), headers=EAST_MANAGER, json=_fill(body, bad))
     assert response.status_code == 422, response.text
     assert [problem["loc"] for problem in response.json()["detail"]] == [loc]
     assert "control character" in response.json()["detail"][0]["msg"]
@@ -112,7 +102,7 @@ def test_a_control_character_in_a_query_or_path_parameter_is_refused(client):
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
 def test_nan_and_infinity_are_refused_in_numbers(client, deal_id, literal):
     before = recorded(client)
-    headers = MANAGER | {"content-type": "application/json"}
+    headers = EAST_MANAGER | {"content-type": "application/json"}
     patched = client.patch(f"/pipeline/deals/{deal_id}", headers=headers, content=f'{{"probability": {literal}}}')
     assert patched.status_code == 422, patched.text
     assert patched.json()["detail"][0]["loc"] == ["body", "probability"]
@@ -154,7 +144,7 @@ def test_a_file_posted_to_a_json_route_gets_a_415(client):
 )
 def test_money_is_never_negative(client, deal_id, method, path, body, loc):
     before = recorded(client)
-    response = getattr(client, method)(path.format(id=deal_id), headers=MANAGER, json=body)
+    response = getattr(client, method)(path.format(id=deal_id), headers=EAST_MANAGER, json=body)
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == loc
     assert recorded(client) == before
@@ -226,7 +216,7 @@ def test_a_query_parameter_in_any_script_is_read_as_utf8(client):
 @pytest.mark.parametrize("field", ["competitors", "contacts"])
 def test_a_null_list_in_an_edit_empties_it_and_is_answered(client, deal_id, field):
     filled = {"competitors": ["Rival Co"], "contacts": [{"name": "Ann", "role": "decision_maker"}]}[field]
-    assert client.patch(f"/pipeline/deals/{deal_id}", headers=MANAGER, json={field: filled}).status_code == 200
-    response = client.patch(f"/pipeline/deals/{deal_id}", headers=MANAGER, json={field: None})
+    assert client.patch(f"/pipeline/deals/{deal_id}", headers=EAST_MANAGER, json={field: filled}).status_code == 200
+    response = client.patch(f"/pipeline/deals/{deal_id}", headers=EAST_MANAGER, json={field: None})
     assert response.status_code == 200, response.text
     assert response.json()[field] == []

@@ -7,15 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crm.app import create_app
-from shared.settings import Settings
-from tests.support.flow import CLOSE_DATE, REP, capture_and_convert, drive_first_flow, eventually, pipeline_stage
-
-
-@pytest.fixture
-def client(tmp_path):
-    settings = Settings(data_dir=tmp_path / "data", poll_interval=0.05)
-    with TestClient(create_app(settings)) as http:
-        yield http
+from tests.support.embedded import embedded_settings
+from tests.support.flow import CLOSE_DATE, capture_and_convert, drive_first_flow, eventually, pipeline_stage
+from tests.support.identities import REP
 
 
 def test_a_converted_lead_travels_through_pipeline_into_the_forecast(client):
@@ -135,7 +129,7 @@ TRACE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 def test_the_request_trace_context_rides_every_downstream_event_when_on(tmp_path, on):
     from shared.contracts import PIPELINE, parse_event
 
-    settings = Settings(data_dir=tmp_path / "data", poll_interval=0.05, trace_propagation=on)
+    settings = embedded_settings(tmp_path, trace_propagation=on)
     with TestClient(create_app(settings)) as client:
         seen = []
 

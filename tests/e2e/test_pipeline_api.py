@@ -2,35 +2,25 @@
 from __future__ import annotations
 
 import json
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
 from crm.app import create_app
-from shared.clock import FixedClock
-from shared.settings import Settings
-from tests.support.flow import CLOSE_DATE, REP, capture_and_convert, eventually, pipeline_stage
-
-ADMIN = {"X-User-Id": "admin-1", "X-User-Role": "admin"}
-MANAGER = {"X-User-Id": "mgr-1", "X-User-Role": "manager", "X-User-Teams": "east"}
+from tests.support.flow import CLOSE_DATE, capture_and_convert, eventually, pipeline_stage
+from tests.support.identities import ADMIN, MANAGER, REP
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(datetime.now(UTC))
-
-
-@pytest.fixture
-def client(tmp_path, monkeypatch, clock):
+def client(sqlite_settings, monkeypatch, clock):
     monkeypatch.setenv("CRM_PIPELINE_RULES", json.dumps({"alert_interval_seconds": 0.05, "close_date_alert_days": 7}))
-    with TestClient(create_app(Settings(data_dir=tmp_path / "data", poll_interval=0.05), clock=clock)) as http:
+    with TestClient(create_app(sqlite_settings, clock=clock)) as http:
         yield http
 
 
-def deal_in_pipeline(client, company: str = "ACME 有限公司", amount: str = "100000.00") -> str:
-    _, deal_id = capture_and_convert(client, company=company, amount=amount)
+def deal_in_pipeline(client, company: str = "ACME 有限公司", amount: str = "100000.00", closes: date = CLOSE_DATE) -> str:
+    _, deal_id = capture_and_convert(client, company=company, amount=amount, closes=closes)
     eventually(lambda: pipeline_stage(client, deal_id) == "prospecting")
     return deal_id
 
@@ -182,9 +172,18 @@ def test_a_board_column_shows_its_first_cards_and_pages_on_through_the_list_view
 
 def test_the_close_date_alert_is_raised_once_by_the_job(client, clock):
     deal_id = deal_in_pipeline(client)  # closes on CLOSE_DATE (see capture_and_convert)
+    # A day later, so the job alerts it only once the clock has moved on: its alert shows
+    # that a pass of the job after the move has looked at every open deal.
+    marker_id = deal_in_pipeline(client, company="Alert Marker Ltd", closes=CLOSE_DATE + timedelta(days=1))
     service = client.app.state.services["pipeline"]
     clock.set(datetime(CLOSE_DATE.year, CLOSE_DATE.month, CLOSE_DATE.day, 12, tzinfo=UTC) - timedelta(days=7))  # 7 days left
     eventually(lambda: service.app.get_deal(deal_id).alerts)
+    assert service.app.get_deal(marker_id).alerts == []  # 8 days left
     clock.advance(days=1)
-    time.sleep(0.3)  # the job runs every 0.05 s: several more passes
+
+    def marker_alerted() -> bool:
+        """a pass of the job after the clock moved has alerted the marker"""
+        return bool(service.app.get_deal(marker_id).alerts)
+
+    eventually(marker_alerted)
     assert service.app.get_deal(deal_id).alerts == [f"close:{CLOSE_DATE.isoformat()}"]

@@ -3,19 +3,15 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
 from crm.app import create_app
-from shared.clock import FixedClock
-from shared.settings import Settings
-from tests.support.flow import CLOSE_DATE, REP, eventually, pipeline_stage
+from tests.support.flow import CLOSE_DATE, eventually, pipeline_stage
+from tests.support.identities import AUDITOR, MANAGER, REP, REP2
 
-REP2 = {"X-User-Id": "rep-2", "X-User-Role": "rep"}
-MANAGER = {"X-User-Id": "mgr-1", "X-User-Role": "manager", "X-User-Teams": "east"}
-AUDITOR = {"X-User-Id": "aud-1", "X-User-Role": "auditor"}
 CLOSES = CLOSE_DATE + timedelta(days=70)  # still ahead after the sweeper test moves the clock 31 days
 RULES = {
     "holding_limit": 3,
@@ -26,14 +22,9 @@ RULES = {
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(datetime.now(UTC))
-
-
-@pytest.fixture
-def client(tmp_path, monkeypatch, clock):
+def client(sqlite_settings, monkeypatch, clock):
     monkeypatch.setenv("CRM_REGISTRATION_RULES", json.dumps(RULES))
-    with TestClient(create_app(Settings(data_dir=tmp_path / "data", poll_interval=0.05), clock=clock)) as http:
+    with TestClient(create_app(sqlite_settings, clock=clock)) as http:
         yield http
 
 

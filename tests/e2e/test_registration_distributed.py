@@ -7,13 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from tests.support.flow import CLOSE_DATE, REP, eventually, pipeline_stage
+from tests.support.flow import CLOSE_DATE, eventually, pipeline_stage
+from tests.support.identities import MANAGER, REP, REP2, as_user
 from tests.support.processes import running_cluster
 
 pytestmark = pytest.mark.slow
 
-REP2 = {"X-User-Id": "rep-2", "X-User-Role": "rep"}
-MANAGER = {"X-User-Id": "mgr-1", "X-User-Role": "manager", "X-User-Teams": "east"}
 ALONE = CLOSE_DATE + timedelta(days=90)  # a month of its own: every other deal here closes on CLOSE_DATE
 
 
@@ -78,7 +77,7 @@ def test_recycle_pool_claim_and_pipeline_and_forecast_follow_the_new_owner(clust
 
 
 def test_a_rep_at_the_holding_limit_gets_a_409(cluster):
-    limited = {"X-User-Id": "rep-limited", "X-User-Role": "rep"}
+    limited = as_user("rep-limited")
     assert register(cluster.http, "Limit One", headers=limited).status_code == 201
     refused = register(cluster.http, "Limit Two", headers=limited)
     assert refused.status_code == 409

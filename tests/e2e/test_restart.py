@@ -9,8 +9,10 @@ import httpx
 import psycopg
 import pytest
 
-from tests.support.flow import AUDITOR, CLOSE_DATE, eventually
+from tests.support.flow import CLOSE_DATE, eventually
+from tests.support.identities import AUDITOR
 from tests.support.processes import ServiceProcess, isolated_env
+from tests.support.progress import consumed_to_the_end, metric
 
 pytestmark = pytest.mark.slow
 
@@ -34,6 +36,12 @@ def register(http, n: int) -> str:
 
 def listed(http) -> list[dict]:
     return http.get("/pipeline/deals", headers=AUDITOR, params={"limit": 500}).json()["items"]
+
+
+def pipeline_consumed_everything(kafka: str, prefix: str) -> bool:
+    """The pipeline's group has handled every message registration published: any duplicate
+    delivery has landed by then (what it has committed will not come again)."""
+    return consumed_to_the_end(kafka, f"{prefix}pipeline", f"{prefix}crm.registration")
 
 
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["killed", "terminated"])
@@ -68,8 +76,8 @@ def test_the_pipeline_stopped_mid_stream_ends_with_every_deal_exactly_once(stop,
 
         pipeline.launch().wait_ready(timeout=60)
         pipe_http = pipeline.client()
-        rows = eventually(lambda: (r := listed(pipe_http)) and len(r) >= DEALS and r, timeout=60)
-        time.sleep(1)  # let any duplicate delivery land before counting
+        eventually(lambda: len(listed(pipe_http)) >= DEALS, timeout=60)
+        eventually(lambda: pipeline_consumed_everything(kafka, schema_prefix), timeout=60)
         rows = listed(pipe_http)
 
         assert sorted(row["deal_id"] for row in rows) == sorted(deal_ids)
@@ -102,7 +110,7 @@ def test_two_pipeline_replicas_share_the_stream_and_apply_each_event_once(databa
         second.launch().wait_ready(timeout=60)  # joins the group: a rebalance mid-stream
         deal_ids += [register(reg_http, n) for n in range(DEALS // 2, DEALS)]
         eventually(lambda: len(listed(first.client())) >= DEALS, timeout=90)
-        time.sleep(1)
+        eventually(lambda: pipeline_consumed_everything(kafka, schema_prefix), timeout=60)
         with psycopg.connect(database_url) as connection:
             per_deal = connection.execute(
                 f'SELECT originator_id, count(*) FROM "{schema_prefix}pipeline".pipeline_events GROUP BY originator_id'
@@ -111,10 +119,7 @@ def test_two_pipeline_replicas_share_the_stream_and_apply_each_event_once(databa
         assert {count for _, count in per_deal} == {2}
 
         def consumed(process: ServiceProcess) -> float:
-            for line in process.client().get("/metrics").text.splitlines():
-                if line.startswith('crm_messages_consumed_total{outcome="applied",service="pipeline"}'):
-                    return float(line.split()[-1])
-            return 0.0
+            return metric(process.client(), "crm_messages_consumed_total", outcome="applied", service="pipeline") or 0.0
 
         assert consumed(first) > 0 and consumed(second) > 0, "both replicas took a share of the partitions"
     finally:

@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crm.app import create_app
-from tests.support.flow import AUDITOR, CLOSE_DATE, REP, eventually, pipeline_stage
+from tests.support.flow import CLOSE_DATE, eventually, pipeline_stage
+from tests.support.identities import AUDITOR, REP
 
 WRITERS = 12
 

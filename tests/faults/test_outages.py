@@ -16,9 +16,11 @@ import httpx
 import psycopg
 import pytest
 
-from tests.support.flow import AUDITOR, CLOSE_DATE, eventually
+from tests.support.flow import CLOSE_DATE, eventually
+from tests.support.identities import AUDITOR
 from tests.support.infrastructure import Tansu, missing, tansu_binary
 from tests.support.processes import ServiceProcess, isolated_env
+from tests.support.progress import consumed_to_the_end, metric
 from tests.support.proxy import CuttableProxy
 
 pytestmark = pytest.mark.slow
@@ -107,7 +109,9 @@ def test_commands_during_a_database_outage_fail_with_503_and_the_services_recove
 
         pipe_http = pipeline.client()
         eventually(lambda: {row["deal_id"] for row in listed(pipe_http)} >= created or None, timeout=90)
-        time.sleep(1)  # let any redelivery land before counting
+        # Any redelivery has landed once the pipeline's group has handled every message.
+        eventually(lambda: consumed_to_the_end(kafka, f"{schema_prefix}pipeline", f"{schema_prefix}crm.registration"),
+                   timeout=60)
         assert {row["deal_id"] for row in listed(pipe_http)} == created
         per_deal = events_per_deal(database_url, f"{schema_prefix}pipeline")
         assert set(per_deal) == created
@@ -138,7 +142,13 @@ def test_the_outbox_catches_up_after_the_broker_was_paused_and_nothing_is_lost(d
             # Commands do not need the broker: they commit to the store, the outbox waits.
             during = [register(http, n, "paused") for n in range(5, 25)]
             assert {r.status_code for r in during} == {201}
-            time.sleep(2)
+
+            def held_back() -> bool:
+                """registration's outbox, as its runtime last measured it, still holds every one of them"""
+                backlog = metric(http, "crm_outbox_backlog", service="registration")
+                return backlog is not None and backlog >= len(during)
+
+            eventually(held_back, timeout=30)
             assert len(listed(pipe_http)) == 5, "nothing can travel while the broker is paused"
         finally:
             broker.process.send_signal(signal.SIGCONT)
@@ -147,7 +157,10 @@ def test_the_outbox_catches_up_after_the_broker_was_paused_and_nothing_is_lost(d
         created = {r.json()["deal_id"] for r in before + during + after}
         assert len(created) == 30
         eventually(lambda: {row["deal_id"] for row in listed(pipe_http)} >= created or None, timeout=90)
-        time.sleep(1)
+        eventually(
+            lambda: consumed_to_the_end(broker.bootstrap, f"{schema_prefix}pipeline", f"{schema_prefix}crm.registration"),
+            timeout=60,
+        )
         assert {row["deal_id"] for row in listed(pipe_http)} == created
         per_deal = events_per_deal(database_url, f"{schema_prefix}pipeline")
         assert set(per_deal) == created and set(per_deal.values()) == {2}

@@ -5,7 +5,6 @@ public events."""
 from __future__ import annotations
 
 import tempfile
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -18,13 +17,12 @@ from crm.app import create_app
 from crm.replay import replay
 from services.forecast.domain import parse_period
 from shared.contracts import parse_event
-from shared.settings import Settings
+from tests.support.embedded import embedded_settings, settle
 from tests.support.history import History, brute_forecast, states_at
+from tests.support.identities import ADMIN, MANAGER, as_user
 
 pytestmark = pytest.mark.slow
 
-ADMIN = {"X-User-Id": "admin-1", "X-User-Role": "admin"}
-MANAGER = {"X-User-Id": "mgr-1", "X-User-Role": "manager", "X-User-Teams": "east"}
 REPS = ("rep-1", "rep-2", "rep-3")
 STAGES = ("qualification", "needs_analysis", "proposal", "negotiation", "prospecting")
 TODAY = date.today()
@@ -63,7 +61,7 @@ def run(http: TestClient, deals: dict[int, str], command: tuple) -> int:
         rep, thousands, days = args
         response = http.post(
             "/registration/deals",
-            headers={"X-User-Id": rep, "X-User-Role": "rep"},
+            headers=as_user(rep),
             json={
                 "name": f"deal {n}",
                 "account": {"name": f"Property Customer {n}"},
@@ -103,24 +101,8 @@ def run(http: TestClient, deals: dict[int, str], command: tuple) -> int:
         recycled = http.post(f"/registration/deals/{deal_id}/recycle", headers=MANAGER, json={"reason": "manual"})
         if recycled.status_code != 200:
             return recycled.status_code
-        return http.post(f"/registration/deals/{deal_id}/claim", headers={"X-User-Id": args[0], "X-User-Role": "rep"}).status_code
+        return http.post(f"/registration/deals/{deal_id}/claim", headers=as_user(args[0])).status_code
     raise AssertionError(kind)
-
-
-def settle(app) -> None:
-    """Until every outbox has published everything and every projection has applied
-    everything, twice in a row with nothing new recorded in between."""
-    runtime = app.state.runtime
-    services = list(app.state.services.values())
-    stable, deadline = 0, time.monotonic() + 60
-    while stable < 2:
-        assert time.monotonic() < deadline, "the services did not settle"
-        tops = [s.app.recorder.max_notification_id() or 0 for s in services]
-        done = all(relay.backlog() == 0 for relay in runtime.relays.values()) and all(
-            projector.position() == top for s, top in zip(services, tops, strict=True) for projector in s.projectors
-        )
-        stable = stable + 1 if done and tops == [s.app.recorder.max_notification_id() or 0 for s in services] else 0
-        time.sleep(0.1)
 
 
 def pipeline_history(pipeline) -> History:
@@ -142,7 +124,7 @@ def money(amounts) -> list[dict[str, str]]:
 def test_any_command_sequence_leaves_rebuildable_projections_and_a_brute_force_forecast(registered, changes):
     sequence = [*registered, *changes]
     with tempfile.TemporaryDirectory() as folder:
-        app = create_app(Settings(data_dir=Path(folder) / "data", poll_interval=0.05))
+        app = create_app(embedded_settings(Path(folder)))
         with TestClient(app) as http:
             deals: dict[int, str] = {}
             for command in sequence:

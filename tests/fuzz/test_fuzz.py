@@ -39,11 +39,11 @@ from shared.contracts import REGISTRATION
 from shared.messaging.bus import Record
 from shared.messaging.inbox import Inbox
 from shared.settings import Settings
+from tests.support.identities import ADMIN
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).parents[2]
-ADMIN = {"X-User-Id": "fuzzer", "X-User-Role": "admin"}
 HTTP_METHODS = {"get", "put", "post", "patch", "delete"}
 
 # Derandomized: CI replays the same generated cases every run, so a landing never hinges on

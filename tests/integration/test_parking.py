@@ -19,10 +19,10 @@ from shared.eventstore.application import meta
 from shared.eventstore.storage import open_storage
 from shared.readmodels.parking import parked
 from shared.readmodels.projection import Projector
-from tests.support.flow import REP, eventually
+from tests.support.flow import eventually
+from tests.support.identities import AUDITOR, REP
 
 NEXT_MONTH = date.today() + timedelta(days=30)
-AUDITOR = {"X-User-Id": "aud-1", "X-User-Role": "auditor"}
 
 
 def register(client: TestClient, name: str) -> Any:

@@ -8,13 +8,9 @@ import threading
 from fastapi.testclient import TestClient
 
 from crm.app import create_app
-from shared.settings import Settings
+from tests.support.embedded import embedded_settings
 from tests.support.flow import capture_and_convert, eventually
 from tests.support.infrastructure import free_port
-
-
-def settings(tmp_path, **overrides) -> Settings:
-    return Settings(data_dir=tmp_path / "data", poll_interval=0.05, **overrides)
 
 
 def readiness(client: TestClient) -> tuple[int, dict]:
@@ -23,7 +19,7 @@ def readiness(client: TestClient) -> tuple[int, dict]:
 
 
 def test_a_projection_behind_by_more_than_the_limit_is_lagging_until_it_catches_up(tmp_path):
-    app = create_app(settings(tmp_path, ready_max_lag=1))
+    app = create_app(embedded_settings(tmp_path, ready_max_lag=1))
     projector = app.state.services["registration"].projectors[0]
     held = threading.Event()
     held.set()  # while set, the projector applies nothing
@@ -41,7 +37,7 @@ def test_a_projection_behind_by_more_than_the_limit_is_lagging_until_it_catches_
 
 
 def test_a_worker_failing_again_and_again_is_stuck_naming_the_error_until_it_recovers(tmp_path):
-    app = create_app(settings(tmp_path, ready_stuck_failures=3))
+    app = create_app(embedded_settings(tmp_path, ready_stuck_failures=3))
     projector = app.state.services["pipeline"].projectors[0]
     failing = threading.Event()
     failing.set()
@@ -65,7 +61,7 @@ def test_a_worker_failing_again_and_again_is_stuck_naming_the_error_until_it_rec
 
 def test_an_unreachable_broker_at_start_up_is_reported_while_http_answers_and_shutdown_is_prompt(tmp_path):
     nobody = f"127.0.0.1:{free_port()}"  # nothing listens there
-    app = create_app(settings(tmp_path, kafka_bootstrap_servers=nobody), names=["pipeline"])
+    app = create_app(embedded_settings(tmp_path, kafka_bootstrap_servers=nobody), names=["pipeline"])
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200
         status, body = eventually(lambda: (answer := readiness(client))[1]["status"] == "not ready" and answer)

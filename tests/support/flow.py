@@ -6,13 +6,13 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
+
+from tests.support.identities import AUDITOR, REP
 
 T = TypeVar("T")
 
-REP = {"X-User-Id": "rep-1", "X-User-Role": "rep"}
-AUDITOR = {"X-User-Id": "auditor-1", "X-User-Role": "auditor"}  # reads every deal, changes none
 # Services on the real clock refuse a close date in the past, so the deals of the flow close
 # four weeks from the day the tests run (within the 12 months that are approved at once),
 # and the forecast period asked for is the quarter that holds that day, whichever it is.
@@ -39,7 +39,9 @@ class FlowResult:
     forecast: dict[str, Any]
 
 
-def capture_and_convert(http: Any, company: str = "华为技术有限公司", amount: str = "100000.00") -> tuple[str, str]:
+def capture_and_convert(
+    http: Any, company: str = "华为技术有限公司", amount: str = "100000.00", closes: date = CLOSE_DATE
+) -> tuple[str, str]:
     # A contact of its own per company: a shared phone would send the deal to review.
     tag = zlib.crc32(company.encode()) % 100_000_000
     lead = http.post(
@@ -57,7 +59,7 @@ def capture_and_convert(http: Any, company: str = "华为技术有限公司", am
     converted = http.post(
         f"/registration/leads/{lead_id}/convert",
         headers=REP,
-        json={"value": {"amount": amount, "currency": "CNY"}, "expected_close_date": CLOSE_DATE.isoformat()},
+        json={"value": {"amount": amount, "currency": "CNY"}, "expected_close_date": closes.isoformat()},
     )
     assert converted.status_code == 201, converted.text
     body = converted.json()
