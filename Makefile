@@ -62,9 +62,10 @@ test-e2e: install
 bench: install
 	$(BIN)/python bench/run.py
 
-## ruff (lint rules) and mypy (strict on shared/ and the domain modules); `make test` runs it first
+## ruff (lint rules, formatting) and mypy (strict on shared/ and the domain modules); `make test` runs it first
 lint: install
 	$(BIN)/ruff check crm shared services tests bench
+	$(BIN)/ruff format --check crm shared services tests bench
 	$(BIN)/mypy
 
 clean:

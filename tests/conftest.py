@@ -1,6 +1,7 @@
 """Session-wide real servers (one PostgreSQL, one broker) and per-test isolation:
 each test gets its own schema prefix and its own data folder; and the embedded
 application most HTTP tests talk to."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """What the browser tests do on the board, in the words a rep would use."""
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 (`apt-get install chromium` as root, `npm ci && npm run build` for the console), and otherwise
 skipped on a developer's machine and failed under CI=true (`missing`). Screenshots go to
 tmp/artefacts/browser/ (or CRM_TEST_ARTEFACTS), one per test and one more when a test fails."""
+
 from __future__ import annotations
 
 import os

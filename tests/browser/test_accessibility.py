@@ -1,5 +1,6 @@
 """axe-core (console/node_modules, pinned in package-lock.json) finds no serious or critical
 accessibility violation on the main pages, in either language."""
+
 from __future__ import annotations
 
 import pytest

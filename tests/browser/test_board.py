@@ -1,4 +1,5 @@
 """The rep's board in a real Chromium against the real embedded server."""
+
 from __future__ import annotations
 
 from decimal import Decimal

@@ -1,5 +1,6 @@
 """The console's first screen stays light: a budget on the JavaScript index.html loads
 before anything else (the board, the forms and the deal page load lazily after it)."""
+
 from __future__ import annotations
 
 import gzip

@@ -1,4 +1,5 @@
 """How the embedded process hands out the console (crm/console.py); no browser needed."""
+
 from __future__ import annotations
 
 from pathlib import Path

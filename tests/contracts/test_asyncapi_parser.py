@@ -3,6 +3,7 @@ package-lock.json): what a consumer's code generator or catalogue reads must not
 
 The parser is installed with `npm ci` into ./node_modules when it is missing. Without node
 and npm the test is skipped locally; under CI=true it fails, so CI cannot pass unchecked."""
+
 from __future__ import annotations
 
 import json
@@ -37,7 +38,10 @@ def _installed(npm: str) -> None:
         return
     done = subprocess.run(
         [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, f"npm ci failed:\n{done.stdout}\n{done.stderr}"
 

@@ -5,6 +5,7 @@ optional; a field is never removed, renamed, retyped or made required. A breakin
 is a new type `….v2`, published beside `….v1` for a deprecation window. The baseline here
 is the v1 schemas as first published; it changes only when a new major version is added.
 """
+
 from __future__ import annotations
 
 import copy
@@ -25,7 +26,9 @@ def breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return _compare(old, new, old, new, "")
 
 
-def _compare(old: dict[str, Any], new: dict[str, Any], old_root: dict[str, Any], new_root: dict[str, Any], where: str) -> list[str]:
+def _compare(
+    old: dict[str, Any], new: dict[str, Any], old_root: dict[str, Any], new_root: dict[str, Any], where: str
+) -> list[str]:
     problems = []
     old_props, new_props = old.get("properties", {}), new.get("properties", {})
     for name, old_prop in old_props.items():
@@ -52,7 +55,9 @@ def _shape_changes(old: Any, new: Any, where: str) -> list[str]:
                     problems.append(f"{where}.{name}: removed")
                 else:
                     problems += _shape_changes(prop, new["properties"][name], f"{where}.{name}")
-            problems += [f"{where}.{n}: newly required" for n in set(new.get("required", ())) - set(old.get("required", ()))]
+            problems += [
+                f"{where}.{n}: newly required" for n in set(new.get("required", ())) - set(old.get("required", ()))
+            ]
             return problems
         if set(old) == set(new) and all(isinstance(old[k], dict | list) for k in ("items", "anyOf") if k in old):
             nested = [k for k in ("items", "anyOf") if k in old]
@@ -90,7 +95,9 @@ def test_the_check_catches_a_removed_a_retyped_and_a_newly_required_field():
     data["properties"]["outcome"] = {"type": "integer"}
     data["required"].append("reason")
     assert sorted(breaking_changes(old, new)) == [
-        "data.competitor: removed", "data.outcome: type changed", "data.reason: newly required",
+        "data.competitor: removed",
+        "data.outcome: type changed",
+        "data.reason: newly required",
     ]
 
 

@@ -1,6 +1,7 @@
 """The OpenAPI documents say what the server does: who may call, every error a route can
 answer (in the shape it is answered), closed models for every success body, one document
 per service; and /docs loads nothing from outside the process."""
+
 from __future__ import annotations
 
 import re
@@ -65,8 +66,12 @@ def test_a_bearer_jwt_is_declared_where_an_issuer_is_configured(tmp_path):
     with TestClient(create_app(settings)) as http:
         doc = http.get("/openapi.json").json()
     assert doc["components"]["securitySchemes"] == {
-        "Bearer": {**doc["components"]["securitySchemes"]["Bearer"], "type": "http", "scheme": "bearer",
-                   "bearerFormat": "JWT"}
+        "Bearer": {
+            **doc["components"]["securitySchemes"]["Bearer"],
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+        }
     }
     assert doc["security"] == [{"Bearer": []}]
     assert "WWW-Authenticate" in doc["paths"]["/pipeline/deals"]["get"]["responses"]["401"]["headers"]
@@ -155,10 +160,17 @@ def test_the_answers_carry_the_servers_constraints(doc):
 
 
 def test_a_deal_as_answered_matches_its_model(client, doc):
-    created = client.post("/registration/deals", headers=REP, json={
-        "name": "ERP", "account": {"name": f"ACME {uuid4()}"}, "value": {"amount": "10.00", "currency": "CNY"},
-        "expected_close_date": "2099-01-31", "contacts": [{"name": "Li Lei"}],
-    })
+    created = client.post(
+        "/registration/deals",
+        headers=REP,
+        json={
+            "name": "ERP",
+            "account": {"name": f"ACME {uuid4()}"},
+            "value": {"amount": "10.00", "currency": "CNY"},
+            "expected_close_date": "2099-01-31",
+            "contacts": [{"name": "Li Lei"}],
+        },
+    )
     assert created.status_code == 201, created.text
     conforms(doc, schema_of(doc, doc["paths"]["/registration/deals"]["post"]["responses"]["201"]), created.json())
     deal = client.get(f"/registration/deals/{created.json()['deal_id']}", headers=REP)

@@ -1,6 +1,7 @@
 """The Kubernetes side, checked without a cluster: every overlay renders, validates
 against the Kubernetes schemas, and keeps the rules a platform team expects; the
 Dockerfile passes hadolint; checkov finds nothing serious."""
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,13 @@ def test_every_overlay_renders_every_service_and_the_operator_resources(document
     for service in ("registration", "pipeline", "forecast"):
         for kind in ("Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler"):
             assert (kind, f"crm-{service}") in names
-    assert {n for k, n in names if k == "KafkaTopic"} == {"crm.registration", "crm.pipeline", "crm.forecast", "crm.deadletter",
-                                                                    "crm.checkpoints"}
+    assert {n for k, n in names if k == "KafkaTopic"} == {
+        "crm.registration",
+        "crm.pipeline",
+        "crm.forecast",
+        "crm.deadletter",
+        "crm.checkpoints",
+    }
     assert ("Cluster", "crm-db") in names and ("Ingress", "crm") in names and ("NetworkPolicy", "crm") in names
 
 
@@ -99,9 +105,21 @@ def test_checkov_finds_nothing_serious(tmp_path):
         target = tmp_path / f"{overlay}.yaml"
         target.write_text(yaml.safe_dump_all(render(overlay)))
     result = subprocess.run(
-        [str(checkov), "-d", str(tmp_path), "--framework", "kubernetes", "--output", "json", "--quiet", "--compact",
-         "--skip-check", ACCEPTED],
-        capture_output=True, text=True,
+        [
+            str(checkov),
+            "-d",
+            str(tmp_path),
+            "--framework",
+            "kubernetes",
+            "--output",
+            "json",
+            "--quiet",
+            "--compact",
+            "--skip-check",
+            ACCEPTED,
+        ],
+        capture_output=True,
+        text=True,
     )
     reports = json.loads(result.stdout)
     reports = reports if isinstance(reports, list) else [reports]

@@ -1,5 +1,6 @@
 """Who may see and change what, through every deal endpoint: the wrong owner or role gets
 403 and nothing is recorded; with authentication configured, only a verified token counts."""
+
 from __future__ import annotations
 
 import time
@@ -40,8 +41,12 @@ CHANGES = [
 
 
 @pytest.mark.parametrize(("method", "path", "body"), CHANGES, ids=lambda v: v if isinstance(v, str) else "")
-@pytest.mark.parametrize("intruder", [REP2, WEST_MANAGER, AUDITOR], ids=["another rep", "another team's manager", "auditor"])
-def test_nobody_outside_the_owners_reach_changes_a_deal_and_nothing_is_recorded(client, deal_id, method, path, body, intruder):
+@pytest.mark.parametrize(
+    "intruder", [REP2, WEST_MANAGER, AUDITOR], ids=["another rep", "another team's manager", "auditor"]
+)
+def test_nobody_outside_the_owners_reach_changes_a_deal_and_nothing_is_recorded(
+    client, deal_id, method, path, body, intruder
+):
     before = versions(client, deal_id)
     response = getattr(client, method)(path.format(id=deal_id), headers=intruder, json=body)
     assert response.status_code == 403
@@ -72,7 +77,9 @@ def test_a_manager_acts_only_on_their_teams_deals_and_assigns_only_within_reach(
     assert client.post(f"/registration/deals/{deal_id}/{action}", headers=WEST_MANAGER, json=body).status_code == 403
     assert versions(client, deal_id) == before
     if action == "assign":
-        outside = client.post(f"/registration/deals/{deal_id}/assign", headers=EAST_MANAGER, json={"owner_id": "rep-outsider"})
+        outside = client.post(
+            f"/registration/deals/{deal_id}/assign", headers=EAST_MANAGER, json={"owner_id": "rep-outsider"}
+        )
         assert outside.status_code == 403
         assert versions(client, deal_id) == before
     assert client.post(f"/registration/deals/{deal_id}/{action}", headers=EAST_MANAGER, json=body).status_code == 200
@@ -84,16 +91,25 @@ def test_a_manager_acts_only_on_their_teams_deals_and_assigns_only_within_reach(
 @pytest.fixture(scope="module")
 def keys():
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public = private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return private, public
 
 
 def token(private, **claims) -> str:
     now = int(time.time())
-    body = {"iss": "https://id.example.com", "aud": "crm", "sub": "rep-1", "iat": now, "exp": now + 300,
-            "crm_role": "rep", **claims}
+    body = {
+        "iss": "https://id.example.com",
+        "aud": "crm",
+        "sub": "rep-1",
+        "iat": now,
+        "exp": now + 300,
+        "crm_role": "rep",
+        **claims,
+    }
     return jwt.encode({k: v for k, v in body.items() if v is not None}, private, algorithm="RS256")
 
 
@@ -111,7 +127,9 @@ def lead(http, headers):
 
 def test_the_actor_is_the_tokens_subject_and_a_header_cannot_forge_it(secured, keys):
     private, _ = keys
-    created = lead(secured, {"Authorization": f"Bearer {token(private)}", "X-User-Id": "mallory", "X-User-Role": "admin"})
+    created = lead(
+        secured, {"Authorization": f"Bearer {token(private)}", "X-User-Id": "mallory", "X-User-Role": "admin"}
+    )
     assert created.status_code == 201
     app = secured.app.state.services["registration"].app
     event = app.to_domain_event(app.read_notifications(0, 10)[-1])
@@ -142,8 +160,7 @@ def test_a_token_signed_by_another_key_is_refused(secured):
 def test_a_body_over_the_limit_is_413_and_records_nothing(tmp_path):
     settings = Settings(data_dir=tmp_path / "data", max_request_bytes=2048)
     with TestClient(create_app(settings)) as http:
-        huge = http.post("/registration/leads", headers=REP,
-                         json={"company": "x" * 5000, "contact": {"name": "Li"}})
+        huge = http.post("/registration/leads", headers=REP, json={"company": "x" * 5000, "contact": {"name": "Li"}})
         assert huge.status_code == 413
         assert http.app.state.services["registration"].app.recorder.max_notification_id() in (None, 0)
         assert lead(http, REP).status_code == 201  # a normal one still passes
@@ -152,8 +169,11 @@ def test_a_body_over_the_limit_is_413_and_records_nothing(tmp_path):
 def test_secrets_never_reach_the_settings_repr_or_the_logs(tmp_path, caplog):
     import logging
 
-    settings = Settings(database_url="postgresql://crm:hunter2-secret@127.0.0.1:1/none", kafka_sasl_password="kafka-pw-7",
-                        auth_key="-----BEGIN KEY----- secret")
+    settings = Settings(
+        database_url="postgresql://crm:hunter2-secret@127.0.0.1:1/none",
+        kafka_sasl_password="kafka-pw-7",
+        auth_key="-----BEGIN KEY----- secret",
+    )
     logging.getLogger("crm.test").warning("settings in force: %s", settings)
     shown = repr(settings) + caplog.text
     assert "hunter2-secret" not in shown and "kafka-pw-7" not in shown and "BEGIN KEY" not in shown
@@ -163,11 +183,18 @@ def test_kafka_tls_and_sasl_options_reach_the_clients():
     from shared.messaging.kafka import faststream_security
     from shared.settings import kafka_security
 
-    settings = Settings(kafka_security_protocol="SASL_SSL", kafka_sasl_mechanism="SCRAM-SHA-512",
-                        kafka_sasl_username="crm", kafka_sasl_password="pw")
+    settings = Settings(
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_mechanism="SCRAM-SHA-512",
+        kafka_sasl_username="crm",
+        kafka_sasl_password="pw",
+    )
     options = kafka_security(settings)
     assert (options["security_protocol"], options["sasl_mechanism"], options["sasl_plain_password"]) == (
-        "SASL_SSL", "SCRAM-SHA-512", "pw")
+        "SASL_SSL",
+        "SCRAM-SHA-512",
+        "pw",
+    )
     assert options["ssl_context"] is not None
     assert type(faststream_security(settings)).__name__ == "SASLScram512"
     assert faststream_security(Settings()) is None
@@ -176,15 +203,22 @@ def test_kafka_tls_and_sasl_options_reach_the_clients():
 BODIES = {
     "/registration/leads": {"company": "Audit Probe", "contact": {"name": "Li"}},
     "/registration/leads/{lead_id}/convert": {"value": {"amount": "1.00"}, "expected_close_date": "2027-01-01"},
-    "/registration/deals": {"name": "n", "account": {"name": "Probe"}, "value": {"amount": "1.00"},
-                            "expected_close_date": "2027-01-01"},
+    "/registration/deals": {
+        "name": "n",
+        "account": {"name": "Probe"},
+        "value": {"amount": "1.00"},
+        "expected_close_date": "2027-01-01",
+    },
     "/registration/deals/{deal_id}/reject": {"reason": "other"},
     "/registration/deals/{deal_id}/assign": {"owner_id": "rep-2"},
     "/registration/deals/{deal_id}/recycle": {"reason": "probe"},
-    "/pipeline/pipelines/{pipeline_id}": {"stages": [
-        {"key": "a", "labels": {"en": "A"}, "probability": 5, "forecast_category": "pipeline"},
-        {"key": "w", "labels": {"en": "W"}, "probability": 100, "forecast_category": "closed", "state": "won"},
-        {"key": "l", "labels": {"en": "L"}, "probability": 0, "forecast_category": "omitted", "state": "lost"}]},
+    "/pipeline/pipelines/{pipeline_id}": {
+        "stages": [
+            {"key": "a", "labels": {"en": "A"}, "probability": 5, "forecast_category": "pipeline"},
+            {"key": "w", "labels": {"en": "W"}, "probability": 100, "forecast_category": "closed", "state": "won"},
+            {"key": "l", "labels": {"en": "L"}, "probability": 0, "forecast_category": "omitted", "state": "lost"},
+        ]
+    },
     "/pipeline/deals/{deal_id}/stage": {"to_stage": "proposal"},
     "/pipeline/deals/{deal_id}": {"priority": "high"},
     "/pipeline/deals/{deal_id}/activities": {"kind": "call", "subject": "probe"},
@@ -200,13 +234,27 @@ def recorded_everywhere(client) -> int:
 
 
 def test_an_auditor_is_refused_by_every_command_of_every_service_and_nothing_is_recorded(client, deal_id):
-    lead_id = client.post("/registration/leads", headers=REP, json={"company": "Lead Probe", "contact": {"name": "Wu"}}).json()["lead_id"]
+    lead_id = client.post(
+        "/registration/leads", headers=REP, json={"company": "Lead Probe", "contact": {"name": "Wu"}}
+    ).json()["lead_id"]
     settle(client.app)  # every reaction to the setup (the forecast tracking the deal) recorded before counting
     before = recorded_everywhere(client)
-    values = {"deal_id": deal_id, "lead_id": lead_id, "activity_id": "a1", "owner_id": "rep-1", "period": "2026-Q4",
-              "team": "east", "pipeline_id": "default", "kind": "deals"}
-    commands = [(method, path) for path, ops in client.app.openapi()["paths"].items() for method in ops
-                if method in ("post", "put", "patch")]
+    values = {
+        "deal_id": deal_id,
+        "lead_id": lead_id,
+        "activity_id": "a1",
+        "owner_id": "rep-1",
+        "period": "2026-Q4",
+        "team": "east",
+        "pipeline_id": "default",
+        "kind": "deals",
+    }
+    commands = [
+        (method, path)
+        for path, ops in client.app.openapi()["paths"].items()
+        for method in ops
+        if method in ("post", "put", "patch")
+    ]
     assert len(commands) >= 18
     for method, path in commands:
         url = path.format(**values)
@@ -260,10 +308,24 @@ def test_signing_keys_can_come_from_the_issuers_jwks_url(tmp_path, keys):
     server = http.server.HTTPServer(("127.0.0.1", 0), JWKS)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        settings = Settings(data_dir=tmp_path / "data", auth_issuer="https://id.example.com", auth_audience="crm",
-                            auth_jwks_url=f"http://127.0.0.1:{server.server_port}/jwks.json")
-        signed = jwt.encode({"iss": "https://id.example.com", "aud": "crm", "sub": "rep-7", "crm_role": "rep",
-                             "exp": int(time.time()) + 60}, private, algorithm="RS256", headers={"kid": "k1"})
+        settings = Settings(
+            data_dir=tmp_path / "data",
+            auth_issuer="https://id.example.com",
+            auth_audience="crm",
+            auth_jwks_url=f"http://127.0.0.1:{server.server_port}/jwks.json",
+        )
+        signed = jwt.encode(
+            {
+                "iss": "https://id.example.com",
+                "aud": "crm",
+                "sub": "rep-7",
+                "crm_role": "rep",
+                "exp": int(time.time()) + 60,
+            },
+            private,
+            algorithm="RS256",
+            headers={"kid": "k1"},
+        )
         with TestClient(create_app(settings)) as http_:
             assert lead(http_, {"Authorization": f"Bearer {signed}"}).status_code == 201
     finally:

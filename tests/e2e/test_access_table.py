@@ -3,6 +3,7 @@ route × role × the caller's relation to the subject (its owner / the owner's t
 or colleague / another team / an id nobody knows) the status the table implies, lists and
 figures holding exactly what is in reach, and for every refusal nothing recorded anywhere.
 The README's role table is held to the rendering of the same table."""
+
 from __future__ import annotations
 
 import re
@@ -82,19 +83,26 @@ def unique(prefix: str) -> str:
 
 
 def lead(client, owner: str) -> dict[str, Any]:
-    made = client.post("/registration/leads", headers=as_user(owner), json={"company": unique("Lead"), "contact": {"name": "Li"}})
+    made = client.post(
+        "/registration/leads", headers=as_user(owner), json={"company": unique("Lead"), "contact": {"name": "Li"}}
+    )
     assert made.status_code == 201, made.text
     return {"lead_id": made.json()["lead_id"], "owner": owner}
 
 
 def terms(days: int = 60) -> dict[str, Any]:
-    return {"value": {"amount": "1000.00", "currency": "CNY"}, "expected_close_date": (date.today() + timedelta(days=days)).isoformat()}
+    return {
+        "value": {"amount": "1000.00", "currency": "CNY"},
+        "expected_close_date": (date.today() + timedelta(days=days)).isoformat(),
+    }
 
 
 def deal(client, owner: str) -> dict[str, Any]:
     captured = lead(client, owner)
     name = unique("Deal")
-    made = client.post(f"/registration/leads/{captured['lead_id']}/convert", headers=as_user(owner), json={**terms(), "name": name})
+    made = client.post(
+        f"/registration/leads/{captured['lead_id']}/convert", headers=as_user(owner), json={**terms(), "name": name}
+    )
     assert made.status_code == 201, made.text
     deal_id = made.json()["deal_id"]
     services = client.app.state.services
@@ -119,10 +127,15 @@ def pending(client, owner: str) -> dict[str, Any]:
 
 def won(client, owner: str) -> dict[str, Any]:
     subject = deal(client, owner)
-    assert client.post(f"/pipeline/deals/{subject['deal_id']}/close", headers=ADMIN, json={"outcome": "won"}).status_code == 200
+    assert (
+        client.post(f"/pipeline/deals/{subject['deal_id']}/close", headers=ADMIN, json={"outcome": "won"}).status_code
+        == 200
+    )
 
     def in_the_report() -> bool:
-        report = client.get("/forecast/reports/win-rate", headers=ADMIN, params={"period": str(date.today().year)}).json()
+        report = client.get(
+            "/forecast/reports/win-rate", headers=ADMIN, params={"period": str(date.today().year)}
+        ).json()
         return any(group["key"] == owner and group["won"] for group in report["groups"])
 
     eventually(in_the_report)
@@ -132,15 +145,23 @@ def won(client, owner: str) -> dict[str, Any]:
 def task(client, owner: str) -> dict[str, Any]:
     subject = deal(client, owner)
     due = (datetime.now(UTC) + timedelta(days=5)).isoformat()
-    logged = client.post(f"/pipeline/deals/{subject['deal_id']}/activities", headers=ADMIN,
-                         json={"kind": "task", "subject": "call back", "due_at": due})
+    logged = client.post(
+        f"/pipeline/deals/{subject['deal_id']}/activities",
+        headers=ADMIN,
+        json={"kind": "task", "subject": "call back", "due_at": due},
+    )
     assert logged.status_code == 201, logged.text
     return {**subject, "activity_id": logged.json()["activity_id"]}
 
 
 def pooled(client, owner: str) -> dict[str, Any]:
     subject = deal(client, owner)
-    assert client.post(f"/registration/deals/{subject['deal_id']}/recycle", headers=ADMIN, json={"reason": "x"}).status_code == 200
+    assert (
+        client.post(
+            f"/registration/deals/{subject['deal_id']}/recycle", headers=ADMIN, json={"reason": "x"}
+        ).status_code
+        == 200
+    )
     return subject
 
 
@@ -156,8 +177,13 @@ def team(client, owner: str) -> dict[str, Any]:
     return {"team": "east"}
 
 
-UNKNOWN = {"deal_id": "00000000-0000-0000-0000-00000000dead", "lead_id": "00000000-0000-0000-0000-00000000beef",
-           "owner_id": "nobody-known", "team": "atlantis", "activity_id": "a1"}
+UNKNOWN = {
+    "deal_id": "00000000-0000-0000-0000-00000000dead",
+    "lead_id": "00000000-0000-0000-0000-00000000beef",
+    "owner_id": "nobody-known",
+    "team": "atlantis",
+    "activity_id": "a1",
+}
 
 
 # -- the routes -------------------------------------------------------------------------------
@@ -176,10 +202,13 @@ class Spec:
     upload: bool = False
 
 
-STAGES = {"stages": [
-    {"key": "a", "labels": {"en": "A"}, "probability": 5, "forecast_category": "pipeline"},
-    {"key": "w", "labels": {"en": "W"}, "probability": 100, "forecast_category": "closed", "state": "won"},
-    {"key": "l", "labels": {"en": "L"}, "probability": 0, "forecast_category": "omitted", "state": "lost"}]}
+STAGES = {
+    "stages": [
+        {"key": "a", "labels": {"en": "A"}, "probability": 5, "forecast_category": "pipeline"},
+        {"key": "w", "labels": {"en": "W"}, "probability": 100, "forecast_category": "closed", "state": "won"},
+        {"key": "l", "labels": {"en": "L"}, "probability": 0, "forecast_category": "omitted", "state": "lost"},
+    ]
+}
 NONE = ("none",)  # no subject: the caller's relation to it does not arise
 
 SPECS: dict[str, Spec] = {
@@ -188,17 +217,25 @@ SPECS: dict[str, Spec] = {
     "GET /pipeline/stages": Spec(relations=NONE),
     "GET /forecast/rules": Spec(relations=NONE),
     "PUT /pipeline/pipelines/{pipeline_id}": Spec(relations=NONE, body=lambda v: STAGES),
-    "POST /registration/leads": Spec(201, relations=NONE, body=lambda v: {"company": unique("Own"), "contact": {"name": "Li"}}),
+    "POST /registration/leads": Spec(
+        201, relations=NONE, body=lambda v: {"company": unique("Own"), "contact": {"name": "Li"}}
+    ),
     "POST /registration/leads/{lead_id}/convert": Spec(201, lead, body=lambda v: terms()),
-    "POST /registration/deals": Spec(201, relations=NONE,
-                                     body=lambda v: {**terms(), "name": unique("New"), "account": {"name": unique("Acc")}}),
+    "POST /registration/deals": Spec(
+        201, relations=NONE, body=lambda v: {**terms(), "name": unique("New"), "account": {"name": unique("Acc")}}
+    ),
     "POST /registration/imports/{kind}": Spec(relations=NONE, upload=True),
     "GET /registration/deals/{deal_id}": Spec(subject=deal, cached=True),
     "GET /pipeline/deals/{deal_id}": Spec(subject=deal, cached=True),
     "GET /registration/deals/{deal_id}/history": Spec(subject=deal, cached=True),
     "GET /pipeline/deals/{deal_id}/history": Spec(subject=deal, cached=True),
-    "GET /pipeline/deals": Spec(subject=deal, cached=True, relations=RELATIONS[:3], params=lambda v: {"q": v["deal_name"]},
-                                visible=lambda answer, v: [i["deal_id"] for i in answer["items"]] == [v["deal_id"]]),
+    "GET /pipeline/deals": Spec(
+        subject=deal,
+        cached=True,
+        relations=RELATIONS[:3],
+        params=lambda v: {"q": v["deal_name"]},
+        visible=lambda answer, v: [i["deal_id"] for i in answer["items"]] == [v["deal_id"]],
+    ),
     "GET /pipeline/board": Spec(subject=deal, cached=True, relations=RELATIONS[:3]),
     "POST /pipeline/deals/{deal_id}/stage": Spec(subject=deal, body=lambda v: {"to_stage": "proposal"}),
     "PATCH /pipeline/deals/{deal_id}": Spec(subject=deal, body=lambda v: {"priority": "high"}),
@@ -212,21 +249,42 @@ SPECS: dict[str, Spec] = {
     "POST /registration/deals/{deal_id}/assign": Spec(subject=deal, body=lambda v: {"owner_id": "rep-2"}),
     "GET /registration/pool": Spec(relations=NONE),
     "POST /registration/deals/{deal_id}/claim": Spec(subject=pooled, relations=("other team", "unknown")),
-    "GET /forecast/pipeline": Spec(subject=deal, cached=True, relations=RELATIONS[:3],
-                                   params=lambda v: {"period": PERIOD, "group_by": "owner"},
-                                   visible=lambda answer, v: v["owner"] in [g["key"] for g in answer["groups"]]),
-    "GET /forecast/reports/{name}": Spec(subject=won, cached=True, relations=RELATIONS[:3],
-                                         params=lambda v: {"period": str(date.today().year), "group_by": "owner"},
-                                         visible=lambda answer, v: v["owner"] in [g["key"] for g in answer["groups"]]),
-    "GET /forecast/changes": Spec(subject=window, relations=RELATIONS[:3],
-                                  params=lambda v: {"period": PERIOD, "from": v["from"], "to": v["to"]},
-                                  visible=lambda answer, v: bool(answer["pieces"]["new"])),
-    "PUT /forecast/targets/{owner_id}/{period}": Spec(subject=deal, body=lambda v: {"amount": {"amount": "5.00"}}, unknown=422),
-    "PUT /forecast/team-targets/{team}/{period}": Spec(subject=team, body=lambda v: {"amount": {"amount": "5.00"}},
-                                                       unknown=422, relations=("same team", "other team", "unknown")),
+    "GET /forecast/pipeline": Spec(
+        subject=deal,
+        cached=True,
+        relations=RELATIONS[:3],
+        params=lambda v: {"period": PERIOD, "group_by": "owner"},
+        visible=lambda answer, v: v["owner"] in [g["key"] for g in answer["groups"]],
+    ),
+    "GET /forecast/reports/{name}": Spec(
+        subject=won,
+        cached=True,
+        relations=RELATIONS[:3],
+        params=lambda v: {"period": str(date.today().year), "group_by": "owner"},
+        visible=lambda answer, v: v["owner"] in [g["key"] for g in answer["groups"]],
+    ),
+    "GET /forecast/changes": Spec(
+        subject=window,
+        relations=RELATIONS[:3],
+        params=lambda v: {"period": PERIOD, "from": v["from"], "to": v["to"]},
+        visible=lambda answer, v: bool(answer["pieces"]["new"]),
+    ),
+    "PUT /forecast/targets/{owner_id}/{period}": Spec(
+        subject=deal, body=lambda v: {"amount": {"amount": "5.00"}}, unknown=422
+    ),
+    "PUT /forecast/team-targets/{team}/{period}": Spec(
+        subject=team,
+        body=lambda v: {"amount": {"amount": "5.00"}},
+        unknown=422,
+        relations=("same team", "other team", "unknown"),
+    ),
 }
-FIXED = {"pipeline_id": lambda: f"p{uuid.uuid4().hex[:10]}", "kind": lambda: "leads", "name": lambda: "win-rate",
-         "period": lambda: PERIOD}
+FIXED = {
+    "pipeline_id": lambda: f"p{uuid.uuid4().hex[:10]}",
+    "kind": lambda: "leads",
+    "name": lambda: "win-rate",
+    "period": lambda: PERIOD,
+}
 
 
 def cases() -> list[Any]:
@@ -315,7 +373,10 @@ def test_rules_alike_but_for_their_routes_are_one_row_and_a_rule_without_a_place
     second = (Rule("deal", "read", ("GET /b/deals",), rep="own"), Rule("deal", "list", ("GET /b/list",), rep="all"))
     table = joined((first, second), order=[("deal", "list"), ("deal", "read")])
     assert [(rule.action, rule.routes) for rule in table] == [
-        ("list", ("GET /a/list",)), ("list", ("GET /b/list",)), ("read", ("GET /a/deals", "GET /b/deals"))]
+        ("list", ("GET /a/list",)),
+        ("list", ("GET /b/list",)),
+        ("read", ("GET /a/deals", "GET /b/deals")),
+    ]
     with pytest.raises(ValueError, match="without a place"):
         joined((first,), order=[("deal", "read")])
 
@@ -342,7 +403,12 @@ def test_an_unknown_owner_or_team_of_a_target_is_422_naming_it_and_nothing_is_re
 
 def test_a_teams_target_shows_only_to_who_reaches_the_whole_team(client):
     period = str(CLOSE.year + 2)  # a period of its own: the generated cases set targets in PERIOD
-    assert client.put(f"/forecast/team-targets/east/{period}", headers=ADMIN, json={"amount": {"amount": "7.00"}}).status_code == 200
+    assert (
+        client.put(
+            f"/forecast/team-targets/east/{period}", headers=ADMIN, json={"amount": {"amount": "7.00"}}
+        ).status_code
+        == 200
+    )
 
     def targets(who: Identity) -> dict[str, Any]:
         answer = client.get("/forecast/pipeline", headers=headers(who), params={"period": period, "group_by": "team"})

@@ -1,4 +1,5 @@
 """The example analytics consumer, against the broker, fed what the pipeline publishes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -30,17 +31,47 @@ def events() -> list[CloudEvent]:
     at = datetime(2026, 11, 20, 10, tzinfo=UTC)
     made = []
     for n, (source, amount, outcome) in enumerate(
-        [("trade_fair", "1000", "won"), ("trade_fair", "2500", "won"), ("website", "700", "won"), ("website", "900", "lost")]
+        [
+            ("trade_fair", "1000", "won"),
+            ("trade_fair", "2500", "won"),
+            ("website", "700", "won"),
+            ("website", "900", "lost"),
+        ]
     ):
         deal_id = str(uuid.uuid4())
-        made.append(CloudEvent.of(
-            public.DealStageChanged(deal_id=deal_id, pipeline_id="default", to_stage="prospecting", probability=10,
-                                    value=Money(amount=Decimal(amount)), expected_close_date=date(2026, 12, 1),
-                                    owner_id="rep-1", source=source),
-            source="crm/pipeline", subject=deal_id, sequence=2, time=at, actor="rep-1", correlation_id=f"c{n}"))
-        made.append(CloudEvent.of(
-            public.DealClosed(deal_id=deal_id, outcome=outcome, value=Money(amount=Decimal(amount)), closed_on=date(2026, 11, 20)),
-            source="crm/pipeline", subject=deal_id, sequence=3, time=at, actor="rep-1", correlation_id=f"c{n}"))
+        made.append(
+            CloudEvent.of(
+                public.DealStageChanged(
+                    deal_id=deal_id,
+                    pipeline_id="default",
+                    to_stage="prospecting",
+                    probability=10,
+                    value=Money(amount=Decimal(amount)),
+                    expected_close_date=date(2026, 12, 1),
+                    owner_id="rep-1",
+                    source=source,
+                ),
+                source="crm/pipeline",
+                subject=deal_id,
+                sequence=2,
+                time=at,
+                actor="rep-1",
+                correlation_id=f"c{n}",
+            )
+        )
+        made.append(
+            CloudEvent.of(
+                public.DealClosed(
+                    deal_id=deal_id, outcome=outcome, value=Money(amount=Decimal(amount)), closed_on=date(2026, 11, 20)
+                ),
+                source="crm/pipeline",
+                subject=deal_id,
+                sequence=3,
+                time=at,
+                actor="rep-1",
+                correlation_id=f"c{n}",
+            )
+        )
     return made
 
 
@@ -61,7 +92,13 @@ def test_the_example_sums_daily_won_value_per_source_once_each(kafka, tmp_path):
 
     asyncio.run(produce())
     db_path = tmp_path / "won.sqlite"
-    handled = asyncio.run(example.consume(kafka, topic, str(db_path), f"g-{uuid.uuid4()}", stop_after=len(published) + 4))
+    handled = asyncio.run(
+        example.consume(kafka, topic, str(db_path), f"g-{uuid.uuid4()}", stop_after=len(published) + 4)
+    )
     assert handled == len(published) + 4
-    rows = sqlite3.connect(db_path).execute("SELECT day, source, currency, amount, deals FROM won ORDER BY source").fetchall()
+    rows = (
+        sqlite3.connect(db_path)
+        .execute("SELECT day, source, currency, amount, deals FROM won ORDER BY source")
+        .fetchall()
+    )
     assert rows == [("2026-11-20", "trade_fair", "CNY", "3500.00", 2), ("2026-11-20", "website", "CNY", "700.00", 1)]

@@ -1,4 +1,5 @@
 """The auditors' command line against the stores an embedded process wrote."""
+
 from __future__ import annotations
 
 import json
@@ -29,11 +30,17 @@ def story(tmp_path, sqlite_settings, monkeypatch):
     with TestClient(create_app(sqlite_settings)) as client:
         _, deal_id = capture_and_convert(client, company="Audit Trail Ltd")
         eventually(lambda: pipeline_stage(client, deal_id) == "prospecting")
-        client.post(f"/pipeline/deals/{deal_id}/stage", headers=REP, json={"to_stage": "needs_analysis", "reason": "call went well"})
+        client.post(
+            f"/pipeline/deals/{deal_id}/stage",
+            headers=REP,
+            json={"to_stage": "needs_analysis", "reason": "call went well"},
+        )
         time.sleep(0.05)
         middle = datetime.now(UTC)
         time.sleep(0.05)
-        client.post(f"/pipeline/deals/{deal_id}/stage", headers=REP, json={"to_stage": "proposal", "reason": "quote sent"})
+        client.post(
+            f"/pipeline/deals/{deal_id}/stage", headers=REP, json={"to_stage": "proposal", "reason": "quote sent"}
+        )
         client.post(f"/registration/deals/{deal_id}/recycle", headers=MANAGER, json={"reason": "rep moved team"})
         client.post(f"/registration/deals/{deal_id}/claim", headers=REP2)
         eventually(lambda: client.get(f"/pipeline/deals/{deal_id}", headers=REP2).json().get("owner_id") == "rep-2")
@@ -58,7 +65,10 @@ def test_a_deals_history_names_every_event_its_actor_and_reason_in_time_order(st
     assert [e["time"] for e in history["events"]] == sorted(e["time"] for e in history["events"])
     assert [s["what"] for s in history["stage_spans"]] == ["prospecting", "needs_analysis", "proposal"]
     assert [(s["what"], s["why"]) for s in history["owner_spans"]] == [
-        ("rep-1", "registration"), ("(pool)", "recycled: manual"), ("rep-2", "claim")]
+        ("rep-1", "registration"),
+        ("(pool)", "recycled: manual"),
+        ("rep-2", "claim"),
+    ]
 
 
 def test_as_of_shows_the_deal_as_it_stood(story, capsys):
@@ -133,8 +143,9 @@ def test_json_and_csv_are_the_same_whatever_the_locale(story, capsys, monkeypatc
         monkeypatch.delenv("CRM_LOCALE", raising=False)
         _, plain = run(capsys, "audit", "deal", deal_id, "--format", fmt, "--as-of", middle.isoformat())
         monkeypatch.setenv("CRM_LOCALE", "en_US")
-        _, localised = run(capsys, "audit", "deal", deal_id, "--format", fmt, "--as-of", middle.isoformat(),
-                           "--locale", "de")
+        _, localised = run(
+            capsys, "audit", "deal", deal_id, "--format", fmt, "--as-of", middle.isoformat(), "--locale", "de"
+        )
         assert plain == localised and "100000.00" in plain
 
 
@@ -157,7 +168,8 @@ def test_verify_finds_the_stores_intact_then_names_a_tampered_event(story, capsy
         version, state = next(
             (version, bytes(state))
             for version, state in connection.execute(
-                "SELECT originator_version, state FROM stored_events WHERE originator_id = ?", (deal_id.replace("-", ""),)
+                "SELECT originator_version, state FROM stored_events WHERE originator_id = ?",
+                (deal_id.replace("-", ""),),
             )
             if b"quote sent" in bytes(state)
         )
@@ -182,9 +194,13 @@ def test_the_same_history_and_as_of_over_http_for_auditors_only(client):
     assert client.get(f"/pipeline/deals/{deal_id}/history", headers=REP2).status_code == 403
     assert client.get(f"/pipeline/deals/{deal_id}/history", headers=REP).status_code == 200
     now = client.get(f"/pipeline/deals/{deal_id}/history", headers=AUDITOR).json()
-    then = client.get(f"/pipeline/deals/{deal_id}/history", headers=AUDITOR, params={"as_of": before.isoformat()}).json()
+    then = client.get(
+        f"/pipeline/deals/{deal_id}/history", headers=AUDITOR, params={"as_of": before.isoformat()}
+    ).json()
     owners = client.get(f"/registration/deals/{deal_id}/history", headers=AUDITOR).json()
-    assert client.get("/pipeline/deals/00000000-0000-0000-0000-000000000000/history", headers=AUDITOR).status_code == 404
+    assert (
+        client.get("/pipeline/deals/00000000-0000-0000-0000-000000000000/history", headers=AUDITOR).status_code == 404
+    )
     assert [s["what"] for s in now["stage_spans"]] == ["prospecting", "proposal"]
     assert now["events"][-1]["reason"] == "quote" and now["events"][-1]["actor"] == "rep-1"
     assert [s["what"] for s in then["stage_spans"]] == ["prospecting"]
@@ -210,9 +226,15 @@ def test_verify_names_a_stream_cut_short_as_truncated_and_one_deleted_whole_as_m
     checkpointed(tmp_path, "pipeline", "registration")
     code, out = run(capsys, "audit", "verify")
     assert code == 0 and out.count("intact") == 3 and out.count("held to the checkpoint") == 2
-    ((last,),) = rows(tmp_path, "pipeline", "SELECT max(originator_version) FROM stored_events WHERE originator_id = ?",
-                      (key,))
-    rows(tmp_path, "pipeline", "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = ?", (key, last))
+    ((last,),) = rows(
+        tmp_path, "pipeline", "SELECT max(originator_version) FROM stored_events WHERE originator_id = ?", (key,)
+    )
+    rows(
+        tmp_path,
+        "pipeline",
+        "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = ?",
+        (key, last),
+    )
     rows(tmp_path, "registration", "DELETE FROM stored_events WHERE originator_id = ?", (key,))  # the whole deal
     code, out = run(capsys, "audit", "verify", "pipeline")
     assert code == 1
@@ -225,11 +247,18 @@ def test_verify_names_a_stream_cut_short_as_truncated_and_one_deleted_whole_as_m
 def test_verify_names_two_swapped_events_reordered_not_altered(story, capsys, tmp_path):
     deal_id, _ = story
     key = deal_id.replace("-", "")
-    states = dict(rows(tmp_path, "pipeline", "SELECT originator_version, state FROM stored_events WHERE originator_id = ?",
-                       (key,)))
+    states = dict(
+        rows(
+            tmp_path, "pipeline", "SELECT originator_version, state FROM stored_events WHERE originator_id = ?", (key,)
+        )
+    )
     for version, other in ((2, 3), (3, 2)):  # the two stage changes trade places
-        rows(tmp_path, "pipeline", "UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
-             (states[other], key, version))
+        rows(
+            tmp_path,
+            "pipeline",
+            "UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
+            (states[other], key, version),
+        )
     code, out = run(capsys, "audit", "verify", "pipeline")
     assert code == 1
     assert f"stream {deal_id} version 2 (notification" in out and f"stream {deal_id} version 3 (notification" in out
@@ -241,9 +270,15 @@ def test_replay_resumed_after_the_store_was_cut_does_not_say_equal(story, capsys
     code, out = run(capsys, "replay", "pipeline")
     assert code == 0 and "equal to the live projection" in out
     key = deal_id.replace("-", "")
-    ((last,),) = rows(tmp_path, "pipeline", "SELECT max(originator_version) FROM stored_events WHERE originator_id = ?",
-                      (key,))
-    rows(tmp_path, "pipeline", "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = ?", (key, last))
+    ((last,),) = rows(
+        tmp_path, "pipeline", "SELECT max(originator_version) FROM stored_events WHERE originator_id = ?", (key,)
+    )
+    rows(
+        tmp_path,
+        "pipeline",
+        "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = ?",
+        (key, last),
+    )
     code, out = run(capsys, "replay", "pipeline")  # resuming: what it rebuilt came from an event now gone
     assert code == 1 and "equal" not in out
     assert "no longer holds the events the earlier rebuild applied" in out and "pipeline_deals" in out
@@ -251,8 +286,9 @@ def test_replay_resumed_after_the_store_was_cut_does_not_say_equal(story, capsys
     assert code == 1 and "no longer holds" not in out and "pipeline_deals" in out
 
 
-def test_the_embedded_process_keeps_the_published_checkpoints_and_verify_holds_the_store_to_them(tmp_path, capsys,
-                                                                                                  monkeypatch):
+def test_the_embedded_process_keeps_the_published_checkpoints_and_verify_holds_the_store_to_them(
+    tmp_path, capsys, monkeypatch
+):
     monkeypatch.setenv("CRM_DATA_DIR", str(tmp_path / "data"))
     copy = tmp_path / "data" / "checkpoints.jsonl"
     settings = embedded_settings(tmp_path, checkpoint_interval_seconds=0.1)
@@ -266,12 +302,18 @@ def test_the_embedded_process_keeps_the_published_checkpoints_and_verify_holds_t
             lines = copy.read_bytes().splitlines() if copy.exists() else []
             anchor = fold(published_entries(lines, "pipeline"), "copy", str(checkpoint_stream("pipeline")))
             return anchor is not None and all(
-                n.originator_id == checkpoint_stream("pipeline") for n in pipeline.read_notifications(anchor.position, 50))
+                n.originator_id == checkpoint_stream("pipeline")
+                for n in pipeline.read_notifications(anchor.position, 50)
+            )
 
         eventually(published)
     key = deal_id.replace("-", "")
-    rows(tmp_path, "pipeline", "DELETE FROM stored_events WHERE originator_id IN (?, ?)",
-         (key, checkpoint_stream("pipeline").hex))  # the deal and the store's own checkpoints
+    rows(
+        tmp_path,
+        "pipeline",
+        "DELETE FROM stored_events WHERE originator_id IN (?, ?)",
+        (key, checkpoint_stream("pipeline").hex),
+    )  # the deal and the store's own checkpoints
     code, out = run(capsys, "audit", "verify", "pipeline")
     assert code == 0 and "no checkpoint yet" in out  # the store alone cannot tell
     code, out = run(capsys, "audit", "verify", "pipeline", "--checkpoints", str(copy))

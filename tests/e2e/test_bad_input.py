@@ -1,6 +1,7 @@
 """Bad input gets a 4xx that names the problem, and records nothing: control characters,
 lone surrogates, NaN, bytes that are not JSON, negative or unknown money, unknown nested
 fields, past dates, empty or oversize files."""
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,12 @@ def recorded(client) -> tuple[int, ...]:
 
 
 def registration(**overrides):
-    body = {"name": "Deal", "account": {"name": "Acme"}, "value": {"amount": "10.00", "currency": "CNY"},
-            "expected_close_date": NEXT_MONTH}
+    body = {
+        "name": "Deal",
+        "account": {"name": "Acme"},
+        "value": {"amount": "10.00", "currency": "CNY"},
+        "expected_close_date": NEXT_MONTH,
+    }
     return body | overrides
 
 
@@ -54,7 +59,12 @@ TEXT_FIELDS = [
     ("post", "/registration/leads", {"company": "c", "contact": {"name": "{bad}"}}, ["body", "contact", "name"]),
     ("post", "/registration/deals", registration(name="{bad}"), ["body", "name"]),
     ("post", "/registration/deals", registration(account={"name": "{bad}"}), ["body", "account", "name"]),
-    ("post", "/registration/deals", registration(contacts=[{"name": "n", "phone": "{bad}"}]), ["body", "contacts", 0, "phone"]),
+    (
+        "post",
+        "/registration/deals",
+        registration(contacts=[{"name": "n", "phone": "{bad}"}]),
+        ["body", "contacts", 0, "phone"],
+    ),
     ("patch", "/pipeline/deals/{id}", {"name": "{bad}"}, ["body", "name"]),
     ("patch", "/pipeline/deals/{id}", {"competitors": ["ok", "{bad}"]}, ["body", "competitors", 1]),
     ("post", "/pipeline/deals/{id}/activities", {"kind": "call", "subject": "{bad}"}, ["body", "subject"]),
@@ -67,7 +77,11 @@ def _fill(body, bad):
 
 
 @pytest.mark.parametrize("bad", list(BAD_TEXT.values()), ids=list(BAD_TEXT))
-@pytest.mark.parametrize(("method", "path", "body", "loc"), TEXT_FIELDS, ids=lambda v: "" if not isinstance(v, list) else ".".join(map(str, v)))
+@pytest.mark.parametrize(
+    ("method", "path", "body", "loc"),
+    TEXT_FIELDS,
+    ids=lambda v: "" if not isinstance(v, list) else ".".join(map(str, v)),
+)
 def test_text_with_a_control_character_is_refused_naming_the_field(client, deal_id, bad, method, path, body, loc):
     before = recorded(client)
     response = getattr(client, method)(path.format(id=deal_id), headers=EAST_MANAGER, json=_fill(body, bad))
@@ -88,7 +102,9 @@ def test_a_lone_surrogate_is_refused_with_a_422_that_does_not_echo_it(client):
 
 
 def test_tab_and_newline_are_kept(client):
-    response = client.post("/registration/leads", headers=REP, json={"company": "A\tB", "contact": {"name": "line\nbreak"}})
+    response = client.post(
+        "/registration/leads", headers=REP, json={"company": "A\tB", "contact": {"name": "line\nbreak"}}
+    )
     assert response.status_code == 201
 
 
@@ -106,8 +122,11 @@ def test_nan_and_infinity_are_refused_in_numbers(client, deal_id, literal):
     patched = client.patch(f"/pipeline/deals/{deal_id}", headers=headers, content=f'{{"probability": {literal}}}')
     assert patched.status_code == 422, patched.text
     assert patched.json()["detail"][0]["loc"] == ["body", "probability"]
-    valued = client.patch(f"/pipeline/deals/{deal_id}", headers=headers,
-                          content=f'{{"value": {{"amount": {literal}, "currency": "CNY"}}}}')
+    valued = client.patch(
+        f"/pipeline/deals/{deal_id}",
+        headers=headers,
+        content=f'{{"value": {{"amount": {literal}, "currency": "CNY"}}}}',
+    )
     assert valued.status_code == 422, valued.text
     assert recorded(client) == before
 
@@ -115,30 +134,56 @@ def test_nan_and_infinity_are_refused_in_numbers(client, deal_id, literal):
 @pytest.mark.parametrize("content_type", ["text/plain", "application/octet-stream"])
 def test_bytes_that_are_not_json_get_a_415(client, content_type):
     before = recorded(client)
-    response = client.post("/registration/leads", headers=REP | {"content-type": content_type}, content=b"\xff\xfe\x00bad")
+    response = client.post(
+        "/registration/leads", headers=REP | {"content-type": content_type}, content=b"\xff\xfe\x00bad"
+    )
     assert response.status_code == 415
     assert "application/json" in response.json()["detail"]
     assert recorded(client) == before
 
 
 def test_json_that_is_not_utf8_gets_a_400_saying_so(client):
-    response = client.post("/registration/leads", headers=REP | {"content-type": "application/json"}, content=b'{"company": "\xff"}')
+    response = client.post(
+        "/registration/leads", headers=REP | {"content-type": "application/json"}, content=b'{"company": "\xff"}'
+    )
     assert response.status_code == 400
     assert "UTF-8" in response.json()["detail"]
 
 
 def test_a_file_posted_to_a_json_route_gets_a_415(client):
-    response = client.post("/registration/leads", headers=REP, files={"file": ("x.bin", b"\x00\xff", "application/octet-stream")})
+    response = client.post(
+        "/registration/leads", headers=REP, files={"file": ("x.bin", b"\x00\xff", "application/octet-stream")}
+    )
     assert response.status_code == 415
 
 
 @pytest.mark.parametrize(
     ("method", "path", "body", "loc"),
     [
-        ("post", "/registration/deals", registration(value={"amount": "-5.00", "currency": "CNY"}), ["body", "value", "amount"]),
-        ("post", "/registration/leads", {"company": "c", "contact": {"name": "n"}, "budget": {"amount": "-1"}}, ["body", "budget", "amount"]),
-        ("patch", "/pipeline/deals/{id}", {"value": {"amount": "-0.01", "currency": "CNY"}}, ["body", "value", "amount"]),
-        ("put", "/forecast/targets/rep-1/2026-Q4", {"amount": {"amount": "-100", "currency": "CNY"}}, ["body", "amount", "amount"]),
+        (
+            "post",
+            "/registration/deals",
+            registration(value={"amount": "-5.00", "currency": "CNY"}),
+            ["body", "value", "amount"],
+        ),
+        (
+            "post",
+            "/registration/leads",
+            {"company": "c", "contact": {"name": "n"}, "budget": {"amount": "-1"}},
+            ["body", "budget", "amount"],
+        ),
+        (
+            "patch",
+            "/pipeline/deals/{id}",
+            {"value": {"amount": "-0.01", "currency": "CNY"}},
+            ["body", "value", "amount"],
+        ),
+        (
+            "put",
+            "/forecast/targets/rep-1/2026-Q4",
+            {"amount": {"amount": "-100", "currency": "CNY"}},
+            ["body", "amount", "amount"],
+        ),
     ],
     ids=["register", "lead budget", "patch value", "target"],
 )
@@ -152,21 +197,26 @@ def test_money_is_never_negative(client, deal_id, method, path, body, loc):
 
 @pytest.mark.parametrize("currency", ["ZZZ", "RMB", "XXX"])
 def test_a_currency_outside_iso_4217_is_refused(client, currency):
-    response = client.post("/registration/deals", headers=REP, json=registration(value={"amount": "5.00", "currency": currency}))
+    response = client.post(
+        "/registration/deals", headers=REP, json=registration(value={"amount": "5.00", "currency": currency})
+    )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "value", "currency"]
     assert "ISO 4217" in response.json()["detail"][0]["msg"]
 
 
 def test_any_iso_4217_currency_is_accepted(client):
-    response = client.post("/registration/deals", headers=REP, json=registration(value={"amount": "5.00", "currency": "JPY"}))
+    response = client.post(
+        "/registration/deals", headers=REP, json=registration(value={"amount": "5.00", "currency": "JPY"})
+    )
     assert response.status_code == 201, response.text
 
 
 def test_unknown_fields_nested_in_objects_are_refused(client):
     before = recorded(client)
-    response = client.post("/registration/deals", headers=REP,
-                           json=registration(value={"amount": "5", "currency": "CNY", "fx": 1}))
+    response = client.post(
+        "/registration/deals", headers=REP, json=registration(value={"amount": "5", "currency": "CNY", "fx": 1})
+    )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "value", "fx"]
     assert recorded(client) == before
@@ -178,19 +228,26 @@ def test_a_past_close_date_is_refused_when_editing_as_when_registering(client, d
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "expected_close_date"]
     assert recorded(client) == before
-    assert client.patch(f"/pipeline/deals/{deal_id}", headers=REP, json={"expected_close_date": NEXT_MONTH}).status_code == 200
+    assert (
+        client.patch(f"/pipeline/deals/{deal_id}", headers=REP, json={"expected_close_date": NEXT_MONTH}).status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize("content", [b"", b"company,contact_name\n"], ids=["no bytes", "header only"])
 def test_an_import_with_no_rows_is_refused(client, content):
-    response = client.post("/registration/imports/leads", headers=REP, files={"file": ("leads.csv", content, "text/csv")})
+    response = client.post(
+        "/registration/imports/leads", headers=REP, files={"file": ("leads.csv", content, "text/csv")}
+    )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "file"]
 
 
 def test_an_import_row_with_a_control_character_is_refused_and_the_others_kept(client):
     csv = b"company,contact_name\nGood Co,Ann\nBad\x00Co,Bob\n"
-    report = client.post("/registration/imports/leads", headers=REP, files={"file": ("leads.csv", csv, "text/csv")}).json()
+    report = client.post(
+        "/registration/imports/leads", headers=REP, files={"file": ("leads.csv", csv, "text/csv")}
+    ).json()
     assert [row["status"] for row in report["report"]] == ["created", "refused"]
     assert report["report"][1]["errors"][0]["field"] == "company"
 
@@ -199,13 +256,16 @@ def test_an_oversize_body_sent_in_chunks_gets_a_413(client):
     def chunks():
         for _ in range(64):
             yield b" " * 8192  # 512 KiB, over the 256 KiB limit, without a Content-Length
+
     response = client.post("/registration/leads", headers=REP | {"content-type": "application/json"}, content=chunks())
     assert response.status_code == 413
 
 
 def test_a_converted_leads_contact_reaches_the_deal_in_the_pipeline(client, deal_id):
     contacts = client.get(f"/pipeline/deals/{deal_id}", headers=REP).json()["contacts"]
-    assert [(c["name"], c["phone"][:3], c["email"].endswith("@example.com")) for c in contacts] == [("张三", "138", True)]
+    assert [(c["name"], c["phone"][:3], c["email"].endswith("@example.com")) for c in contacts] == [
+        ("张三", "138", True)
+    ]
 
 
 def test_a_query_parameter_in_any_script_is_read_as_utf8(client):

@@ -3,6 +3,7 @@
 A plain aiokafka consumer reads the topics as an analytics team would, to check what
 actually travels: the envelope, the types, the keys and the order.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -141,7 +142,10 @@ def test_a_poison_message_is_parked_on_the_deadletter_topic_and_the_consumer_car
 
     parked = eventually(parked_from_the_registration_topic, timeout=30)
     assert [r.value for r in parked] == [
-        b"{this is not a cloudevent", b"{also not json", b"{bad header}", b"{wants a reply}"
+        b"{this is not a cloudevent",
+        b"{also not json",
+        b"{bad header}",
+        b"{wants a reply}",
     ]
     headers = {k: v.decode() for k, v in parked[0].headers}
     assert headers["deadletter-reason"].startswith("not JSON")

@@ -1,4 +1,5 @@
 """The embedded default: three services in one process, SQLite files, in-process bus."""
+
 from __future__ import annotations
 
 import json
@@ -58,7 +59,12 @@ def test_bad_input_is_a_422_naming_the_field_and_records_nothing(client):
     response = client.post(
         "/registration/deals",
         headers=REP,
-        json={"name": "x", "account": {"name": "A"}, "value": {"amount": "lots"}, "expected_close_date": CLOSE_DATE.isoformat()},
+        json={
+            "name": "x",
+            "account": {"name": "A"},
+            "value": {"amount": "lots"},
+            "expected_close_date": CLOSE_DATE.isoformat(),
+        },
     )
     assert response.status_code == 422
     assert ["body", "value", "amount"] in [error["loc"] for error in response.json()["detail"]]
@@ -137,10 +143,16 @@ def test_the_request_trace_context_rides_every_downstream_event_when_on(tmp_path
             seen.extend(records)
 
         client.app.state.runtime.bus.subscribe(PIPELINE, tap)
-        lead = client.post("/registration/leads", headers={**REP, "traceparent": TRACE},
-                           json={"company": "Traced Co", "contact": {"name": "Li"}}).json()["lead_id"]
-        client.post(f"/registration/leads/{lead}/convert", headers={**REP, "traceparent": TRACE},
-                    json={"value": {"amount": "10.00"}, "expected_close_date": CLOSE_DATE.isoformat()})
+        lead = client.post(
+            "/registration/leads",
+            headers={**REP, "traceparent": TRACE},
+            json={"company": "Traced Co", "contact": {"name": "Li"}},
+        ).json()["lead_id"]
+        client.post(
+            f"/registration/leads/{lead}/convert",
+            headers={**REP, "traceparent": TRACE},
+            json={"value": {"amount": "10.00"}, "expected_close_date": CLOSE_DATE.isoformat()},
+        )
         record = eventually(lambda: seen[:1])[0]  # the pipeline's reaction, two hops away
     assert (record.header("traceparent") == TRACE) is on
     assert (parse_event(record.value).envelope.traceparent == TRACE) is on

@@ -1,4 +1,5 @@
 """The forecast through the HTTP API, embedded: as-of, targets, reports, changes, snapshots."""
+
 from __future__ import annotations
 
 import json
@@ -27,12 +28,34 @@ def in_forecast(client, **params):
 def test_targets_attainment_and_teams_over_http(client):
     _, deal_id = capture_and_convert(client)
     eventually(lambda: pipeline_stage(client, deal_id) == "prospecting")
-    assert client.put(f"/forecast/targets/rep-1/{CLOSE_PERIOD}", headers=REP, json={"amount": {"amount": "500000"}}).status_code == 403
-    set_ = client.put(f"/forecast/targets/rep-1/{CLOSE_PERIOD}", headers=MANAGER, json={"amount": {"amount": "500000", "currency": "CNY"}})
+    assert (
+        client.put(
+            f"/forecast/targets/rep-1/{CLOSE_PERIOD}", headers=REP, json={"amount": {"amount": "500000"}}
+        ).status_code
+        == 403
+    )
+    set_ = client.put(
+        f"/forecast/targets/rep-1/{CLOSE_PERIOD}",
+        headers=MANAGER,
+        json={"amount": {"amount": "500000", "currency": "CNY"}},
+    )
     assert set_.status_code == 200
-    assert client.put(f"/forecast/team-targets/east/{CLOSE_PERIOD}", headers=MANAGER, json={"amount": {"amount": "900000"}}).status_code == 200
-    assert client.put(f"/forecast/team-targets/west/{CLOSE_PERIOD}", headers=MANAGER, json={"amount": {"amount": "1"}}).status_code == 422
-    assert client.put("/forecast/targets/rep-1/2026-Q9", headers=MANAGER, json={"amount": {"amount": "1"}}).status_code == 422
+    assert (
+        client.put(
+            f"/forecast/team-targets/east/{CLOSE_PERIOD}", headers=MANAGER, json={"amount": {"amount": "900000"}}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.put(
+            f"/forecast/team-targets/west/{CLOSE_PERIOD}", headers=MANAGER, json={"amount": {"amount": "1"}}
+        ).status_code
+        == 422
+    )
+    assert (
+        client.put("/forecast/targets/rep-1/2026-Q9", headers=MANAGER, json={"amount": {"amount": "1"}}).status_code
+        == 422
+    )
 
     def owner_group():  # the target and the deal are projected apart: wait for both
         groups = in_forecast(client, group_by="owner")["groups"]
@@ -41,6 +64,7 @@ def test_targets_attainment_and_teams_over_http(client):
     rep = eventually(owner_group)
     assert (rep["key"], rep["attainment"], rep["gap"]["amount"]) == ("rep-1", 0.0, "500000.00")
     assert rep["coverage"] == 0.02  # 10,000 weighted / 500,000 to go
+
     def team_group():  # the team's target is projected a moment after the owner's
         groups = in_forecast(client, group_by="team")["groups"]
         return groups[0] if groups and "target" in groups[0] else None
@@ -60,7 +84,8 @@ def test_the_forecast_as_it_stood_before_a_move(client):
     assert then["weighted"] == [{"amount": "10000.00", "currency": "CNY"}]
     assert then["as_of"] is not None
     explained = client.get(
-        "/forecast/changes", headers=MANAGER,
+        "/forecast/changes",
+        headers=MANAGER,
         params={"period": CLOSE_PERIOD, "from": before_move.isoformat(), "to": datetime.now(UTC).isoformat()},
     ).json()
     assert explained["pieces"]["stage_moves"] == [{"amount": "70000.00", "currency": "CNY"}]

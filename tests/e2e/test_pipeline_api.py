@@ -1,4 +1,5 @@
 """The pipeline through the HTTP API, embedded: stage sets, edits, activities, closing, views."""
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,9 @@ def client(sqlite_settings, monkeypatch, clock):
         yield http
 
 
-def deal_in_pipeline(client, company: str = "ACME 有限公司", amount: str = "100000.00", closes: date = CLOSE_DATE) -> str:
+def deal_in_pipeline(
+    client, company: str = "ACME 有限公司", amount: str = "100000.00", closes: date = CLOSE_DATE
+) -> str:
     _, deal_id = capture_and_convert(client, company=company, amount=amount, closes=closes)
     eventually(lambda: pipeline_stage(client, deal_id) == "prospecting")
     return deal_id
@@ -30,14 +33,22 @@ def test_the_seeds_story_from_prospecting_to_won_with_time_in_each_stage(client,
     for days, stage in ((2, "needs_analysis"), (5, "proposal"), (7, "negotiation")):
         clock.advance(days=days)
         assert client.post(f"/pipeline/deals/{deal_id}/stage", headers=REP, json={"to_stage": stage}).status_code == 200
-    moved = client.patch(f"/pipeline/deals/{deal_id}", headers=REP, json={"expected_close_date": (CLOSE_DATE + timedelta(days=41)).isoformat()})
+    moved = client.patch(
+        f"/pipeline/deals/{deal_id}",
+        headers=REP,
+        json={"expected_close_date": (CLOSE_DATE + timedelta(days=41)).isoformat()},
+    )
     assert moved.json()["close_date_slips"] == 1
     clock.advance(days=3)
     won = client.post(f"/pipeline/deals/{deal_id}/close", headers=REP, json={"outcome": "won", "reason": "best fit"})
     assert won.status_code == 200
     detail = client.get(f"/pipeline/deals/{deal_id}", headers=REP).json()
     assert [h["stage"] for h in detail["stage_history"]] == [
-        "prospecting", "needs_analysis", "proposal", "negotiation", "closed_won",
+        "prospecting",
+        "needs_analysis",
+        "proposal",
+        "negotiation",
+        "closed_won",
     ]
     days = [h["seconds_in_stage"] / 86400 for h in detail["stage_history"][:-1]]
     assert [round(d, 3) for d in days[1:]] == [5, 7, 3]
@@ -47,11 +58,27 @@ def test_the_seeds_story_from_prospecting_to_won_with_time_in_each_stage(client,
 def test_an_admin_defines_a_stage_set_and_a_rep_may_not(client):
     stages = {
         "stages": [
-            {"key": "lead_in", "labels": {"en": "Lead in", "zh": "线索"}, "probability": 5, "forecast_category": "pipeline"},
-            {"key": "quote", "labels": {"en": "Quote"}, "probability": 60, "forecast_category": "best_case",
-             "exit_criteria": ["decision_maker"]},
+            {
+                "key": "lead_in",
+                "labels": {"en": "Lead in", "zh": "线索"},
+                "probability": 5,
+                "forecast_category": "pipeline",
+            },
+            {
+                "key": "quote",
+                "labels": {"en": "Quote"},
+                "probability": 60,
+                "forecast_category": "best_case",
+                "exit_criteria": ["decision_maker"],
+            },
             {"key": "won", "labels": {"en": "Won"}, "probability": 100, "forecast_category": "closed", "state": "won"},
-            {"key": "lost", "labels": {"en": "Lost"}, "probability": 0, "forecast_category": "omitted", "state": "lost"},
+            {
+                "key": "lost",
+                "labels": {"en": "Lost"},
+                "probability": 0,
+                "forecast_category": "omitted",
+                "state": "lost",
+            },
         ]
     }
     assert client.put("/pipeline/pipelines/default", headers=REP, json=stages).status_code == 403
@@ -85,10 +112,14 @@ def test_activities_and_tasks_over_http(client, clock):
     deal_id = deal_in_pipeline(client)
     call = client.post(f"/pipeline/deals/{deal_id}/activities", headers=REP, json={"kind": "call", "subject": "intro"})
     assert call.status_code == 201
-    no_due = client.post(f"/pipeline/deals/{deal_id}/activities", headers=REP, json={"kind": "task", "subject": "quote"})
+    no_due = client.post(
+        f"/pipeline/deals/{deal_id}/activities", headers=REP, json={"kind": "task", "subject": "quote"}
+    )
     assert no_due.status_code == 422 and no_due.json()["detail"][0]["loc"] == ["body", "due_at"]
     due = (clock.now() + timedelta(hours=1)).isoformat()
-    task = client.post(f"/pipeline/deals/{deal_id}/activities", headers=REP, json={"kind": "task", "subject": "quote", "due_at": due})
+    task = client.post(
+        f"/pipeline/deals/{deal_id}/activities", headers=REP, json={"kind": "task", "subject": "quote", "due_at": due}
+    )
     task_id = task.json()["activity_id"]
     clock.advance(hours=2)
 
@@ -105,10 +136,14 @@ def test_lost_needs_a_listed_reason_and_a_competitor_when_lost_to_one(client):
     deal_id = deal_in_pipeline(client)
     bad = client.post(f"/pipeline/deals/{deal_id}/close", headers=REP, json={"outcome": "lost", "reason": "fate"})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "reason"]
-    no_name = client.post(f"/pipeline/deals/{deal_id}/close", headers=REP, json={"outcome": "lost", "reason": "competitor"})
+    no_name = client.post(
+        f"/pipeline/deals/{deal_id}/close", headers=REP, json={"outcome": "lost", "reason": "competitor"}
+    )
     assert no_name.json()["detail"][0]["loc"] == ["body", "competitor"]
     lost = client.post(
-        f"/pipeline/deals/{deal_id}/close", headers=REP, json={"outcome": "lost", "reason": "competitor", "competitor": "Kingdee"}
+        f"/pipeline/deals/{deal_id}/close",
+        headers=REP,
+        json={"outcome": "lost", "reason": "competitor", "competitor": "Kingdee"},
     )
     assert lost.json()["competitor"] == "Kingdee"
     again = client.post(f"/pipeline/deals/{deal_id}/stage", headers=REP, json={"to_stage": "proposal"})
@@ -133,7 +168,10 @@ def test_the_list_view_filters_searches_sorts_and_pages_with_a_cursor(client):
     third = page(sort="-amount", limit=2, cursor=second["next_cursor"])
     assert [i["value"]["amount"] for i in second["items"] + third["items"]] == ["3000.00", "2000.00", "1000.00"]
     assert third["next_cursor"] is None
-    assert client.get("/pipeline/deals", headers=REP, params={"sort": "colour"}).json()["detail"][0]["loc"] == ["query", "sort"]
+    assert client.get("/pipeline/deals", headers=REP, params={"sort": "colour"}).json()["detail"][0]["loc"] == [
+        "query",
+        "sort",
+    ]
     assert client.get("/pipeline/deals", headers=REP, params={"cursor": "garbage"}).status_code == 422
 
 
@@ -146,7 +184,11 @@ def test_the_board_counts_and_weighs_each_column(client):
     def columns():
         board = client.get("/pipeline/board", headers=REP).json()
         by_stage = {c["stage"]: c for c in board["columns"]}
-        return by_stage if by_stage["proposal"]["count"] == 1 and by_stage["prospecting"]["weighted"][0]["amount"] == "25000.00" else None
+        return (
+            by_stage
+            if by_stage["proposal"]["count"] == 1 and by_stage["prospecting"]["weighted"][0]["amount"] == "25000.00"
+            else None
+        )
 
     by_stage = eventually(columns)
     assert by_stage["proposal"]["weighted"] == [{"amount": "65000.00", "currency": "CNY"}]
@@ -176,7 +218,9 @@ def test_the_close_date_alert_is_raised_once_by_the_job(client, clock):
     # that a pass of the job after the move has looked at every open deal.
     marker_id = deal_in_pipeline(client, company="Alert Marker Ltd", closes=CLOSE_DATE + timedelta(days=1))
     service = client.app.state.services["pipeline"]
-    clock.set(datetime(CLOSE_DATE.year, CLOSE_DATE.month, CLOSE_DATE.day, 12, tzinfo=UTC) - timedelta(days=7))  # 7 days left
+    clock.set(
+        datetime(CLOSE_DATE.year, CLOSE_DATE.month, CLOSE_DATE.day, 12, tzinfo=UTC) - timedelta(days=7)
+    )  # 7 days left
     eventually(lambda: service.app.get_deal(deal_id).alerts)
     assert service.app.get_deal(marker_id).alerts == []  # 8 days left
     clock.advance(days=1)

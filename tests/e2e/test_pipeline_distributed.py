@@ -1,5 +1,6 @@
 """The pipeline across processes, on PostgreSQL and the broker: a deal's whole life, a
 custom stage set, an alert raised exactly once, and a rebuilt projection equal to the live one."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,8 +39,14 @@ def test_a_deals_whole_life_reads_back_with_its_stage_durations(cluster, kafka):
     for stage in ("needs_analysis", "proposal", "negotiation"):
         time.sleep(0.3)
         assert http.post(f"/pipeline/deals/{deal_id}/stage", headers=REP, json={"to_stage": stage}).status_code == 200
-    patched = cluster.processes["pipeline"].client().patch(
-        f"/pipeline/deals/{deal_id}", headers=REP, json={"expected_close_date": (CLOSE_DATE + timedelta(days=100)).isoformat()}
+    patched = (
+        cluster.processes["pipeline"]
+        .client()
+        .patch(
+            f"/pipeline/deals/{deal_id}",
+            headers=REP,
+            json={"expected_close_date": (CLOSE_DATE + timedelta(days=100)).isoformat()},
+        )
     )
     assert patched.json()["close_date_slips"] == 1
     time.sleep(0.3)
@@ -72,7 +79,10 @@ def test_a_custom_stage_set_carries_its_probability_into_the_forecast(cluster):
         if stage["key"] == "proposal":
             stage["probability"] = 70
             stage["labels"]["zh"] = "方案报价"
-    assert http.clients["pipeline"].put("/pipeline/pipelines/default", headers=ADMIN, json={"stages": stages}).status_code == 200
+    assert (
+        http.clients["pipeline"].put("/pipeline/pipelines/default", headers=ADMIN, json={"stages": stages}).status_code
+        == 200
+    )
     _, deal_id = capture_and_convert(http, company="Custom Stage Co", amount="10000.00")
     eventually(lambda: pipeline_stage(http, deal_id) == "prospecting")
     http.post(f"/pipeline/deals/{deal_id}/stage", headers=REP, json={"to_stage": "proposal"})
@@ -96,7 +106,11 @@ def test_the_close_date_alert_is_published_exactly_once(cluster, kafka):
         return converted["deal_id"]
 
     def alerts(deal_id: str) -> list[dict] | None:
-        found = [e for e in deal_events(cluster, kafka, deal_id, until=50) if e["type"] == "crm.deal.close_date_approaching.v1"]
+        found = [
+            e
+            for e in deal_events(cluster, kafka, deal_id, until=50)
+            if e["type"] == "crm.deal.close_date_approaching.v1"
+        ]
         return found or None
 
     deal_id = closing_in_three_days("Alert Once Co", "Fang")

@@ -1,4 +1,5 @@
 """Registration through the HTTP API, embedded: review, ownership, pool, recycling, imports."""
+
 from __future__ import annotations
 
 import io
@@ -47,7 +48,9 @@ def recorded(client) -> int:
 
 
 def owner_in_forecast(client, owner: str | None) -> bool:
-    answer = client.get("/forecast/pipeline", headers=MANAGER, params={"period": str(CLOSES.year), "group_by": "owner"}).json()
+    answer = client.get(
+        "/forecast/pipeline", headers=MANAGER, params={"period": str(CLOSES.year), "group_by": "owner"}
+    ).json()
     return any(group["key"] == owner for group in answer["groups"])
 
 
@@ -77,7 +80,9 @@ class TestReview:
         bad = client.post(f"/registration/deals/{done['deal_id']}/reject", headers=MANAGER, json={"reason": "dislike"})
         assert bad.status_code == 422
         assert bad.json()["detail"][0]["loc"] == ["body", "reason"]
-        ok = client.post(f"/registration/deals/{done['deal_id']}/reject", headers=MANAGER, json={"reason": "below_threshold"})
+        ok = client.post(
+            f"/registration/deals/{done['deal_id']}/reject", headers=MANAGER, json={"reason": "below_threshold"}
+        )
         assert ok.json()["registration_status"] == "rejected"
 
     def test_an_unknown_deal_is_404(self, client):
@@ -89,7 +94,9 @@ class TestOwnership:
     def test_recycle_pool_claim_and_everyone_sees_the_new_owner(self, client):
         deal_id = register(client, "Pool Co").json()["deal_id"]
         eventually(lambda: pipeline_stage(client, deal_id) == "prospecting")
-        recycled = client.post(f"/registration/deals/{deal_id}/recycle", headers=MANAGER, json={"reason": "rep on leave"})
+        recycled = client.post(
+            f"/registration/deals/{deal_id}/recycle", headers=MANAGER, json={"reason": "rep on leave"}
+        )
         assert recycled.status_code == 200 and recycled.json()["in_pool"]
 
         def pooled():
@@ -100,7 +107,11 @@ class TestOwnership:
         assert (card["previous_owner_id"], card["recycle_reason"]) == ("rep-1", "manual")
         claimed = client.post(f"/registration/deals/{deal_id}/claim", headers=REP2)
         assert claimed.status_code == 200
-        assert [h["reason"] for h in claimed.json()["ownership_history"]] == ["registration", "recycled: manual", "claim"]
+        assert [h["reason"] for h in claimed.json()["ownership_history"]] == [
+            "registration",
+            "recycled: manual",
+            "claim",
+        ]
         eventually(lambda: client.get(f"/pipeline/deals/{deal_id}", headers=REP2).json()["owner_id"] == "rep-2")
         eventually(lambda: owner_in_forecast(client, "rep-2"))
         assert not owner_in_forecast(client, "rep-1")
@@ -129,7 +140,9 @@ class TestRecycling:
         deal_id = register(client, "Stale Co").json()["deal_id"]
         eventually(lambda: pipeline_stage(client, deal_id) == "prospecting")
         clock.advance(days=28)
-        warned = eventually(lambda: client.get(f"/registration/deals/{deal_id}", headers=REP).json()["recycle_warnings"])
+        warned = eventually(
+            lambda: client.get(f"/registration/deals/{deal_id}", headers=REP).json()["recycle_warnings"]
+        )
         assert warned[0].startswith("stale@")
         assert client.get(f"/registration/deals/{deal_id}", headers=REP).json()["owner_id"] == "rep-1"
         clock.advance(days=3)
@@ -188,10 +201,15 @@ def test_a_malformed_csv_is_a_422_naming_the_file(client):
     """Found by the API fuzzer: a stray carriage return inside an unquoted field."""
     import io
 
-    response = client.post("/registration/imports/deals", headers=REP,
-                           files={"file": ("x.csv", io.BytesIO(b'name,amount\n"open quote\rx,1\n'))})
+    response = client.post(
+        "/registration/imports/deals",
+        headers=REP,
+        files={"file": ("x.csv", io.BytesIO(b'name,amount\n"open quote\rx,1\n'))},
+    )
     assert response.status_code in (200, 422)
-    broken = client.post("/registration/imports/deals", headers=REP, files={"file": ("x.csv", io.BytesIO(b"a,b\nx\ry,1\n"))})
+    broken = client.post(
+        "/registration/imports/deals", headers=REP, files={"file": ("x.csv", io.BytesIO(b"a,b\nx\ry,1\n"))}
+    )
     assert broken.status_code == 200  # read as two rows, each refused with its reason
     assert {entry["status"] for entry in broken.json()["report"]} == {"refused"}
 

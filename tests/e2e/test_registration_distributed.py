@@ -1,4 +1,5 @@
 """Registration's rules across processes, on PostgreSQL and the broker."""
+
 from __future__ import annotations
 
 import json
@@ -64,13 +65,19 @@ def test_recycle_pool_claim_and_pipeline_and_forecast_follow_the_new_owner(clust
     http = cluster.http
     deal_id = register(http, "Recycled Pool Co", closes=ALONE.isoformat()).json()["deal_id"]  # alone in its month
     eventually(lambda: pipeline_stage(http, deal_id) == "prospecting")
-    assert http.post(f"/registration/deals/{deal_id}/recycle", headers=MANAGER, json={"reason": "left"}).status_code == 200
-    eventually(lambda: any(i["deal_id"] == deal_id for i in http.get("/registration/pool", headers=REP2).json()["items"]))
+    assert (
+        http.post(f"/registration/deals/{deal_id}/recycle", headers=MANAGER, json={"reason": "left"}).status_code == 200
+    )
+    eventually(
+        lambda: any(i["deal_id"] == deal_id for i in http.get("/registration/pool", headers=REP2).json()["items"])
+    )
     assert http.post(f"/registration/deals/{deal_id}/claim", headers=REP2).status_code == 200
     eventually(lambda: http.get(f"/pipeline/deals/{deal_id}", headers=REP2).json().get("owner_id") == "rep-2")
 
     def forecast_owner():
-        answer = http.get("/forecast/pipeline", headers=MANAGER, params={"period": f"{ALONE:%Y-%m}", "group_by": "owner"}).json()
+        answer = http.get(
+            "/forecast/pipeline", headers=MANAGER, params={"period": f"{ALONE:%Y-%m}", "group_by": "owner"}
+        ).json()
         return {group["key"] for group in answer["groups"]} == {"rep-2"} or None
 
     eventually(forecast_owner)

@@ -1,4 +1,5 @@
 """A consumer killed in the middle of a stream resumes as if it had never stopped."""
+
 from __future__ import annotations
 
 import signal
@@ -45,7 +46,9 @@ def pipeline_consumed_everything(kafka: str, prefix: str) -> bool:
 
 
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["killed", "terminated"])
-def test_the_pipeline_stopped_mid_stream_ends_with_every_deal_exactly_once(stop, database_url, schema_prefix, kafka, tmp_path):
+def test_the_pipeline_stopped_mid_stream_ends_with_every_deal_exactly_once(
+    stop, database_url, schema_prefix, kafka, tmp_path
+):
     """SIGKILL: no goodbye at all. SIGTERM: the graceful path — stop consuming, let the
     in-flight transaction commit, exit 0. Either way nothing is lost or doubled."""
     env = isolated_env(database_url, schema_prefix, kafka)

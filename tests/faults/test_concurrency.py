@@ -1,5 +1,6 @@
 """Many writers on one deal at the same moment, on PostgreSQL: every answer is a success
 that is recorded or a 409 that recorded nothing; no update is lost or overwritten."""
+
 from __future__ import annotations
 
 import threading

@@ -2,6 +2,7 @@
 again after a crash or a rebalance, and events of different deals interleave in any way.
 Whatever the interleaving and the repeats, the forecast ends the same, equal to a
 brute-force reading of the events in their original order."""
+
 from __future__ import annotations
 
 import random

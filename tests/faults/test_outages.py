@@ -5,6 +5,7 @@ the whole session, so it is never really restarted); the broker is paused with S
 which is what a hung or partitioned broker looks like to a client (this broker keeps
 messages in memory only, so a real restart would forget them, which Kafka never does).
 """
+
 from __future__ import annotations
 
 import signal
@@ -110,8 +111,10 @@ def test_commands_during_a_database_outage_fail_with_503_and_the_services_recove
         pipe_http = pipeline.client()
         eventually(lambda: {row["deal_id"] for row in listed(pipe_http)} >= created or None, timeout=90)
         # Any redelivery has landed once the pipeline's group has handled every message.
-        eventually(lambda: consumed_to_the_end(kafka, f"{schema_prefix}pipeline", f"{schema_prefix}crm.registration"),
-                   timeout=60)
+        eventually(
+            lambda: consumed_to_the_end(kafka, f"{schema_prefix}pipeline", f"{schema_prefix}crm.registration"),
+            timeout=60,
+        )
         assert {row["deal_id"] for row in listed(pipe_http)} == created
         per_deal = events_per_deal(database_url, f"{schema_prefix}pipeline")
         assert set(per_deal) == created
@@ -158,7 +161,9 @@ def test_the_outbox_catches_up_after_the_broker_was_paused_and_nothing_is_lost(d
         assert len(created) == 30
         eventually(lambda: {row["deal_id"] for row in listed(pipe_http)} >= created or None, timeout=90)
         eventually(
-            lambda: consumed_to_the_end(broker.bootstrap, f"{schema_prefix}pipeline", f"{schema_prefix}crm.registration"),
+            lambda: consumed_to_the_end(
+                broker.bootstrap, f"{schema_prefix}pipeline", f"{schema_prefix}crm.registration"
+            ),
             timeout=60,
         )
         assert {row["deal_id"] for row in listed(pipe_http)} == created

@@ -2,6 +2,7 @@
 sequence, no command answers a server error, every projection rebuilt from its store
 equals the live one, and the forecast equals a brute-force reading of the pipeline's
 public events."""
+
 from __future__ import annotations
 
 import tempfile
@@ -28,8 +29,13 @@ STAGES = ("qualification", "needs_analysis", "proposal", "negotiation", "prospec
 TODAY = date.today()
 # The deals close 10 to 300 days ahead (then slip): the years, quarters and months that hold them.
 AHEAD = [TODAY + timedelta(days=days) for days in (30, 120, 210)]
-PERIODS = (str(TODAY.year), str(TODAY.year + 1), *(f"{d.year}-Q{(d.month - 1) // 3 + 1}" for d in AHEAD),
-           f"{AHEAD[0]:%Y-%m}", f"{AHEAD[1]:%Y-%m}")
+PERIODS = (
+    str(TODAY.year),
+    str(TODAY.year + 1),
+    *(f"{d.year}-Q{(d.month - 1) // 3 + 1}" for d in AHEAD),
+    f"{AHEAD[0]:%Y-%m}",
+    f"{AHEAD[1]:%Y-%m}",
+)
 
 DEALS = 6
 deal = st.integers(min_value=0, max_value=DEALS - 1)
@@ -84,7 +90,9 @@ def run(http: TestClient, deals: dict[int, str], command: tuple) -> int:
         if current is None:
             return 0
         moved = date.fromisoformat(current) + timedelta(days=args[0])
-        return http.patch(f"/pipeline/deals/{deal_id}", headers=ADMIN, json={"expected_close_date": moved.isoformat()}).status_code
+        return http.patch(
+            f"/pipeline/deals/{deal_id}", headers=ADMIN, json={"expected_close_date": moved.isoformat()}
+        ).status_code
     if kind == "probability":
         return http.patch(f"/pipeline/deals/{deal_id}", headers=ADMIN, json={"probability": args[0]}).status_code
     if kind == "activity":
@@ -96,7 +104,9 @@ def run(http: TestClient, deals: dict[int, str], command: tuple) -> int:
     if kind == "reopen":
         return http.post(f"/pipeline/deals/{deal_id}/reopen", headers=MANAGER, json={}).status_code
     if kind == "assign":
-        return http.post(f"/registration/deals/{deal_id}/assign", headers=MANAGER, json={"owner_id": args[0]}).status_code
+        return http.post(
+            f"/registration/deals/{deal_id}/assign", headers=MANAGER, json={"owner_id": args[0]}
+        ).status_code
     if kind == "recycle_and_claim":
         recycled = http.post(f"/registration/deals/{deal_id}/recycle", headers=MANAGER, json={"reason": "manual"})
         if recycled.status_code != 200:

@@ -9,6 +9,7 @@ the application is created only when a fuzz test runs, in a folder removed after
 `test_every_operation_of_the_api_is_fuzzed` checks the list against the served document.
 (schemathesis' own `schema.parametrize()` needs the application at collection, and both it
 and `schemathesis.pytest.from_fixture` lose the per-operation node id on pytest 9.2.)"""
+
 from __future__ import annotations
 
 import ast
@@ -110,7 +111,10 @@ def api(tmp_path_factory) -> Iterator[schemathesis.BaseSchema]:
 # Beyond "no 500": every answer is one the document declares (status, content type, headers)
 # and matches the declared schema, errors included.
 CHECKS = [
-    not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
 ]
 
@@ -154,10 +158,22 @@ def documents():
     """JSON that looks more or less like our envelopes, and bytes that do not."""
     scalar = st.none() | st.booleans() | st.integers() | st.text(max_size=20)
     envelope = st.fixed_dictionaries(
-        {"specversion": st.sampled_from(["1.0", "0.3", 1]), "type": st.sampled_from(
-            ["crm.deal.registered.v1", "crm.deal.assigned.v1", "crm.deal.closed.v1", "nonsense"])},
-        optional={"id": scalar, "source": scalar, "subject": scalar, "time": scalar, "sequence": scalar,
-                  "actor": scalar, "correlationid": scalar, "data": st.dictionaries(st.text(max_size=10), scalar)},
+        {
+            "specversion": st.sampled_from(["1.0", "0.3", 1]),
+            "type": st.sampled_from(
+                ["crm.deal.registered.v1", "crm.deal.assigned.v1", "crm.deal.closed.v1", "nonsense"]
+            ),
+        },
+        optional={
+            "id": scalar,
+            "source": scalar,
+            "subject": scalar,
+            "time": scalar,
+            "sequence": scalar,
+            "actor": scalar,
+            "correlationid": scalar,
+            "data": st.dictionaries(st.text(max_size=10), scalar),
+        },
     )
     return st.one_of(envelope.map(lambda d: json.dumps(d).encode()), st.binary(max_size=200))
 

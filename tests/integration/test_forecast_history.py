@@ -1,5 +1,6 @@
 """Every forecast figure against an independent brute-force recomputation from the raw
 events of a generated history (a few hundred deals), on SQLite and on PostgreSQL."""
+
 from __future__ import annotations
 
 import uuid
@@ -79,7 +80,9 @@ def test_the_forecast_equals_the_brute_force_one_for_every_period_instant_and_gr
             if group_by is None:
                 overall = expected.get("all", {"count": 0, "total": {}, "weighted": {}})
                 assert (answer["count"], answer["total"], answer["weighted"]) == (
-                    overall["count"], money(overall["total"]), money(overall["weighted"])
+                    overall["count"],
+                    money(overall["total"]),
+                    money(overall["weighted"]),
                 )
             else:
                 got = {g["key"]: (g["count"], g["total"], g["weighted"]) for g in answer["groups"]}
@@ -94,14 +97,18 @@ def test_the_forecast_equals_the_brute_force_one_for_every_period_instant_and_gr
 def test_win_rate_and_source_performance_equal_the_brute_force_ones(service, history):
     period = parse_period("2026")
     states = states_at(history)
-    closed = [s for s in states.values() if s["status"] in ("won", "lost") and period.first <= s["closed_on"] <= period.last]
+    closed = [
+        s for s in states.values() if s["status"] in ("won", "lost") and period.first <= s["closed_on"] <= period.last
+    ]
     with service.storage.engine.connect() as connection:
         by_owner = reports.win_rate(connection, period, "owner")
         by_source = reports.source_performance(connection, None)
     expected: dict[str, dict[str, int]] = defaultdict(lambda: {"won": 0, "lost": 0})
     for state in closed:
         expected[state["owner"]][state["status"]] += 1
-    assert {g["key"]: (g["won"], g["lost"]) for g in by_owner["groups"]} == {k: (v["won"], v["lost"]) for k, v in expected.items()}
+    assert {g["key"]: (g["won"], g["lost"]) for g in by_owner["groups"]} == {
+        k: (v["won"], v["lost"]) for k, v in expected.items()
+    }
     sources: dict[str, dict[str, object]] = defaultdict(lambda: {"deals": 0, "won": 0, "value": defaultdict(Decimal)})
     for state in states.values():
         sources[state["source"]]["deals"] += 1
@@ -172,9 +179,16 @@ def test_a_target_shows_attainment_gap_and_coverage(service, history):
         answer = forecast(connection, period, service.app.rules, group_by="owner")
     rep = next(g for g in answer["groups"] if g["key"] == "rep-1")
     mine = [s for s in states_at(history).values() if s["owner"] == "rep-1" and s["currency"] == "CNY"]
-    won = sum((s["amount"] for s in mine if s["status"] == "won" and period.first <= s["closed_on"] <= period.last), Decimal(0))
+    won = sum(
+        (s["amount"] for s in mine if s["status"] == "won" and period.first <= s["closed_on"] <= period.last),
+        Decimal(0),
+    )
     open_weighted = sum(
-        (s["amount"] * s["probability"] / 100 for s in mine if s["status"] == "open" and period.first <= s["closes"] <= period.last),
+        (
+            s["amount"] * s["probability"] / 100
+            for s in mine
+            if s["status"] == "open" and period.first <= s["closes"] <= period.last
+        ),
         Decimal(0),
     )
     target = Decimal(5_000_000)
@@ -193,14 +207,45 @@ def test_a_backtest_where_the_answer_is_known_by_construction(settings):
     t0 = datetime(2026, 6, 20, tzinfo=UTC)
     a, b = "00000000-0000-0000-0000-00000000000a", "00000000-0000-0000-0000-00000000000b"
     for deal, owner, amount, probability in ((a, "rep-a", "100000", 50), (b, "rep-b", "200000", 25)):
-        history.add(public.DealStageChanged(
-            deal_id=deal, pipeline_id="default", to_stage="x", probability=probability,
-            value=Money(amount=Decimal(amount)), expected_close_date=date(2026, 8, 31), owner_id=owner,
-            forecast_category="best_case"), deal, 2, t0)
-    history.add(public.DealClosed(deal_id=a, outcome="won", value=Money(amount=Decimal("100000")),
-                                  closed_on=date(2026, 7, 3), owner_id="rep-a"), a, 3, datetime(2026, 7, 3, tzinfo=UTC))
-    history.add(public.DealClosed(deal_id=b, outcome="won", value=Money(amount=Decimal("200000")),
-                                  closed_on=date(2026, 9, 10), owner_id="rep-b"), b, 3, datetime(2026, 9, 10, tzinfo=UTC))
+        history.add(
+            public.DealStageChanged(
+                deal_id=deal,
+                pipeline_id="default",
+                to_stage="x",
+                probability=probability,
+                value=Money(amount=Decimal(amount)),
+                expected_close_date=date(2026, 8, 31),
+                owner_id=owner,
+                forecast_category="best_case",
+            ),
+            deal,
+            2,
+            t0,
+        )
+    history.add(
+        public.DealClosed(
+            deal_id=a,
+            outcome="won",
+            value=Money(amount=Decimal("100000")),
+            closed_on=date(2026, 7, 3),
+            owner_id="rep-a",
+        ),
+        a,
+        3,
+        datetime(2026, 7, 3, tzinfo=UTC),
+    )
+    history.add(
+        public.DealClosed(
+            deal_id=b,
+            outcome="won",
+            value=Money(amount=Decimal("200000")),
+            closed_on=date(2026, 9, 10),
+            owner_id="rep-b",
+        ),
+        b,
+        3,
+        datetime(2026, 9, 10, tzinfo=UTC),
+    )
     service = bootstrap(settings)
     try:
         for event in history.events:
@@ -218,4 +263,7 @@ def test_a_backtest_where_the_answer_is_known_by_construction(settings):
     assert second["forecast"] == [{"amount": "150000.00", "currency": "CNY"}]
     assert second["error"] == [{"amount": "-150000.00", "currency": "CNY"}]
     by_owner = {o["owner_id"]: o["error"] for o in second["owners"]}
-    assert by_owner == {"rep-a": [{"amount": "0.00", "currency": "CNY"}], "rep-b": [{"amount": "-150000.00", "currency": "CNY"}]}
+    assert by_owner == {
+        "rep-a": [{"amount": "0.00", "currency": "CNY"}],
+        "rep-b": [{"amount": "-150000.00", "currency": "CNY"}],
+    }

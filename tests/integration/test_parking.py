@@ -1,5 +1,6 @@
 """An event a projection cannot apply is parked with its error after its retries, and the
 projection carries on: later events are applied, operators see it, and it can be retried."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -26,9 +27,16 @@ NEXT_MONTH = date.today() + timedelta(days=30)
 
 
 def register(client: TestClient, name: str) -> Any:
-    return client.post("/registration/deals", headers=REP, json={
-        "name": name, "account": {"name": name}, "value": {"amount": "10.00", "currency": "CNY"},
-        "expected_close_date": NEXT_MONTH.isoformat()})
+    return client.post(
+        "/registration/deals",
+        headers=REP,
+        json={
+            "name": name,
+            "account": {"name": name},
+            "value": {"amount": "10.00", "currency": "CNY"},
+            "expected_close_date": NEXT_MONTH.isoformat(),
+        },
+    )
 
 
 def test_a_deal_whose_name_holds_nul_never_stops_the_read_models_on_postgresql(postgres_settings, monkeypatch, capsys):
@@ -42,7 +50,9 @@ def test_a_deal_whose_name_holds_nul_never_stops_the_read_models_on_postgresql(p
         services = client.app.state.services
         services["registration"].app.register_deal(
             DealTerms(name="Bad\u0000Ltd", amount=Decimal("10"), currency="CNY", expected_close_date=NEXT_MONTH),
-            account_name="Bad Account", contacts=[], meta=meta("rep-1", str(uuid4())),
+            account_name="Bad Account",
+            contacts=[],
+            meta=meta("rep-1", str(uuid4())),
         )
         after = register(client, "After Ltd")
         good = {before.json()["deal_id"], after.json()["deal_id"]}
@@ -56,9 +66,13 @@ def test_a_deal_whose_name_holds_nul_never_stops_the_read_models_on_postgresql(p
                 rows = eventually(lambda c=connection: parked(c), timeout=30)
             assert len(rows) == 1
             assert "NUL" in rows[0]["error"]
-        assert REGISTRY.get_sample_value(
-            "crm_projection_parked_total", {"service": "pipeline", "projection": services["pipeline"].projectors[0].projection.name}
-        ) >= 1
+        assert (
+            REGISTRY.get_sample_value(
+                "crm_projection_parked_total",
+                {"service": "pipeline", "projection": services["pipeline"].projectors[0].projection.name},
+            )
+            >= 1
+        )
 
     monkeypatch.setenv("CRM_DATABASE_URL", postgres_settings.database_url.get_secret_value())
     monkeypatch.setenv("CRM_SCHEMA_PREFIX", postgres_settings.schema_prefix)
@@ -77,7 +91,9 @@ class Names:
 
     def __init__(self) -> None:
         self.metadata = MetaData()
-        self.table = Table("names", self.metadata, Column("id", String(64), primary_key=True), Column("name", String(300)))
+        self.table = Table(
+            "names", self.metadata, Column("id", String(64), primary_key=True), Column("name", String(300))
+        )
         self.refused: set[str] = set()
 
     def apply(self, connection: Connection, event: Any) -> None:
@@ -104,8 +120,12 @@ def projected(sqlite_settings):
 
 
 def _register(app: Any, name: str) -> None:
-    app.register_deal(DealTerms(name=name, amount=Decimal("1"), currency="CNY", expected_close_date=NEXT_MONTH),
-                      account_name=name, contacts=[], meta=meta("rep-1", str(uuid4())))
+    app.register_deal(
+        DealTerms(name=name, amount=Decimal("1"), currency="CNY", expected_close_date=NEXT_MONTH),
+        account_name=name,
+        contacts=[],
+        meta=meta("rep-1", str(uuid4())),
+    )
 
 
 def _names(projector: Projector, projection: Names) -> set[str]:

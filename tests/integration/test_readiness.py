@@ -1,6 +1,7 @@
 """Readiness says why a process should get no traffic: a projection behind by more than
 CRM_READY_MAX_LAG is catching up, a worker failing CRM_READY_STUCK_FAILURES times in a row
 is stuck, a start-up that cannot reach Kafka is not ready (and HTTP answers all along)."""
+
 from __future__ import annotations
 
 import threading

@@ -1,6 +1,7 @@
 """An event stored by an older version still reads, replays and publishes: the stored
 domain event is upcast on read (eventsourcing's class_version), the public contract only
 gained an optional field."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -23,19 +24,41 @@ def test_a_version_1_activity_stored_long_ago_still_reads_replays_and_publishes(
     try:
         deal_id = uuid4()
         who = meta("rep-1", "c")
-        deal = Deal(id=deal_id, name="Old", account_name="Old Co", owner_id="rep-1", amount=1000, currency="CNY",
-                    expected_close_date=datetime(2027, 1, 1).date(), source=None, upstream=None, meta=who)
+        deal = Deal(
+            id=deal_id,
+            name="Old",
+            account_name="Old Co",
+            owner_id="rep-1",
+            amount=1000,
+            currency="CNY",
+            expected_close_date=datetime(2027, 1, 1).date(),
+            source=None,
+            upstream=None,
+            meta=who,
+        )
         deal.enter(DEFAULT, datetime.now(UTC), None, who)
         app.save(deal)
         # What the previous code stored: an ActivityLogged without duration, no class_version.
-        v1_fields = {"activity_id": "a-old", "kind": "call", "subject": "the first call", "occurred_at": None,
-                     "due_at": None, "at": datetime(2026, 1, 5, tzinfo=UTC), "meta": who,
-                     "timestamp": datetime(2026, 1, 5, tzinfo=UTC)}
-        app.recorder.insert_events([StoredEvent(
-            originator_id=deal_id, originator_version=3,
-            topic="services.pipeline.domain:Deal.ActivityLogged",
-            state=app.mapper.transcoder.encode(v1_fields),
-        )])
+        v1_fields = {
+            "activity_id": "a-old",
+            "kind": "call",
+            "subject": "the first call",
+            "occurred_at": None,
+            "due_at": None,
+            "at": datetime(2026, 1, 5, tzinfo=UTC),
+            "meta": who,
+            "timestamp": datetime(2026, 1, 5, tzinfo=UTC),
+        }
+        app.recorder.insert_events(
+            [
+                StoredEvent(
+                    originator_id=deal_id,
+                    originator_version=3,
+                    topic="services.pipeline.domain:Deal.ActivityLogged",
+                    state=app.mapper.transcoder.encode(v1_fields),
+                )
+            ]
+        )
         read = app.get_deal(deal_id)
         assert read.activities["a-old"]["duration_minutes"] is None  # upcast on read
         _, new_id = app.log_activity(deal_id, "meeting", "demo", None, None, who, duration_minutes=45)

@@ -1,4 +1,5 @@
 """The plumbing against real stores: the same tests on SQLite files and on PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -64,7 +65,9 @@ def register(service, n: int, who: str = "rep-1"):
 def test_the_relay_publishes_committed_events_in_order_keyed_by_deal(registration):
     registered = [register(registration, n).deal_id for n in range(3)]
     publisher = RecordingPublisher()
-    relay = OutboxRelay(registration.app, registration.storage.engine, "crm.registration", registration.translate, publisher)
+    relay = OutboxRelay(
+        registration.app, registration.storage.engine, "crm.registration", registration.translate, publisher
+    )
     asyncio.run(relay.publish_once())
     assert [record.key for record in publisher.records] == [str(d) for d in registered]
     assert [parse_event(r.value).data.TYPE for r in publisher.records] == ["crm.deal.registered.v1"] * 3
@@ -74,7 +77,9 @@ def test_the_relay_publishes_committed_events_in_order_keyed_by_deal(registratio
 def test_a_failed_publish_keeps_the_position_and_the_next_attempt_sends_everything(registration):
     register(registration, 1)
     publisher = RecordingPublisher()
-    relay = OutboxRelay(registration.app, registration.storage.engine, "crm.registration", registration.translate, publisher)
+    relay = OutboxRelay(
+        registration.app, registration.storage.engine, "crm.registration", registration.translate, publisher
+    )
     publisher.fail_next = True
     with pytest.raises(ConnectionError):
         asyncio.run(relay.publish_once())
@@ -87,7 +92,9 @@ def test_a_failed_publish_keeps_the_position_and_the_next_attempt_sends_everythi
 def test_a_restarted_relay_resumes_from_its_recorded_position(registration, settings):
     register(registration, 1)
     first = RecordingPublisher()
-    asyncio.run(OutboxRelay(registration.app, registration.storage.engine, "t", registration.translate, first).publish_once())
+    asyncio.run(
+        OutboxRelay(registration.app, registration.storage.engine, "t", registration.translate, first).publish_once()
+    )
     register(registration, 2)
     restarted = registration_service(settings)  # a new process: same stores, fresh objects
     try:
@@ -127,7 +134,11 @@ def test_a_rebuilt_projection_equals_the_live_one(registration, pipeline, settin
 def test_a_read_model_of_another_shape_is_rebuilt_from_the_store_at_start(registration, pipeline):
     publisher = RecordingPublisher()
     register(registration, 1)
-    asyncio.run(OutboxRelay(registration.app, registration.storage.engine, "t", registration.translate, publisher).publish_once())
+    asyncio.run(
+        OutboxRelay(
+            registration.app, registration.storage.engine, "t", registration.translate, publisher
+        ).publish_once()
+    )
     pipeline.handle(parse_event(publisher.records[0].value))
     projector = pipeline.projectors[0]
     projector.catch_up()
@@ -148,13 +159,27 @@ def test_a_batch_is_applied_together_and_a_poison_message_in_it_is_parked_alone(
     upstream = RecordingPublisher()
     for n in range(4):
         register(registration, n)
-    asyncio.run(OutboxRelay(registration.app, registration.storage.engine, "t", registration.translate, upstream).publish_once())
+    asyncio.run(
+        OutboxRelay(registration.app, registration.storage.engine, "t", registration.translate, upstream).publish_once()
+    )
     good = [r for r in upstream.records if b"deal.registered" in r.value]
     assert len(good) == 4
     stranger = str(uuid.uuid4())  # a well-formed approval of a deal the pipeline never heard of
     approval = public.DealRegistrationApproved(deal_id=stranger, approved_by="mgr-1", protected_until=datetime.now(UTC))
-    poison = Record("t", stranger, CloudEvent.of(approval, source="crm/registration", subject=stranger, sequence=2,
-                                                 time=datetime.now(UTC), actor="mgr-1", correlation_id="p").to_bytes(), ())
+    poison = Record(
+        "t",
+        stranger,
+        CloudEvent.of(
+            approval,
+            source="crm/registration",
+            subject=stranger,
+            sequence=2,
+            time=datetime.now(UTC),
+            actor="mgr-1",
+            correlation_id="p",
+        ).to_bytes(),
+        (),
+    )
     deadletters = RecordingPublisher()
     inbox = Inbox("pipeline", pipeline.handle, deadletters, handle_batch=pipeline.app.handle_batch, retry_delay=0)
     before = pipeline.app.recorder.max_notification_id() or 0
@@ -176,7 +201,11 @@ def test_a_batch_is_applied_together_and_a_poison_message_in_it_is_parked_alone(
 def test_two_projectors_sharing_a_read_model_never_apply_an_event_twice(pipeline, registration):
     publisher = RecordingPublisher()
     register(registration, 1)
-    asyncio.run(OutboxRelay(registration.app, registration.storage.engine, "t", registration.translate, publisher).publish_once())
+    asyncio.run(
+        OutboxRelay(
+            registration.app, registration.storage.engine, "t", registration.translate, publisher
+        ).publish_once()
+    )
     pipeline.handle(parse_event(publisher.records[0].value))
     twin = Projector(pipeline.app, pipeline.storage.engine, pipeline.projectors[0].projection)
     applied = [pipeline.projectors[0].run_once(), twin.run_once()]

@@ -1,6 +1,7 @@
 """Every stored event is sealed into its stream's hash chain; a changed, removed or
 reordered row is found and named — on SQLite and on PostgreSQL. The checkpoints say where
 each stream ended: a stream cut short or deleted whole is named too."""
+
 from __future__ import annotations
 
 import json
@@ -44,7 +45,9 @@ def execute(service, settings, sql: str, params: tuple = ()) -> list:
     """Straight at the stored rows, as a tamperer would, bypassing the application."""
     if settings.database_url:
         with psycopg.connect(settings.database_url.get_secret_value(), autocommit=True) as connection:
-            sql = sql.replace("stored_events", f'"{settings.schema_prefix}registration".registration_events').replace("?", "%s")
+            sql = sql.replace("stored_events", f'"{settings.schema_prefix}registration".registration_events').replace(
+                "?", "%s"
+            )
             cursor = connection.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
     with sqlite3.connect(settings.data_dir / "registration" / "events.sqlite") as connection:
@@ -69,12 +72,19 @@ def test_an_altered_event_is_named(registration, settings):
     deal_id, _ = register_two(registration)
     key = stream_key(deal_id, settings)
     ((state,),) = execute(
-        registration, settings, "SELECT state FROM stored_events WHERE originator_id = ? AND originator_version = 1", (key,)
+        registration,
+        settings,
+        "SELECT state FROM stored_events WHERE originator_id = ? AND originator_version = 1",
+        (key,),
     )
     document = json.loads(bytes(state))
     document["amount"] = {"_type_": "decimal_str", "_data_": "999999"}
-    execute(registration, settings, "UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = 1",
-            (json.dumps(document).encode(), key))
+    execute(
+        registration,
+        settings,
+        "UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = 1",
+        (json.dumps(document).encode(), key),
+    )
     found = problems(registration)
     assert [(p.stream, p.version, p.problem.split(":")[0]) for p in found] == [(str(deal_id), 1, "altered")]
 
@@ -82,7 +92,9 @@ def test_an_altered_event_is_named(registration, settings):
 def test_a_removed_event_is_named(registration, settings):
     deal_id, _ = register_two(registration)
     key = stream_key(deal_id, settings)
-    execute(registration, settings, "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = 1", (key,))
+    execute(
+        registration, settings, "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = 1", (key,)
+    )
     found = problems(registration)
     assert (str(deal_id), 2) in {(p.stream, p.version) for p in found}
     assert any("removed or reordered" in p.problem for p in found)
@@ -103,8 +115,12 @@ def audit(settings, published=None) -> list:
 
 
 def last_version(service, settings, deal_id) -> int:
-    ((version,),) = execute(service, settings, "SELECT max(originator_version) FROM stored_events WHERE originator_id = ?",
-                            (stream_key(deal_id, settings),))
+    ((version,),) = execute(
+        service,
+        settings,
+        "SELECT max(originator_version) FROM stored_events WHERE originator_id = ?",
+        (stream_key(deal_id, settings),),
+    )
     return version
 
 
@@ -126,7 +142,9 @@ def test_a_checkpoint_of_many_changed_heads_comes_in_parts_that_fold_back_togeth
     parts = [e for e in registration.app.sealed_stream(checkpoint_stream("registration")) if hasattr(e, "parts")]
     assert len(parts) > 2 and [e.part for e in parts] == list(range(1, parts[0].parts + 1))
     assert audit(settings) == []
-    execute(registration, settings, "DELETE FROM stored_events WHERE originator_id = ?", (stream_key(deal_id, settings),))
+    execute(
+        registration, settings, "DELETE FROM stored_events WHERE originator_id = ?", (stream_key(deal_id, settings),)
+    )
     assert audit(settings) == [(str(deal_id), "missing")]
 
 
@@ -134,8 +152,12 @@ def test_deleting_a_streams_last_event_is_named_truncated(registration, settings
     deal_id, _ = register_two(registration)
     checkpoint(registration)
     last = last_version(registration, settings, deal_id)
-    execute(registration, settings, "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = ?",
-            (stream_key(deal_id, settings), last))
+    execute(
+        registration,
+        settings,
+        "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = ?",
+        (stream_key(deal_id, settings), last),
+    )
     assert problems(registration) == []  # the chain alone cannot tell: nothing says where the stream ended
     assert audit(settings) == [(str(deal_id), "truncated")]
 
@@ -143,7 +165,9 @@ def test_deleting_a_streams_last_event_is_named_truncated(registration, settings
 def test_deleting_a_whole_stream_is_named_missing(registration, settings):
     _, second = register_two(registration)
     checkpoint(registration)
-    execute(registration, settings, "DELETE FROM stored_events WHERE originator_id = ?", (stream_key(second, settings),))
+    execute(
+        registration, settings, "DELETE FROM stored_events WHERE originator_id = ?", (stream_key(second, settings),)
+    )
     assert problems(registration) == []
     assert audit(settings) == [(str(second), "missing")]
 
@@ -156,9 +180,14 @@ def test_a_rewritten_and_resealed_last_event_is_named_altered(registration, sett
     forged.note = "nobody asked"
     forged.chain = link(events[-2].chain, forged)  # a tamperer who knows the scheme reseals it
     state = registration.app.mapper.transcoder.encode(
-        {k: v for k, v in forged.__dict__.items() if k not in ("originator_id", "originator_version")})
-    execute(registration, settings, "UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
-            (state, stream_key(deal_id, settings), forged.originator_version))
+        {k: v for k, v in forged.__dict__.items() if k not in ("originator_id", "originator_version")}
+    )
+    execute(
+        registration,
+        settings,
+        "UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
+        (state, stream_key(deal_id, settings), forged.originator_version),
+    )
     assert problems(registration) == []
     assert audit(settings) == [(str(deal_id), "altered")]
 
@@ -168,15 +197,29 @@ def test_a_swap_of_two_events_is_named_reordered(registration, settings, swap):
     deal_id, _ = register_two(registration)
     key = stream_key(deal_id, settings)
     if swap == "contents":  # each row keeps its place; the two events trade what they say
-        rows = dict(execute(registration, settings,
-                            "SELECT originator_version, state FROM stored_events WHERE originator_id = ?", (key,)))
+        rows = dict(
+            execute(
+                registration,
+                settings,
+                "SELECT originator_version, state FROM stored_events WHERE originator_id = ?",
+                (key,),
+            )
+        )
         for version, other in ((1, 2), (2, 1)):
-            execute(registration, settings, "UPDATE stored_events SET state = ? WHERE originator_id = ? AND "
-                    "originator_version = ?", (bytes(rows[other]), key, version))
+            execute(
+                registration,
+                settings,
+                "UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
+                (bytes(rows[other]), key, version),
+            )
     else:  # the rows trade their version numbers: the later event now comes first
         for old, new in ((1, 1000), (2, 1), (1000, 2)):
-            execute(registration, settings, "UPDATE stored_events SET originator_version = ? WHERE originator_id = ? "
-                    "AND originator_version = ?", (new, key, old))
+            execute(
+                registration,
+                settings,
+                "UPDATE stored_events SET originator_version = ? WHERE originator_id = ? AND originator_version = ?",
+                (new, key, old),
+            )
     found = list(verify(registration.app.sealed_events(), reread=registration.app.sealed_events))
     assert {(p.stream, p.problem.split(":")[0]) for p in found} == {(str(deal_id), "reordered")}
     assert sorted(p.version for p in found) == [1, 2]
@@ -185,8 +228,12 @@ def test_a_swap_of_two_events_is_named_reordered(registration, settings, swap):
 def test_a_checkpointer_never_anchors_a_store_cut_behind_its_last_checkpoint(registration, settings):
     deal_id, _ = register_two(registration)
     checkpoint(registration)
-    execute(registration, settings, "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = ?",
-            (stream_key(deal_id, settings), last_version(registration, settings, deal_id)))
+    execute(
+        registration,
+        settings,
+        "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = ?",
+        (stream_key(deal_id, settings), last_version(registration, settings, deal_id)),
+    )
     registration.app.register_deal(TERMS, account_name="Seal Four", contacts=[], meta=meta("rep-1", "c5"))
     restarted = Checkpointer(registration.app, "registration")
     assert restarted.run() is False
@@ -197,26 +244,42 @@ def test_a_checkpointer_never_anchors_a_store_cut_behind_its_last_checkpoint(reg
 def test_the_published_copy_catches_a_store_whose_checkpoints_were_cut_too(registration, settings):
     deal_id, _ = register_two(registration)
     checkpoint(registration)
-    published = [public.to_bytes() for n in registration.app.read_notifications(0, 100)
-                 if (public := registration.translate(registration.app.to_domain_event(n)))
-                 and public.type == "crm.checkpoint.recorded.v1"]
+    published = [
+        public.to_bytes()
+        for n in registration.app.read_notifications(0, 100)
+        if (public := registration.translate(registration.app.to_domain_event(n)))
+        and public.type == "crm.checkpoint.recorded.v1"
+    ]
     assert len(published) == 1
-    execute(registration, settings, "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = ?",
-            (stream_key(deal_id, settings), last_version(registration, settings, deal_id)))
-    execute(registration, settings, "DELETE FROM stored_events WHERE originator_id = ?",
-            (stream_key(checkpoint_stream("registration"), settings),))
+    execute(
+        registration,
+        settings,
+        "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = ?",
+        (stream_key(deal_id, settings), last_version(registration, settings, deal_id)),
+    )
+    execute(
+        registration,
+        settings,
+        "DELETE FROM stored_events WHERE originator_id = ?",
+        (stream_key(checkpoint_stream("registration"), settings),),
+    )
     assert audit(settings) == []  # the store alone: no checkpoint left to hold it to
     assert sorted(audit(settings, published)) == sorted(
-        [(str(deal_id), "truncated"), (str(checkpoint_stream("registration")), "missing")])
+        [(str(deal_id), "truncated"), (str(checkpoint_stream("registration")), "missing")]
+    )
 
 
 @pytest.mark.slow
 def test_the_checkpoint_is_published_on_the_checkpoint_topic_and_holds_the_store_to_it(kafka, sqlite_settings):
     prefix = f"t{uuid.uuid4().hex[:10]}_"
-    settings = sqlite_settings.model_copy(update={
-        "kafka_bootstrap_servers": kafka, "kafka_topic_prefix": prefix, "kafka_group_prefix": prefix,
-        "checkpoint_interval_seconds": 0.2,
-    })
+    settings = sqlite_settings.model_copy(
+        update={
+            "kafka_bootstrap_servers": kafka,
+            "kafka_topic_prefix": prefix,
+            "kafka_group_prefix": prefix,
+            "checkpoint_interval_seconds": 0.2,
+        }
+    )
     stream = str(checkpoint_stream("registration"))
     with TestClient(create_app(settings, names=["registration"])) as client:
         deal_id, _ = register_two(client.app.state.services["registration"])
@@ -236,15 +299,24 @@ def test_the_checkpoint_is_published_on_the_checkpoint_topic_and_holds_the_store
     assert service_topic and not [m for m in service_topic if b"crm.checkpoint." in m]  # the story's topic has none
 
     with sqlite3.connect(settings.data_dir / "registration" / "events.sqlite") as connection:
-        connection.execute("DELETE FROM stored_events WHERE originator_id = ? AND originator_version = 2", (deal_id.hex,))
-        connection.execute("DELETE FROM stored_events WHERE originator_id = ?", (checkpoint_stream("registration").hex,))
+        connection.execute(
+            "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = 2", (deal_id.hex,)
+        )
+        connection.execute(
+            "DELETE FROM stored_events WHERE originator_id = ?", (checkpoint_stream("registration").hex,)
+        )
     assert audit(settings) == []  # the store's own checkpoints went with it
     found = audit(settings, published_checkpoints(settings, timeout=10))
     assert sorted(found) == sorted([(str(deal_id), "truncated"), (stream, "missing")])
 
 
 @pytest.mark.parametrize(
-    "topic", ["shared.checkpoints:Checkpoint", "shared.checkpoints:Checkpoint.Started", "shared.checkpoints:Checkpoint.Recorded"]
+    "topic",
+    [
+        "shared.checkpoints:Checkpoint",
+        "shared.checkpoints:Checkpoint.Started",
+        "shared.checkpoints:Checkpoint.Recorded",
+    ],
 )
 def test_checkpoints_are_read_and_written_under_the_topics_stores_already_hold(topic):
     from eventsourcing.utils import get_topic, resolve_topic

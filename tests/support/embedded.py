@@ -1,5 +1,6 @@
 """The embedded default as the tests run it: the three services in the test's own process on
 SQLite files, and how a test knows that their background work has all been done."""
+
 from __future__ import annotations
 
 import time

@@ -1,5 +1,6 @@
 """The first flow of the product, driven over HTTP; shared by the embedded and the
 distributed end-to-end tests so both modes are held to the same story."""
+
 from __future__ import annotations
 
 import time
@@ -81,13 +82,17 @@ def drive_first_flow(http: Any) -> FlowResult:
         return pipeline_stage(http, deal_id) == "prospecting"
 
     eventually(in_prospecting)
-    moved = http.post(f"/pipeline/deals/{deal_id}/stage", headers=REP, json={"to_stage": "proposal", "reason": "quote sent"})
+    moved = http.post(
+        f"/pipeline/deals/{deal_id}/stage", headers=REP, json={"to_stage": "proposal", "reason": "quote sent"}
+    )
     assert moved.status_code == 200, moved.text
     assert moved.json()["probability"] == 65
 
     def forecast_shows_it() -> dict[str, Any] | None:
         """the forecast of the close date's quarter counts the deal at 65%"""
-        answer = http.get("/forecast/pipeline", headers=REP, params={"period": CLOSE_PERIOD, "group_by": "owner"}).json()
+        answer = http.get(
+            "/forecast/pipeline", headers=REP, params={"period": CLOSE_PERIOD, "group_by": "owner"}
+        ).json()
         return answer if answer["weighted"] == [{"amount": "65000.00", "currency": "CNY"}] else None
 
     forecast = eventually(forecast_shows_it)

@@ -1,6 +1,7 @@
 """A seeded, realistic history of the pipeline's public events, and a brute-force reading
 of it: the forecast's figures recomputed from the raw events by folding them in plain
 Python, independent of every projection and query the service uses."""
+
 from __future__ import annotations
 
 import random
@@ -47,8 +48,15 @@ def generate(deals: int, seed: int = 7) -> History:
         owner, source = rng.choice(OWNERS), rng.choice(SOURCES)
         stage_index, sequence, override = 0, 2, None
 
-        deal = {"deal_id": deal_id, "amount": amount, "currency": currency, "closes": closes, "owner": owner,
-                "source": source, "override": override}
+        deal = {
+            "deal_id": deal_id,
+            "amount": amount,
+            "currency": currency,
+            "closes": closes,
+            "owner": owner,
+            "source": source,
+            "override": override,
+        }
         history.add(_moved(deal, 0, None), deal_id, sequence, at)
         for _ in range(rng.randint(0, 6)):
             at += timedelta(days=rng.randint(1, 25), hours=rng.randint(0, 5))
@@ -64,29 +72,70 @@ def generate(deals: int, seed: int = 7) -> History:
                 stage_index = target
             elif roll < 0.7:
                 before, closes = closes, closes + timedelta(days=rng.randint(10, 60))
-                history.add(public.DealUpdated(deal_id=deal_id, changes={"expected_close_date": {
-                    "before": before.isoformat(), "after": closes.isoformat()}}), deal_id, sequence, at)
+                history.add(
+                    public.DealUpdated(
+                        deal_id=deal_id,
+                        changes={"expected_close_date": {"before": before.isoformat(), "after": closes.isoformat()}},
+                    ),
+                    deal_id,
+                    sequence,
+                    at,
+                )
             elif roll < 0.8:
-                before_value, amount = Money(amount=amount, currency=currency), Decimal(rng.randrange(5_000, 500_000, 500))
-                history.add(public.DealUpdated(deal_id=deal_id, changes={"value": {
-                    "before": before_value.model_dump(mode="json"),
-                    "after": Money(amount=amount, currency=currency).model_dump(mode="json")}}), deal_id, sequence, at)
+                before_value, amount = (
+                    Money(amount=amount, currency=currency),
+                    Decimal(rng.randrange(5_000, 500_000, 500)),
+                )
+                history.add(
+                    public.DealUpdated(
+                        deal_id=deal_id,
+                        changes={
+                            "value": {
+                                "before": before_value.model_dump(mode="json"),
+                                "after": Money(amount=amount, currency=currency).model_dump(mode="json"),
+                            }
+                        },
+                    ),
+                    deal_id,
+                    sequence,
+                    at,
+                )
             elif roll < 0.9:
                 before_owner, owner = owner, rng.choice(OWNERS)
-                history.add(public.DealUpdated(deal_id=deal_id, changes={"owner_id": {
-                    "before": before_owner, "after": owner}}), deal_id, sequence, at)
+                history.add(
+                    public.DealUpdated(deal_id=deal_id, changes={"owner_id": {"before": before_owner, "after": owner}}),
+                    deal_id,
+                    sequence,
+                    at,
+                )
             else:
                 previous = override if override is not None else OPEN_STAGES[stage_index].probability
                 override = rng.choice((15, 35, 55, 75))
-                history.add(public.DealUpdated(deal_id=deal_id, changes={"probability": {
-                    "before": previous, "after": override}}), deal_id, sequence, at)
+                history.add(
+                    public.DealUpdated(
+                        deal_id=deal_id, changes={"probability": {"before": previous, "after": override}}
+                    ),
+                    deal_id,
+                    sequence,
+                    at,
+                )
         ending = rng.random()
         if ending < 0.7:
             at += timedelta(days=rng.randint(1, 30))
             sequence += 1
             outcome = "won" if ending < 0.4 else "lost"
-            history.add(public.DealClosed(deal_id=deal_id, outcome=outcome, value=Money(amount=amount, currency=currency),
-                                          closed_on=at.date(), owner_id=owner), deal_id, sequence, at)
+            history.add(
+                public.DealClosed(
+                    deal_id=deal_id,
+                    outcome=outcome,
+                    value=Money(amount=amount, currency=currency),
+                    closed_on=at.date(),
+                    owner_id=owner,
+                ),
+                deal_id,
+                sequence,
+                at,
+            )
     history.events.sort(key=lambda e: e.envelope.time)
     return history
 
@@ -119,9 +168,17 @@ def states_at(history: History, as_of: datetime | None = None) -> dict[str, dict
             break
         data, state = event.data, states.setdefault(event.envelope.subject, {})
         if isinstance(data, public.DealStageChanged):
-            state.update(owner=data.owner_id, stage=data.to_stage, probability=data.probability,
-                         category=data.forecast_category, amount=data.value.amount, currency=data.value.currency,
-                         closes=data.expected_close_date, status="open", closed_on=None)
+            state.update(
+                owner=data.owner_id,
+                stage=data.to_stage,
+                probability=data.probability,
+                category=data.forecast_category,
+                amount=data.value.amount,
+                currency=data.value.currency,
+                closes=data.expected_close_date,
+                status="open",
+                closed_on=None,
+            )
             state["source"] = data.source or state.get("source")
         elif isinstance(data, public.DealUpdated):
             changes = data.changes
@@ -135,8 +192,12 @@ def states_at(history: History, as_of: datetime | None = None) -> dict[str, dict
                 state["probability"] = changes["probability"]["after"]
         elif isinstance(data, public.DealClosed):
             won = data.outcome == "won"
-            state.update(status=data.outcome, closed_on=data.closed_on, probability=100 if won else 0,
-                         category="closed" if won else "omitted")
+            state.update(
+                status=data.outcome,
+                closed_on=data.closed_on,
+                probability=100 if won else 0,
+                category="closed" if won else "omitted",
+            )
     return states
 
 
@@ -146,9 +207,13 @@ def counts_in(state: dict[str, Any], first: date, last: date) -> bool:
     return state["status"] == "won" and first <= state["closed_on"] <= last
 
 
-def brute_forecast(states: dict[str, dict[str, Any]], first: date, last: date, key: str | None = None) -> dict[Any, Any]:
+def brute_forecast(
+    states: dict[str, dict[str, Any]], first: date, last: date, key: str | None = None
+) -> dict[Any, Any]:
     """{group: {"count", "total": {currency: amount}, "weighted": {currency: amount}}}."""
-    groups: dict[Any, Any] = defaultdict(lambda: {"count": 0, "total": defaultdict(Decimal), "weighted": defaultdict(Decimal)})
+    groups: dict[Any, Any] = defaultdict(
+        lambda: {"count": 0, "total": defaultdict(Decimal), "weighted": defaultdict(Decimal)}
+    )
     for state in states.values():
         if counts_in(state, first, last):
             bucket = groups[state[key] if key else "all"]
@@ -167,7 +232,13 @@ def brute_visits(history: History) -> list[dict[str, Any]]:
         if isinstance(data, public.DealStageChanged):
             if deal_id in open_visit:
                 open_visit[deal_id].update(left_at=at, exit="back" if data.regression else "forward")
-            open_visit[deal_id] = {"deal_id": deal_id, "stage": data.to_stage, "entered_at": at, "left_at": None, "exit": None}
+            open_visit[deal_id] = {
+                "deal_id": deal_id,
+                "stage": data.to_stage,
+                "entered_at": at,
+                "left_at": None,
+                "exit": None,
+            }
             visits.append(open_visit[deal_id])
         elif isinstance(data, public.DealClosed) and deal_id in open_visit:
             open_visit.pop(deal_id).update(left_at=at, exit=data.outcome)
@@ -178,5 +249,9 @@ def spread(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     import math
 
-    return {"count": len(ordered), "mean": round(statistics.fmean(ordered), 4),
-            "median": round(statistics.median(ordered), 4), "p90": round(ordered[math.ceil(0.9 * len(ordered)) - 1], 4)}
+    return {
+        "count": len(ordered),
+        "mean": round(statistics.fmean(ordered), 4),
+        "median": round(statistics.median(ordered), 4),
+        "p90": round(ordered[math.ceil(0.9 * len(ordered)) - 1], 4),
+    }

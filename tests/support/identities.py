@@ -1,6 +1,7 @@
 """Who the tests act as: the identity headers the embedded mode trusts (X-User-Id,
 X-User-Role, X-User-Teams), one name per caller. The reps rep-1, rep-2 … are of team east,
 which the test managers lead (tests/conftest.py sets CRM_TEAMS)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -1,6 +1,7 @@
 """Finding the real servers and tools the tests need, in the SPEC's order: explicit env URLs,
 local servers, testcontainers, and otherwise `missing`: a skip on a developer's machine, a
 failure under CI (CI=true), each saying what is missing, so CI can never go green untested."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Services as separate processes (`crm serve <service>`), the way they run in production."""
+
 from __future__ import annotations
 
 import os

@@ -2,6 +2,7 @@
 inside: the process's own metrics, and what its consumer group has committed on the broker.
 A test that asserts something did NOT happen waits for one of these first, so that a
 stalled consumer or job cannot pass it."""
+
 from __future__ import annotations
 
 import asyncio

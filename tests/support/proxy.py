@@ -4,6 +4,7 @@ the server itself (the machine's PostgreSQL is shared by the whole test session)
 `cut()` drops every live connection and answers new ones by closing them at once — what a
 client sees while a database restarts. `restore()` lets connections through again.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -1,5 +1,6 @@
 """The `crm` command line itself: what it refuses before touching a store, how it writes
 money and dates for people, and how little it loads to answer."""
+
 from __future__ import annotations
 
 import subprocess

@@ -1,4 +1,5 @@
 """The public contract: envelope shape, the catalogue, and how consumers read messages."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Forecast periods, its effectively-once learning, and the topics its stored events carry, in memory."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
@@ -48,8 +49,13 @@ def stage_changed(deal_id: str, to_stage: str, probability: int, sequence: int):
         forecast_category="pipeline",
     )
     event = CloudEvent.of(
-        data, source="crm/pipeline", subject=deal_id, sequence=sequence,
-        time=datetime.now(UTC), actor="rep-1", correlation_id="c",
+        data,
+        source="crm/pipeline",
+        subject=deal_id,
+        sequence=sequence,
+        time=datetime.now(UTC),
+        actor="rep-1",
+        correlation_id="c",
     )
     return parse_event(event.to_bytes())
 
@@ -69,8 +75,13 @@ def test_a_deal_closed_before_the_forecast_tracked_it_is_refused_as_not_found():
         deal_id=str(uuid4()), outcome="won", value=Money(amount=Decimal("1000"), currency="CNY"), owner_id="rep-1"
     )
     event = CloudEvent.of(
-        data, source="crm/pipeline", subject=data.deal_id, sequence=5,
-        time=datetime.now(UTC), actor="rep-1", correlation_id="c",
+        data,
+        source="crm/pipeline",
+        subject=data.deal_id,
+        sequence=5,
+        time=datetime.now(UTC),
+        actor="rep-1",
+        correlation_id="c",
     )
     with pytest.raises(DealNotInForecast, match="closed before it entered the forecast") as refused:
         ForecastApplication().handle(parse_event(event.to_bytes()))

@@ -1,4 +1,5 @@
 """The store gate: fail fast while the database is away, reopen on a successful probe."""
+
 from __future__ import annotations
 
 import asyncio

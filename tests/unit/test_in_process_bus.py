@@ -1,5 +1,6 @@
 """The in-process bus: each subscriber is handed one publish as one batch, as a Kafka
 consumer is handed a poll, so the embedded consumers take the batch path production takes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +18,9 @@ def test_a_subscriber_is_handed_the_records_of_one_publish_on_its_topics_as_one_
 
     bus.subscribe("a", consume)
     bus.subscribe("b", consume)
-    asyncio.run(bus.publish([Record("a", "1", b""), Record("c", "x", b""), Record("b", "2", b""), Record("a", "3", b"")]))
+    asyncio.run(
+        bus.publish([Record("a", "1", b""), Record("c", "x", b""), Record("b", "2", b""), Record("a", "3", b"")])
+    )
     assert batches == [["1", "2", "3"]]
 
 

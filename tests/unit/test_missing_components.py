@@ -1,5 +1,6 @@
 """What the test set-up does when a server or tool it needs is absent: a developer's run
 skips, naming it; a CI run fails, naming it, so CI can never go green untested."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The one way money is written on the wire by hand: the same document the Money contract makes."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -8,7 +9,9 @@ import pytest
 from shared.contracts import Money, money
 
 
-@pytest.mark.parametrize("amount", [Decimal("12500"), Decimal("0.5"), Decimal("-3.10"), Decimal("99999999.99"), 7, 1.25])
+@pytest.mark.parametrize(
+    "amount", [Decimal("12500"), Decimal("0.5"), Decimal("-3.10"), Decimal("99999999.99"), 7, 1.25]
+)
 def test_money_by_hand_is_the_document_the_contract_serialises_to(amount):
     assert money(amount, "USD") == Money(amount=amount, currency="USD").model_dump(mode="json")
 

@@ -1,4 +1,5 @@
 """Pipeline's rules, in memory: each rule a behaviour, with a clock the tests move."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
@@ -94,7 +95,9 @@ class TestEnteringThePipeline:
 
     def test_the_deal_follows_its_owner_into_the_pool_and_out(self, app):
         deal_id = new_deal(app)
-        app.handle(received(public.DealRecycled(deal_id=deal_id, previous_owner_id="rep-1", reason="stale"), deal_id, 2))
+        app.handle(
+            received(public.DealRecycled(deal_id=deal_id, previous_owner_id="rep-1", reason="stale"), deal_id, 2)
+        )
         assert app.get_deal(deal_id).owner_id is None
         app.handle(received(public.DealAssigned(deal_id=deal_id, owner_id="rep-2", reason="claim"), deal_id, 3))
         assert app.get_deal(deal_id).owner_id == "rep-2"
@@ -107,10 +110,17 @@ class TestStageChanges:
         clock.advance(days=3)
         deal = app.change_stage(deal_id, "proposal", "quote sent", REP)
         assert (deal.stage, deal.probability) == ("proposal", 65)
-        assert [(h["stage"], h["direction"]) for h in deal.history] == [("prospecting", "enter"), ("proposal", "forward")]
+        assert [(h["stage"], h["direction"]) for h in deal.history] == [
+            ("prospecting", "enter"),
+            ("proposal", "forward"),
+        ]
         assert deal.history[0]["left_at"] - deal.history[0]["entered_at"] == timedelta(days=3)
         last = published(app)[-1]
-        assert (last.data["from_stage"], last.data["to_stage"], last.data["reason"]) == ("prospecting", "proposal", "quote sent")
+        assert (last.data["from_stage"], last.data["to_stage"], last.data["reason"]) == (
+            "prospecting",
+            "proposal",
+            "quote sent",
+        )
         assert last.data["regression"] is False
 
     def test_a_move_back_is_recorded_as_a_regression(self, app):
@@ -217,7 +227,10 @@ class TestEdits:
         app.update(deal_id, {"expected_close_date": date(2027, 1, 10)}, REP)  # pulled in: no slip
         deal = app.update(deal_id, {"expected_close_date": date(2027, 2, 28)}, REP)
         assert deal.slip_count == 2
-        assert published(app)[-1].data["changes"]["expected_close_date"] == {"before": "2027-01-10", "after": "2027-02-28"}
+        assert published(app)[-1].data["changes"]["expected_close_date"] == {
+            "before": "2027-01-10",
+            "after": "2027-02-28",
+        }
 
     def test_a_probability_override_holds_across_stages_until_removed(self, app):
         deal_id = new_deal(app)
@@ -241,9 +254,17 @@ class TestEdits:
             REP,
         )
         deal = app.get_deal(deal_id)
-        assert (deal.amount, deal.name, deal.priority, deal.competitors) == (Decimal("250000.00"), "ERP phase 2", "high", ["Kingdee"])
+        assert (deal.amount, deal.name, deal.priority, deal.competitors) == (
+            Decimal("250000.00"),
+            "ERP phase 2",
+            "high",
+            ["Kingdee"],
+        )
         changes = published(app)[-1].data["changes"]
-        assert changes["value"] == {"before": {"amount": "200000.00", "currency": "CNY"}, "after": {"amount": "250000.00", "currency": "CNY"}}
+        assert changes["value"] == {
+            "before": {"amount": "200000.00", "currency": "CNY"},
+            "after": {"amount": "250000.00", "currency": "CNY"},
+        }
 
     def test_an_edit_that_changes_nothing_records_nothing(self, app):
         deal_id = new_deal(app)

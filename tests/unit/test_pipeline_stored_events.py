@@ -2,6 +2,7 @@
 under its class's topic and rebuilds it from that topic, so a class that moved in the code
 must still answer to the topic it was first stored under, and still be stored under it (an
 older replica, or a rollback, reads what a newer one wrote)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,16 +25,65 @@ BASE = ["originator_id", "originator_version", "timestamp"]
 
 # Every event either aggregate has ever recorded, and its stored fields in their stored order.
 STORED: dict[str, list[str]] = {
-    "Deal.Tracked": [*BASE, "originator_topic", "name", "account_name", "owner_id", "amount", "currency",
-                     "expected_close_date", "source", "upstream", "meta", "contacts"],
-    "Deal.StageChanged": [*BASE, "pipeline_id", "from_stage", "to_stage", "stage_probability", "probability",
-                          "forecast_category", "amount", "currency", "expected_close_date", "owner_id", "source",
-                          "reason", "direction", "at", "upstream", "meta"],
-    "Deal.Closed": [*BASE, "outcome", "stage", "probability", "forecast_category", "amount", "currency", "owner_id",
-                    "reason", "competitor", "at", "meta"],
+    "Deal.Tracked": [
+        *BASE,
+        "originator_topic",
+        "name",
+        "account_name",
+        "owner_id",
+        "amount",
+        "currency",
+        "expected_close_date",
+        "source",
+        "upstream",
+        "meta",
+        "contacts",
+    ],
+    "Deal.StageChanged": [
+        *BASE,
+        "pipeline_id",
+        "from_stage",
+        "to_stage",
+        "stage_probability",
+        "probability",
+        "forecast_category",
+        "amount",
+        "currency",
+        "expected_close_date",
+        "owner_id",
+        "source",
+        "reason",
+        "direction",
+        "at",
+        "upstream",
+        "meta",
+    ],
+    "Deal.Closed": [
+        *BASE,
+        "outcome",
+        "stage",
+        "probability",
+        "forecast_category",
+        "amount",
+        "currency",
+        "owner_id",
+        "reason",
+        "competitor",
+        "at",
+        "meta",
+    ],
     "Deal.Updated": [*BASE, "changes", "slipped", "probability_before", "probability_after", "meta"],
-    "Deal.ActivityLogged": [*BASE, "activity_id", "kind", "subject", "occurred_at", "due_at", "duration_minutes", "at",
-                            "meta"],
+    "Deal.ActivityLogged": [
+        *BASE,
+        "activity_id",
+        "kind",
+        "subject",
+        "occurred_at",
+        "due_at",
+        "duration_minutes",
+        "at",
+        "meta",
+    ],
     "Deal.TaskCompleted": [*BASE, "activity_id", "at", "meta"],
     "Deal.CloseDateApproaching": [*BASE, "key", "expected_close_date", "days_left", "owner_id", "meta"],
     "Deal.TaskOverdue": [*BASE, "key", "activity_id", "subject", "due_at", "owner_id", "meta"],
@@ -84,8 +134,18 @@ def test_every_event_the_aggregates_define_is_one_they_have_stored():
 def test_a_recorded_deal_is_stored_under_the_old_topics():
     app = PipelineApplication()
     who = meta("rep-1", "c")
-    deal = Deal(id=uuid4(), name="D", account_name="A", owner_id="rep-1", amount=1, currency="CNY",
-                expected_close_date=date(2027, 1, 1), source=None, upstream=None, meta=who)
+    deal = Deal(
+        id=uuid4(),
+        name="D",
+        account_name="A",
+        owner_id="rep-1",
+        amount=1,
+        currency="CNY",
+        expected_close_date=date(2027, 1, 1),
+        source=None,
+        upstream=None,
+        meta=who,
+    )
     deal.enter(DEFAULT, datetime(2026, 1, 1, tzinfo=UTC), None, who)
     app.save(deal)
     topics = [stored.topic for stored in app.recorder.select_events(deal.id)]

@@ -1,4 +1,5 @@
 """Registration's rules, in memory: each rule a behaviour, with a clock the tests move."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
@@ -45,7 +46,11 @@ def app() -> RegistrationApplication:
 
 def capture(app, company="华为技术有限公司", phone="138 0000 0000", email="zhang@huawei.com", source="trade_fair"):
     return app.capture_lead(
-        company=company, contact={"name": "张三", "phone": phone, "email": email}, source=source, region="east", meta=REP
+        company=company,
+        contact={"name": "张三", "phone": phone, "email": email},
+        source=source,
+        region="east",
+        meta=REP,
     )
 
 
@@ -114,14 +119,21 @@ class TestDuplicateCheck:
 
     @pytest.mark.parametrize(
         ("one", "other"),
-        [("ACME Co., Ltd.", "acme"), ("ＡＣＭＥ　Inc.", "Acme"), ("北京字节跳动科技有限公司", "北京字节跳动科技"), ("Foo-Bar GmbH", "foo bar")],
+        [
+            ("ACME Co., Ltd.", "acme"),
+            ("ＡＣＭＥ　Inc.", "Acme"),
+            ("北京字节跳动科技有限公司", "北京字节跳动科技"),
+            ("Foo-Bar GmbH", "foo bar"),
+        ],
     )
     def test_case_width_punctuation_and_suffixes_do_not_make_a_new_customer(self, one, other):
         assert normalise.customer_name(one) == normalise.customer_name(other)
 
     def test_a_shared_contact_phone_sends_the_registration_to_review_naming_the_deal(self, app):
         first = register(app, account="ACME", contacts=[{"name": "Li", "phone": "13800000000"}])
-        second = register(app, account="ACME Trading", who=REP2, contacts=[{"name": "Li", "phone": "+86 138 0000 0000"}])
+        second = register(
+            app, account="ACME Trading", who=REP2, contacts=[{"name": "Li", "phone": "+86 138 0000 0000"}]
+        )
         assert second.registration_status == "pending"
         assert app.get_deal(second.deal_id).conflicts == [{"deal_id": str(first.deal_id), "matched_on": "phone"}]
 
@@ -192,7 +204,9 @@ class TestThresholdsAndReview:
         first, second = register(app), register(app, account="Other")
         app.reject(second.deal_id, "conflict", first.deal_id, "same project", MANAGER)
         rejected = [
-            p for n in app.read_notifications(0, 100) if (p := to_public(app.to_domain_event(n))) and "rejected" in p.type
+            p
+            for n in app.read_notifications(0, 100)
+            if (p := to_public(app.to_domain_event(n))) and "rejected" in p.type
         ]
         assert rejected[0].data["reason"] == "conflict"
         assert rejected[0].data["conflicting_deal_id"] == str(first.deal_id)
@@ -288,7 +302,9 @@ class TestRecycling:
         assert sweep(app, [done.deal_id]) == {"warned": 0, "recycled": 0}
 
     def test_a_close_date_passed_by_the_grace_period_recycles(self):
-        app, clock = self.make(default={"stale_days": None, "close_date_grace_days": 10, "recycle_when_protection_expires": False})
+        app, clock = self.make(
+            default={"stale_days": None, "close_date_grace_days": 10, "recycle_when_protection_expires": False}
+        )
         done = register(app)  # closes 2026-12-15
         clock.advance(days=23 + 10 + 1)
         assert sweep(app, [done.deal_id])["recycled"] == 1
@@ -325,8 +341,13 @@ def closed_event(deal_id, outcome: str, sequence: int = 5):
     data = public.DealClosed(deal_id=str(deal_id), outcome=outcome, value=Money(amount=Decimal("1")))
     return parse_event(
         CloudEvent.of(
-            data, source="crm/pipeline", subject=str(deal_id), sequence=sequence,
-            time=NOW, actor="rep-1", correlation_id="c",
+            data,
+            source="crm/pipeline",
+            subject=str(deal_id),
+            sequence=sequence,
+            time=NOW,
+            actor="rep-1",
+            correlation_id="c",
         ).to_bytes()
     )
 
@@ -335,10 +356,18 @@ def activity_event(deal_id, at: datetime, sequence: int = 3):
     from shared.contracts import CloudEvent, parse_event
     from shared.contracts import events as public
 
-    data = public.DealActivityLogged(deal_id=str(deal_id), activity_id="a1", kind="call", subject="called", occurred_at=at)
+    data = public.DealActivityLogged(
+        deal_id=str(deal_id), activity_id="a1", kind="call", subject="called", occurred_at=at
+    )
     return parse_event(
         CloudEvent.of(
-            data, source="crm/pipeline", subject=str(deal_id), sequence=sequence, time=at, actor="rep-1", correlation_id="c"
+            data,
+            source="crm/pipeline",
+            subject=str(deal_id),
+            sequence=sequence,
+            time=at,
+            actor="rep-1",
+            correlation_id="c",
         ).to_bytes()
     )
 

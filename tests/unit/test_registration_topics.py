@@ -1,6 +1,7 @@
 """Registration's aggregates moved into `services/registration/domain/`: every topic their
 events were stored under before the move still resolves to the moved class, and new
 events are stored under those same topics."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
@@ -73,8 +74,9 @@ def test_every_event_class_of_every_moved_aggregate_is_listed_here(aggregate):
 def test_a_registration_is_stored_under_the_old_topics_and_read_back():
     app = RegistrationApplication(clock=FixedClock(datetime(2026, 11, 22, 9, 0, tzinfo=UTC)))
     terms = DealTerms(name="ERP", amount=Decimal("100"), currency="CNY", expected_close_date=date(2026, 12, 15))
-    done = app.register_deal(terms, account_name="ACME", contacts=[{"name": "张三", "phone": "13800000000"}],
-                             meta=meta("rep-1", "corr-1"))
+    done = app.register_deal(
+        terms, account_name="ACME", contacts=[{"name": "张三", "phone": "13800000000"}], meta=meta("rep-1", "corr-1")
+    )
     stored = {notification.topic for notification in app.read_notifications(0, 100)}
     assert stored <= set(BEFORE_THE_MOVE)
     assert {"services.registration.domain:Deal.Registered", "services.registration.indexes:Holdings.Took"} <= stored

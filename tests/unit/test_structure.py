@@ -1,6 +1,7 @@
 """The shape every service shares (docs/architecture.md), held by a test so it stays: the
 same module names for the same roles, modules that read in one sitting, and a `shared/`
 that imports no service."""
+
 from __future__ import annotations
 
 import ast
@@ -11,8 +12,23 @@ import pytest
 ROOT = Path(__file__).parents[2]
 SERVICES = ("registration", "pipeline", "forecast")
 ROLES = {
-    "__init__", "domain", "rules", "errors", "application", "reactions", "jobs", "projections", "queries",
-    "requests", "responses", "api", "access", "publishing", "history", "imports", "bootstrap",
+    "__init__",
+    "domain",
+    "rules",
+    "errors",
+    "application",
+    "reactions",
+    "jobs",
+    "projections",
+    "queries",
+    "requests",
+    "responses",
+    "api",
+    "access",
+    "publishing",
+    "history",
+    "imports",
+    "bootstrap",
 }
 LONGEST = 320  # lines: "about 300", a little slack for a docstring
 
@@ -23,14 +39,22 @@ def modules(folder: Path) -> list[Path]:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_a_service_has_only_the_shared_role_names_at_its_top(service):
-    top = {path.stem for path in (ROOT / "services" / service).iterdir() if path.suffix == ".py" or (path / "__init__.py").exists()}
+    top = {
+        path.stem
+        for path in (ROOT / "services" / service).iterdir()
+        if path.suffix == ".py" or (path / "__init__.py").exists()
+    }
     assert top <= ROLES, f"not a role of docs/architecture.md: {sorted(top - ROLES)}"
     assert {"domain", "application", "api", "bootstrap", "errors", "projections", "publishing", "queries"} <= top
 
 
 @pytest.mark.parametrize("folder", ["shared", "services", "crm"])
 def test_no_module_is_longer_than_one_sitting(folder):
-    long = {str(path.relative_to(ROOT)): n for path in modules(ROOT / folder) if (n := len(path.read_text().splitlines())) > LONGEST}
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in modules(ROOT / folder)
+        if (n := len(path.read_text().splitlines())) > LONGEST
+    }
     assert not long
 
 
@@ -42,16 +66,22 @@ def imported(path: Path) -> set[str]:
 
 
 def test_shared_imports_no_service_and_no_entry_point():
-    leaks = {str(path.relative_to(ROOT)): sorted(name for name in imported(path) if name.split(".")[0] in ("services", "crm"))
-             for path in modules(ROOT / "shared")}
+    leaks = {
+        str(path.relative_to(ROOT)): sorted(
+            name for name in imported(path) if name.split(".")[0] in ("services", "crm")
+        )
+        for path in modules(ROOT / "shared")
+    }
     assert not {path: names for path, names in leaks.items() if names}
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_no_service_imports_another(service):
     others = {f"services.{other}" for other in SERVICES if other != service}
-    leaks = {str(path.relative_to(ROOT)): sorted(name for name in imported(path) if any(name.startswith(o) for o in others))
-             for path in modules(ROOT / "services" / service)}
+    leaks = {
+        str(path.relative_to(ROOT)): sorted(name for name in imported(path) if any(name.startswith(o) for o in others))
+        for path in modules(ROOT / "services" / service)
+    }
     assert not {path: names for path, names in leaks.items() if names}
 
 
