@@ -14,12 +14,10 @@ from services.pipeline import queries
 from services.pipeline.application import PipelineApplication
 from services.pipeline.domain.deal import Deal
 from services.pipeline.domain.stages import StageSet
-from services.pipeline.history import DETAIL_FIELDS, stage_spans
+from services.pipeline.history import deal_history
 from services.pipeline.requests import ChangeStage, CloseDeal, DefinePipeline, EditDeal, LogActivity, Reopen
 from services.pipeline.responses import Activity, Board, DealPage, PipelineDeal, PipelineHistory
 from services.pipeline.rules import PipelineRules
-from shared.clock import in_utc
-from shared.eventstore.history import stream_history
 from shared.web.access import Access
 from shared.web.http import Caller, CallerDep
 from shared.web.responses import NOT_FOUND
@@ -106,14 +104,7 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
         stood at `as_of` if given. The same reach as the deal itself."""
         access.require(who.identity, "deal", "read history")
         access.check(who.identity, "deal", "read history", app.get_deal(deal_id).owner_id)
-        as_of = in_utc(as_of) if as_of else None
-        events, deal = stream_history(app, "pipeline", deal_id, as_of, details=DETAIL_FIELDS, kind="deal")
-        return {
-            "deal_id": str(deal_id),
-            "as_of": as_of,
-            "events": events,
-            "stage_spans": stage_spans(deal, as_of or app.clock.now()),
-        }
+        return deal_history(app, deal_id, as_of)
 
     @routes.post("/deals/{deal_id}/stage", response_model=PipelineDeal, responses=NOT_FOUND)
     def change_stage(deal_id: UUID, body: ChangeStage, who: CallerDep) -> dict[str, Any]:

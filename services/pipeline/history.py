@@ -4,10 +4,15 @@ of the pipeline's events worth a column, and how long the deal stood in each sta
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from services.pipeline.domain import Deal
-from shared.eventstore.history import span
+from shared.clock import in_utc
+from shared.eventstore.history import span, stream_history
+
+if TYPE_CHECKING:  # the application's type only: it does not import this module
+    from services.pipeline.application import PipelineApplication
 
 DETAIL_FIELDS = (
     "owner_id",
@@ -28,3 +33,16 @@ DETAIL_FIELDS = (
 
 def stage_spans(deal: Deal, now: datetime) -> list[dict[str, Any]]:
     return [span(h["stage"], h["entered_at"], h["left_at"], now, h.get("by"), h.get("reason")) for h in deal.history]
+
+
+def deal_history(app: PipelineApplication, deal_id: UUID, as_of: datetime | None) -> dict[str, Any]:
+    """Every pipeline event of the deal (who, when, why) and its stage spans, as it stood at
+    `as_of` if given (an instant without a zone is read as UTC)."""
+    as_of = in_utc(as_of) if as_of else None
+    events, deal = stream_history(app, "pipeline", deal_id, as_of, details=DETAIL_FIELDS, kind="deal")
+    return {
+        "deal_id": str(deal_id),
+        "as_of": as_of,
+        "events": events,
+        "stage_spans": stage_spans(deal, as_of or app.clock.now()),
+    }

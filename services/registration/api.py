@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from services.registration import queries
 from services.registration.application import RegistrationApplication
+from services.registration.history import deal_history
 from services.registration.imports import MAX_IMPORT_BYTES, import_file
 from services.registration.requests import Assign, CaptureLead, ConvertLead, Recycle, RegisterDeal, Reject
 from services.registration.responses import (
@@ -149,7 +150,7 @@ class Routes:
         as it stood at `as_of` if given. The same reach as the deal itself."""
         self.access.require(who.identity, "deal", "read history")
         self.access.check(who.identity, "deal", "read history", self.app.get_deal(deal_id).owner_id)
-        return queries.deal_history(self.app, deal_id, as_of)
+        return deal_history(self.app, deal_id, as_of)
 
     # -- review and ownership -----------------------------------------------------------------
 

@@ -4,10 +4,15 @@ fields of registration's events worth a column, and who owned the deal when."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from services.registration.domain.deal import Deal
-from shared.eventstore.history import span
+from shared.clock import in_utc
+from shared.eventstore.history import span, stream_history
+
+if TYPE_CHECKING:  # the application's type only: it does not import this module
+    from services.registration.application import RegistrationApplication
 
 DETAIL_FIELDS = (
     "registration_status",
@@ -27,3 +32,16 @@ def owner_spans(deal: Deal, now: datetime) -> list[dict[str, Any]]:
         span(entry["owner_id"] or "(pool)", entry["at"], end, now, entry["by"], entry["reason"])
         for entry, end in zip(deal.ownership, ends, strict=True)
     ]
+
+
+def deal_history(app: RegistrationApplication, deal_id: UUID, as_of: datetime | None) -> dict[str, Any]:
+    """Every registration event of the deal (who, when, why) and its owners' spans, as it
+    stood at `as_of` if given (an instant without a zone is read as UTC)."""
+    as_of = in_utc(as_of) if as_of else None
+    events, deal = stream_history(app, "registration", deal_id, as_of, details=DETAIL_FIELDS, kind="deal")
+    return {
+        "deal_id": str(deal_id),
+        "as_of": as_of,
+        "events": events,
+        "owner_spans": owner_spans(deal, as_of or app.clock.now()),
+    }

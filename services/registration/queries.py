@@ -11,13 +11,9 @@ from uuid import UUID
 
 from sqlalchemy import Engine, RowMapping, select
 
-from services.registration.application import RegistrationApplication
 from services.registration.domain.deal import Deal
-from services.registration.history import DETAIL_FIELDS, owner_spans
 from services.registration.projections import registration_deals as rd
 from services.registration.responses import money
-from shared.clock import in_utc
-from shared.eventstore.history import stream_history
 
 
 def deal_view(deal: Deal) -> dict[str, Any]:
@@ -43,19 +39,6 @@ def deal_view(deal: Deal) -> dict[str, Any]:
         "recycle_warnings": deal.warnings,
         "ownership_history": [{**entry, "at": _iso(entry["at"])} for entry in deal.ownership],
         "version": deal.version,
-    }
-
-
-def deal_history(app: RegistrationApplication, deal_id: UUID, as_of: datetime | None) -> dict[str, Any]:
-    """Every registration event of the deal (who, when, why) and its owners' spans, as it
-    stood at `as_of` if given (an instant without a zone is read as UTC)."""
-    as_of = in_utc(as_of) if as_of else None
-    events, deal = stream_history(app, "registration", deal_id, as_of, details=DETAIL_FIELDS, kind="deal")
-    return {
-        "deal_id": str(deal_id),
-        "as_of": as_of,
-        "events": events,
-        "owner_spans": owner_spans(deal, as_of or app.clock.now()),
     }
 
 
