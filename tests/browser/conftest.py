@@ -66,7 +66,9 @@ def built_console() -> Path:
     return index
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in the main
+# thread while it is open, and the tests collected after these (asyncio.run) need it gone.
+@pytest.fixture(scope="package")
 def browser():
     try:
         from playwright.sync_api import sync_playwright
