@@ -13,6 +13,7 @@ import SignIn from "./pages/SignIn";
 
 const BoardPage = lazy(() => import("./pages/Board"));
 const DealPage = lazy(() => import("./pages/Deal"));
+const QueuePage = lazy(() => import("./pages/Queue"));
 
 /** Ant Design's defaults, darkened where their contrast falls below WCAG AA (axe checks it). */
 const THEME = {
@@ -31,7 +32,7 @@ function initialSession(): Session | null {
   const session = direct ?? sessions.load();
   speakAs(session);
   const path = window.location.pathname;
-  if (session && !path.startsWith("/deals/") && path !== "/signin") {
+  if (session && !path.startsWith("/deals/") && path !== "/signin" && path !== "/queue") {
     prefetchBoard(session); // the board's data and its code load side by side
     void import("./pages/Board");
   }
@@ -78,6 +79,11 @@ export default function App() {
                 {t("app.board")}
               </Button>
             )}
+            {session && sessions.canSeeQueue(session) && (
+              <Button type="link" onClick={() => navigate("/queue")} style={{ color: "#fff" }}>
+                {t("app.queue")}
+              </Button>
+            )}
             <span style={{ flex: 1 }} />
             <Space>
               <Segmented
@@ -104,7 +110,9 @@ export default function App() {
               <SignIn initial={session} onSignIn={signIn} />
             ) : (
               <Suspense fallback={<Spin />}>
-                {path.startsWith("/deals/") ? (
+                {path === "/queue" ? (
+                  <QueuePage session={session} />
+                ) : path.startsWith("/deals/") ? (
                   <DealPage key={path} dealId={decodeURIComponent(path.slice("/deals/".length))} session={session} />
                 ) : (
                   <BoardPage session={session} />
