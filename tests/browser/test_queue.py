@@ -9,7 +9,7 @@ try:
 except ImportError:  # the `browser` fixture says what is missing: a skip here, a failure under CI
     expect = None
 
-from tests.browser.board_page import card, eventually, identity, keep
+from tests.browser.board_page import card, deal_by_name, eventually, identity, keep
 
 MANAGER = identity("mgr-east", role="manager", teams="east")
 FAR_OUT = (date.today() + timedelta(days=500)).isoformat()  # beyond the rules' 12 months: it waits
@@ -48,6 +48,7 @@ def test_a_manager_approves_a_pending_registration_from_the_queue_and_it_reaches
     expect(page.get_by_role("row").filter(has_text="远景制造 MES")).to_have_count(0)
     assert api.get(f"/registration/deals/{deal_id}", headers=MANAGER).json()["registration_status"] == "approved"
 
+    deal_by_name(api, "rep-1", "远景制造 MES")  # the pipeline's read model has followed the approval
     owner = new_page("rep-1", locale="en")
     expect(card(owner, "远景制造 MES")).to_be_visible()
 

@@ -44,13 +44,25 @@ export default function QueuePage({ session }: { session: Session }) {
     void load();
   }, [load]);
 
-  const act = async (deal: Queued, run: () => Promise<{ error?: unknown; data?: unknown }>, done: string) => {
+  /** The answer is the deal as it now stands; the queue's read model follows within moments,
+   * so the row changes (or leaves, once no longer pending) from the answer, not a reload. */
+  const act = async (
+    deal: Queued,
+    run: () => Promise<{ error?: unknown; data?: Schemas["RegistrationDeal"] }>,
+    done: string,
+  ) => {
     setBusy(deal.deal_id);
     const { error, data } = await run();
     setBusy(null);
     if (data) {
       message.success(t(done, { name: deal.name }));
-      await load();
+      const stillPending = data.registration_status === "pending";
+      setItems((before) =>
+        (before ?? [])
+          .map((item) => (item.deal_id === deal.deal_id ? { ...item, owner_id: data.owner_id } : item))
+          .filter((item) => stillPending || item.deal_id !== deal.deal_id),
+      );
+      if (!stillPending) setTotal((count) => Math.max(0, count - 1));
       return true;
     }
     message.error(t("queue.refused", { name: deal.name, reason: reason(error) }));
