@@ -60,3 +60,17 @@ def test_the_list_filters_sorts_and_pages_the_reps_own_deals(new_page, api):
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("列表商机 2")
     keep(page, "list.png")
+
+
+def test_the_list_pages_on_with_more(new_page, api):
+    for index in range(27):  # one page is 25
+        register_by_api(api, "rep-1", f"分页商机 {index:02d}", f"分页客户 {index:02d}")
+    eventually(lambda: len(api.get("/pipeline/deals", headers=REP_1, params={"limit": 100}).json()["items"]) == 27)
+
+    page = new_page("rep-1", locale="en")
+    page.get_by_role("button", name="List", exact=True).click()
+    rows = page.locator(".ant-table-tbody tr.ant-table-row")
+    expect(rows).to_have_count(25)
+    page.get_by_role("button", name="More…").click()
+    expect(rows).to_have_count(27)
+    expect(page.get_by_role("button", name="More…")).to_have_count(0)  # the last page
