@@ -21,6 +21,7 @@ ORDER: tuple[tuple[str, str], ...] = (
     ("deal", "read history"),
     ("deal", "list"),
     ("deal", "work"),
+    ("registration", "list"),
     ("deal", "review"),
     ("deal", "assign"),
     ("pool", "read"),

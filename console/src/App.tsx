@@ -13,6 +13,9 @@ import SignIn from "./pages/SignIn";
 
 const BoardPage = lazy(() => import("./pages/Board"));
 const DealPage = lazy(() => import("./pages/Deal"));
+const QueuePage = lazy(() => import("./pages/Queue"));
+const PoolPage = lazy(() => import("./pages/Pool"));
+const DealListPage = lazy(() => import("./pages/DealList"));
 
 /** Ant Design's defaults, darkened where their contrast falls below WCAG AA (axe checks it). */
 const THEME = {
@@ -31,7 +34,7 @@ function initialSession(): Session | null {
   const session = direct ?? sessions.load();
   speakAs(session);
   const path = window.location.pathname;
-  if (session && !path.startsWith("/deals/") && path !== "/signin") {
+  if (session && !path.startsWith("/deals/") && !["/signin", "/queue", "/pool", "/deals"].includes(path)) {
     prefetchBoard(session); // the board's data and its code load side by side
     void import("./pages/Board");
   }
@@ -78,6 +81,21 @@ export default function App() {
                 {t("app.board")}
               </Button>
             )}
+            {session && (
+              <Button type="link" onClick={() => navigate("/deals")} style={{ color: "#fff" }}>
+                {t("app.list")}
+              </Button>
+            )}
+            {session && (
+              <Button type="link" onClick={() => navigate("/pool")} style={{ color: "#fff" }}>
+                {t("app.pool")}
+              </Button>
+            )}
+            {session && sessions.canSeeQueue(session) && (
+              <Button type="link" onClick={() => navigate("/queue")} style={{ color: "#fff" }}>
+                {t("app.queue")}
+              </Button>
+            )}
             <span style={{ flex: 1 }} />
             <Space>
               <Segmented
@@ -104,7 +122,13 @@ export default function App() {
               <SignIn initial={session} onSignIn={signIn} />
             ) : (
               <Suspense fallback={<Spin />}>
-                {path.startsWith("/deals/") ? (
+                {path === "/queue" ? (
+                  <QueuePage session={session} />
+                ) : path === "/pool" ? (
+                  <PoolPage session={session} />
+                ) : path === "/deals" ? (
+                  <DealListPage session={session} />
+                ) : path.startsWith("/deals/") ? (
                   <DealPage key={path} dealId={decodeURIComponent(path.slice("/deals/".length))} session={session} />
                 ) : (
                   <BoardPage session={session} />

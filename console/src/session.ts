@@ -66,3 +66,18 @@ export function canWork(session: Session): boolean {
 export function canRegister(session: Session): boolean {
   return session.role !== "auditor";
 }
+
+/** Who is offered the approval queue: those who may list registrations awaiting review. */
+export function canSeeQueue(session: Session): boolean {
+  return session.role === "manager" || session.role === "admin" || session.role === "auditor";
+}
+
+/** Who may approve, reject or assign a registration (the access table's `deal review`). */
+export function canReview(session: Session): boolean {
+  return session.role === "manager" || session.role === "admin";
+}
+
+/** Who may claim a deal from the pool (the access table's `pool claim`). */
+export function canClaim(session: Session): boolean {
+  return session.role !== "auditor";
+}

@@ -31,6 +31,16 @@ RULES: tuple[Rule, ...] = (
         note="the same reach as the deal itself",
     ),
     Rule(
+        "registration",
+        "list",
+        ("GET /registration/deals",),
+        rep="own",
+        manager="teams+pool",
+        auditor="all",
+        admin="all",
+        note="the approval queue: a list, holding only what is in reach",
+    ),
+    Rule(
         "deal",
         "review",
         (

@@ -28,6 +28,8 @@ from services.registration.responses import (
     RegisteredDeal,
     RegistrationDeal,
     RegistrationHistory,
+    RegistrationPage,
+    RegistrationStatus,
 )
 from services.registration.rules import Rules
 from shared.web.access import Access
@@ -136,6 +138,23 @@ class Routes:
             "registration_status": done.registration_status,
             "review_reasons": list(done.review_reasons),
         }
+
+    @route.get("/deals", response_model=RegistrationPage)
+    def list_registrations(
+        self,
+        who: CallerDep,
+        status: RegistrationStatus = "pending",
+        limit: int = Query(default=50, ge=1, le=500),
+        offset: int = Query(default=0, ge=0, le=1_000_000),
+    ) -> dict[str, Any]:
+        """The approval queue (`status=pending`, the default): each registration with why it
+        waits. A list: only the registrations in the caller's reach."""
+        self.access.require(who.identity, "registration", "list")
+        owners = self.access.owners(who.identity, "registration", "list")
+        pool = self.access.allows(who.identity, "registration", "list", None)
+        total, ids = queries.registrations(self.engine, status, owners, pool, limit, offset)
+        items = [queries.queued(self.app.get_deal(deal_id)) for deal_id in ids]
+        return {"items": items, "total": total, "limit": limit, "offset": offset}
 
     @route.get("/deals/{deal_id}", response_model=RegistrationDeal, responses=NOT_FOUND)
     def get_deal(self, deal_id: UUID, who: CallerDep) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, RowMapping, select
+from sqlalchemy import Engine, RowMapping, func, or_, select
 
 from services.registration.domain.deal import Deal
 from services.registration.projections import registration_deals as rd
@@ -50,6 +50,40 @@ def pool(engine: Engine, limit: int, offset: int) -> dict[str, Any]:
     with engine.connect() as connection:
         rows = connection.execute(query).mappings().all()
     return {"items": [_pool_card(row) for row in rows]}
+
+
+def registrations(
+    engine: Engine, status: str, owners: frozenset[str] | None, pool: bool, limit: int, offset: int
+) -> tuple[int, list[UUID]]:
+    """One page of the registrations with `status` whose owner is in `owners` (None: anyone;
+    `pool`: and those owned by nobody), longest waiting first, and how many there are."""
+    where = rd.c.registration_status == status
+    if owners is not None:
+        reach = rd.c.owner_id.in_(sorted(owners))
+        where = where & (or_(reach, rd.c.owner_id.is_(None)) if pool else reach)
+    page = select(rd.c.deal_id).where(where).order_by(rd.c.last_activity_at, rd.c.deal_id).limit(limit).offset(offset)
+    with engine.connect() as connection:
+        total = connection.execute(select(func.count()).select_from(rd).where(where)).scalar_one()
+        ids = connection.execute(page).scalars().all()
+    return total, [UUID(deal_id) for deal_id in ids]
+
+
+def queued(deal: Deal) -> dict[str, Any]:
+    """A registration as the approval queue shows it: the read model finds the page, the
+    aggregate holds why the rules held it (the reasons and conflicts its `Registered` recorded)."""
+    registered = deal.ownership[0]["at"] if deal.ownership else None
+    return {
+        "deal_id": str(deal.id),
+        "name": deal.name,
+        "account_name": deal.account_name,
+        "owner_id": deal.owner_id,
+        "value": money(deal.amount, deal.currency),
+        "expected_close_date": deal.expected_close_date.isoformat(),
+        "registration_status": deal.registration_status,
+        "registered_at": _iso(registered),
+        "review_reasons": deal.review_reasons,
+        "conflicts": deal.conflicts,
+    }
 
 
 def owned_open_deal_ids(engine: Engine) -> list[UUID]:

@@ -105,6 +105,30 @@ class Pool(BaseModel):
     items: list[PoolCard]
 
 
+class QueuedRegistration(BaseModel):
+    """A registration in the manager's queue, with why the registration rules held it."""
+
+    deal_id: UUID
+    name: str
+    account_name: str
+    owner_id: str | None
+    value: MoneyOut
+    expected_close_date: date
+    registration_status: RegistrationStatus
+    registered_at: Instant | None
+    review_reasons: list[str] = Field(
+        description="why the rules held it: a conflict found, a value below the threshold, a close too far out"
+    )
+    conflicts: list[DealConflict] = Field(description="the deals a conflict names")
+
+
+class RegistrationPage(BaseModel):
+    items: list[QueuedRegistration]
+    total: int = Field(description="how many registrations in reach have this status")
+    limit: int
+    offset: int
+
+
 class RowProblem(BaseModel):
     field: str | None
     msg: str

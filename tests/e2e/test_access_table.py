@@ -125,6 +125,18 @@ def pending(client, owner: str) -> dict[str, Any]:
     return {"deal_id": deal_id, "owner": owner}
 
 
+def queued(client, owner: str) -> dict[str, Any]:
+    """A pending registration the queue's read model already holds."""
+    subject = pending(client, owner)
+
+    def listed() -> bool:
+        page = client.get("/registration/deals", headers=ADMIN, params={"status": "pending", "limit": 500})
+        return subject["deal_id"] in [item["deal_id"] for item in page.json()["items"]]
+
+    eventually(listed)
+    return subject
+
+
 def won(client, owner: str) -> dict[str, Any]:
     subject = deal(client, owner)
     assert (
@@ -242,6 +254,13 @@ SPECS: dict[str, Spec] = {
     "POST /pipeline/deals/{deal_id}/activities": Spec(201, deal, body=lambda v: {"kind": "call", "subject": "probe"}),
     "POST /pipeline/deals/{deal_id}/activities/{activity_id}/done": Spec(subject=task),
     "POST /pipeline/deals/{deal_id}/close": Spec(subject=deal, body=lambda v: {"outcome": "won"}),
+    "GET /registration/deals": Spec(
+        subject=queued,
+        cached=True,
+        relations=RELATIONS[:3],
+        params=lambda v: {"status": "pending", "limit": 500},
+        visible=lambda answer, v: v["deal_id"] in [i["deal_id"] for i in answer["items"]],
+    ),
     "POST /registration/deals/{deal_id}/approve": Spec(subject=pending),
     "POST /registration/deals/{deal_id}/reject": Spec(subject=pending, body=lambda v: {"reason": "other"}),
     "POST /registration/deals/{deal_id}/recycle": Spec(subject=deal, body=lambda v: {"reason": "probe"}),

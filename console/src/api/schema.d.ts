@@ -66,7 +66,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List Registrations
+         * @description The approval queue (`status=pending`, the default): each registration with why it
+         *     waits. A list: only the registrations in the caller's reach.
+         */
+        get: operations["list_registrations_registration_deals_get"];
         put?: never;
         /** Register Deal */
         post: operations["register_deal_registration_deals_post"];
@@ -1513,6 +1518,46 @@ export interface components {
             /** Recycle Reason */
             recycle_reason: string | null;
         };
+        /**
+         * QueuedRegistration
+         * @description A registration in the manager's queue, with why the registration rules held it.
+         */
+        QueuedRegistration: {
+            /**
+             * Deal Id
+             * Format: uuid
+             */
+            deal_id: string;
+            /** Name */
+            name: string;
+            /** Account Name */
+            account_name: string;
+            /** Owner Id */
+            owner_id: string | null;
+            value: components["schemas"]["MoneyOut"];
+            /**
+             * Expected Close Date
+             * Format: date
+             */
+            expected_close_date: string;
+            /**
+             * Registration Status
+             * @enum {string}
+             */
+            registration_status: "pending" | "approved" | "rejected";
+            /** Registered At */
+            registered_at: string | null;
+            /**
+             * Review Reasons
+             * @description why the rules held it: a conflict found, a value below the threshold, a close too far out
+             */
+            review_reasons: string[];
+            /**
+             * Conflicts
+             * @description the deals a conflict names
+             */
+            conflicts: components["schemas"]["DealConflict"][];
+        };
         /** Recycle */
         Recycle: {
             /**
@@ -1698,6 +1743,20 @@ export interface components {
             events: components["schemas"]["HistoryEvent"][];
             /** Owner Spans */
             owner_spans: components["schemas"]["Span"][];
+        };
+        /** RegistrationPage */
+        RegistrationPage: {
+            /** Items */
+            items: components["schemas"]["QueuedRegistration"][];
+            /**
+             * Total
+             * @description how many registrations in reach have this status
+             */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
         };
         /** Reject */
         Reject: {
@@ -2319,6 +2378,80 @@ export interface operations {
             };
             /** @description The body is not JSON (send content-type application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_registrations_registration_deals_get: {
+        parameters: {
+            query?: {
+                status?: "pending" | "approved" | "rejected";
+                limit?: number;
+                offset?: number;
+            };
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistrationPage"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
