@@ -135,7 +135,7 @@ class ForecastHistory:
             .mappings()
             .one()
         )
-        at = max(utc(event.at), utc(current["valid_from"]))  # never before the version it ends
+        at = max(in_utc(event.at), in_utc(current["valid_from"]))  # never before the version it ends
         connection.execute(
             update(forecast_versions)
             .where(forecast_versions.c.deal_id == deal_id, forecast_versions.c.version == current["version"])
@@ -183,6 +183,3 @@ class ForecastHistory:
                 .where(forecast_targets.c.target_id == target_id)
                 .values(amount=event.amount, currency=event.currency)
             )
-
-
-utc = in_utc  # SQLite hands datetimes back without their zone; every instant here is UTC

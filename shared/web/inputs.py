@@ -120,10 +120,7 @@ def check_request(path: str, query: bytes, content_type: bytes, body: bytes) -> 
     return _unprocessable(problems) if problems else None
 
 
-_in_utc_if_naive = in_utc
-
-
-Instant = Annotated[datetime, AfterValidator(_in_utc_if_naive)]
+Instant = Annotated[datetime, AfterValidator(in_utc)]
 """An instant as commands accept it: ISO 8601, read as UTC when it names no zone."""
 
 

@@ -16,9 +16,9 @@ from sqlalchemy import Connection, func, select
 from services.forecast.domain import Period
 from services.forecast.projections import forecast_stage_visits as visits
 from services.forecast.projections import forecast_versions as fv
-from services.forecast.projections import utc
 from services.forecast.queries.pipeline import forecast, money
 from services.forecast.rules import ForecastRules
+from shared.clock import in_utc
 
 REPORTS = ("win-rate", "stage-conversion", "time-in-stage", "sales-cycle", "source-performance", "accuracy")
 
@@ -68,7 +68,7 @@ def stage_conversion(connection: Connection, owners: Owners = None) -> dict[str,
         reached[row.stage].add(row.deal_id)
         if row.exit in ("forward", "won"):
             advanced[row.stage].add(row.deal_id)
-        first_seen[row.stage] = min(first_seen.get(row.stage, utc(row.entered_at)), utc(row.entered_at))
+        first_seen[row.stage] = min(first_seen.get(row.stage, in_utc(row.entered_at)), in_utc(row.entered_at))
     order = sorted(reached, key=lambda stage: (-len(reached[stage]), first_seen[stage]))
     return {
         "stages": [
@@ -87,7 +87,7 @@ def time_in_stage(connection: Connection, owners: Owners = None) -> dict[str, An
     """Days spent per completed stay in each stage: mean, median, p90."""
     durations: dict[str, list[float]] = defaultdict(list)
     for row in connection.execute(select(visits).where(visits.c.left_at.is_not(None), *_visited(owners))).mappings():
-        durations[row["stage"]].append((utc(row["left_at"]) - utc(row["entered_at"])).total_seconds() / 86400)
+        durations[row["stage"]].append((in_utc(row["left_at"]) - in_utc(row["entered_at"])).total_seconds() / 86400)
     return {
         "unit": "days",
         "stages": [{"stage": stage, **_spread(values)} for stage, values in sorted(durations.items())],
@@ -101,7 +101,7 @@ def sales_cycle(connection: Connection, period: Period, owners: Owners = None) -
     )
     by_outcome: dict[str, list[float]] = defaultdict(list)
     for row in _closed(connection, period, owners):
-        days = (utc(row.valid_from) - utc(entered[row.deal_id])).total_seconds() / 86400
+        days = (in_utc(row.valid_from) - in_utc(entered[row.deal_id])).total_seconds() / 86400
         by_outcome[row.status].append(days)
         by_outcome["all"].append(days)
     return {"period": period.name, "unit": "days", **{k: _spread(v) for k, v in sorted(by_outcome.items())}}
