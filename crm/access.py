@@ -13,6 +13,8 @@ from shared.web.access import Rule, joined
 ORDER: tuple[tuple[str, str], ...] = (
     ("configuration", "read"),
     ("stage set", "define"),
+    ("product", "read"),
+    ("product", "manage"),
     ("lead", "capture"),
     ("lead", "convert"),
     ("deal", "register"),

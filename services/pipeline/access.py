@@ -10,6 +10,14 @@ _DEAL_READERS: dict[str, Scope] = {"rep": "own+pool", "manager": "teams+pool", "
 RULES: tuple[Rule, ...] = (
     Rule("configuration", "read", ("GET /pipeline/rules", "GET /pipeline/stages"), **EVERYONE),
     Rule("stage set", "define", ("PUT /pipeline/pipelines/{pipeline_id}",), admin="all"),
+    Rule("product", "read", ("GET /pipeline/products", "GET /pipeline/products/{code}"), **EVERYONE),
+    Rule(
+        "product",
+        "manage",
+        ("POST /pipeline/products", "PATCH /pipeline/products/{code}", "POST /pipeline/products/{code}/retire"),
+        admin="all",
+        note="retired, never deleted",
+    ),
     Rule("deal", "read", ("GET /pipeline/deals/{deal_id}",), **_DEAL_READERS),
     Rule(
         "deal",
@@ -34,6 +42,7 @@ RULES: tuple[Rule, ...] = (
         (
             "POST /pipeline/deals/{deal_id}/stage",
             "PATCH /pipeline/deals/{deal_id}",
+            "PUT /pipeline/deals/{deal_id}/line-items",
             "POST /pipeline/deals/{deal_id}/activities",
             "POST /pipeline/deals/{deal_id}/activities/{activity_id}/done",
             "POST /pipeline/deals/{deal_id}/close",

@@ -1,4 +1,5 @@
-"""Pipeline's HTTP routes: stage sets, the list view, the board, a deal, and its changes."""
+"""Pipeline's HTTP routes: stage sets, the product catalogue, the list view, the board, a
+deal, and its changes (its line items among them)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,25 @@ from services.pipeline.application import PipelineApplication
 from services.pipeline.domain.deal import Deal
 from services.pipeline.domain.stages import StageSet
 from services.pipeline.history import deal_history
-from services.pipeline.requests import ChangeStage, CloseDeal, DefinePipeline, EditDeal, LogActivity, Reopen
-from services.pipeline.responses import Activity, Board, DealPage, PipelineDeal, PipelineHistory
+from services.pipeline.requests import (
+    AddProduct,
+    ChangeStage,
+    CloseDeal,
+    DefinePipeline,
+    EditDeal,
+    EditProduct,
+    LogActivity,
+    ProductCode,
+    Reopen,
+    SetLineItems,
+)
+from services.pipeline.responses import Activity, Board, DealPage, PipelineDeal, PipelineHistory, Product, ProductList
 from services.pipeline.rules import PipelineRules
 from shared.web.access import Access
 from shared.web.http import Caller, CallerDep
 from shared.web.responses import NOT_FOUND
+
+Code = Annotated[ProductCode, Path()]
 
 
 def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRouter:
@@ -52,6 +66,41 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
     ) -> dict[str, Any]:
         access.require(who.identity, "stage set", "define")
         return app.define_pipeline(pipeline_id, body.stages, who.meta).model_dump(mode="json")
+
+    # -- the catalogue: admins manage it, everyone signed in reads it --------------------------
+
+    @routes.post("/products", status_code=201, response_model=Product)
+    def add_product(body: AddProduct, who: CallerDep) -> dict[str, Any]:
+        access.require(who.identity, "product", "manage")
+        return queries.product_document(app.add_product(body.model_dump(mode="json"), who.meta))
+
+    @routes.get("/products", response_model=ProductList)
+    def list_products(
+        who: CallerDep,
+        active: bool | None = Query(default=None, description="true: on sale; false: retired; absent: both"),
+        product_line: str | None = Query(default=None, max_length=100),
+    ) -> dict[str, Any]:
+        access.require(who.identity, "product", "read")
+        with engine.connect() as connection:
+            return queries.list_products(connection, active=active, product_line=product_line)
+
+    @routes.get("/products/{code}", response_model=Product, responses=NOT_FOUND)
+    def get_product(code: Code, who: CallerDep) -> dict[str, Any]:
+        access.require(who.identity, "product", "read")
+        return queries.product_document(app.product(code))
+
+    @routes.patch("/products/{code}", response_model=Product, responses=NOT_FOUND)
+    def edit_product(code: Code, body: EditProduct, who: CallerDep) -> dict[str, Any]:
+        access.require(who.identity, "product", "manage")
+        return queries.product_document(app.change_product(code, body.changes(), who.meta))
+
+    @routes.post("/products/{code}/retire", response_model=Product, responses=NOT_FOUND)
+    def retire_product(code: Code, who: CallerDep) -> dict[str, Any]:
+        """Retired, never deleted: deals that have it keep it; no deal may add it."""
+        access.require(who.identity, "product", "manage")
+        return queries.product_document(app.retire_product(code, who.meta))
+
+    # -- deals ----------------------------------------------------------------------------------
 
     @routes.get("/deals", response_model=DealPage)
     def list_deals(
@@ -116,6 +165,20 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
     def edit(deal_id: UUID, body: EditDeal, who: CallerDep) -> dict[str, Any]:
         check = may_change(who)
         return queries.detail(app.update(deal_id, body.changes(), who.meta, check=check), app.clock.now())
+
+    @routes.put("/deals/{deal_id}/line-items", response_model=PipelineDeal, responses=NOT_FOUND)
+    def set_line_items(deal_id: UUID, body: SetLineItems, who: CallerDep) -> dict[str, Any]:
+        """The deal's items, all of them at once (what is left out is removed): one edit is
+        one event and one value change, whatever number of rows the screen changed."""
+        check = may_change(who)
+        items = [
+            {
+                **item.model_dump(mode="python"),
+                "unit_price": item.unit_price and item.unit_price.model_dump(mode="json"),
+            }
+            for item in body.items
+        ]
+        return queries.detail(app.set_line_items(deal_id, items, who.meta, check=check), app.clock.now())
 
     @routes.post("/deals/{deal_id}/activities", status_code=201, response_model=Activity, responses=NOT_FOUND)
     def log_activity(deal_id: UUID, body: LogActivity, who: CallerDep) -> dict[str, Any]:

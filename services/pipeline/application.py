@@ -5,18 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 
 from services.pipeline.domain.deal import Deal
+from services.pipeline.domain.lineitems import MAX_VALUE, items_value, line_net
+from services.pipeline.domain.products import Product, product_uuid
 from services.pipeline.domain.stages import DEFAULT, Pipeline, Stage, StageSet, pipeline_uuid
 from services.pipeline.domain.terms import EDITABLE
+from services.pipeline.errors import ProductExists
 from services.pipeline.reactions import react
 from services.pipeline.rules import PipelineRules
 from shared.clock import Clock, SystemClock
 from shared.contracts import ReceivedEvent
-from shared.errors import Invalid
+from shared.errors import Invalid, NotFound
 from shared.eventstore.application import ServiceApplication, meta
 from shared.eventstore.retries import retrying
 
@@ -156,6 +160,94 @@ class PipelineApplication(ServiceApplication):
             deal_id, lambda deal: deal.reopen(self.stages_of(deal), to_stage, reason, self.clock.now(), meta)
         )
 
+    def set_line_items(
+        self, deal_id: UUID | str, items: list[dict[str, Any]], meta: dict[str, str], *, check: Check = None
+    ) -> Deal:
+        """`items`: product_code, quantity, unit_price (money or None: the list price) and
+        discount_percent each; priced from the catalogue in the deal's currency."""
+        return self._on_deal(deal_id, lambda deal: deal.set_line_items(self._priced(deal, items), meta), check)
+
+    def _priced(self, deal: Deal, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The items as the deal keeps them, or 422 naming the item's field: an unknown
+        product; a retired one not already on the deal; a price in another currency."""
+        kept = {item["product_code"] for item in deal.line_items}
+        priced = []
+        for index, item in enumerate(items):
+            where = f"items.{index}"
+            product = self.find(Product, product_uuid(item["product_code"]))
+            if product is None:
+                raise Invalid(f"{where}.product_code", f"no product {item['product_code']!r} in the catalogue")
+            if not product.active and product.code not in kept:
+                raise Invalid(f"{where}.product_code", f"product {product.code!r} is retired and takes no new deals")
+            given = item["unit_price"]
+            unit_price, currency = (
+                (product.list_price, product.currency) if given is None else (given["amount"], given["currency"])
+            )
+            if currency != deal.currency:
+                field = f"{where}.unit_price" + ("" if given is None else ".currency")
+                raise Invalid(
+                    field, f"the price is in {currency}, the deal in {deal.currency}: price it in {deal.currency}"
+                )
+            priced.append(
+                {
+                    "product_code": product.code,
+                    "name_zh": product.name_zh,
+                    "name_en": product.name_en,
+                    "product_line": product.product_line,
+                    "unit": product.unit,
+                    "quantity": _plain(item["quantity"]),
+                    "unit_price": f"{Decimal(unit_price):.2f}",
+                    "currency": currency,
+                    "discount_percent": _plain(item["discount_percent"]),
+                    "net": f"{line_net(item['quantity'], Decimal(unit_price), item['discount_percent']):.2f}",
+                }
+            )
+        if items_value(priced) > MAX_VALUE:
+            raise Invalid("items", f"the items sum to more than a deal's value holds ({MAX_VALUE})")
+        return priced
+
+    # -- the catalogue -------------------------------------------------------------------------
+
+    def product(self, code: str) -> Product:
+        found = self.find(Product, product_uuid(code))
+        if found is None:
+            raise NotFound("product", code)
+        return found
+
+    def add_product(self, fields: dict[str, Any], meta: dict[str, str]) -> Product:
+        def add() -> Product:  # a second add of the same code loses the race, retries, finds it: 409
+            if self.find(Product, product_uuid(fields["code"])) is not None:
+                raise ProductExists(fields["code"])
+            price = fields["list_price"]
+            product = Product(
+                **{k: v for k, v in fields.items() if k != "list_price"},
+                list_price=Decimal(price["amount"]),
+                currency=price["currency"],
+                meta=meta,
+            )
+            self.save(product)
+            return product
+
+        return retrying(add)
+
+    def change_product(self, code: str, changes: dict[str, Any], meta: dict[str, str]) -> Product:
+        def change() -> Product:
+            product = self.product(code)
+            product.change(changes, meta)
+            self.save(product)
+            return product
+
+        return retrying(change)
+
+    def retire_product(self, code: str, meta: dict[str, str]) -> Product:
+        def retire() -> Product:
+            product = self.product(code)
+            if product.retire(meta):
+                self.save(product)
+            return product
+
+        return retrying(retire)
+
     def get_deal(self, deal_id: UUID | str) -> Deal:
         return self.get(Deal, deal_id)
 
@@ -208,3 +300,8 @@ class PipelineApplication(ServiceApplication):
         if any(raised.values()):
             self.save(deal)
         return raised
+
+
+def _plain(number: Decimal) -> str:
+    """A decimal as people write it: 1.5, 10, never 1E+1."""
+    return format(number.normalize(), "f")

@@ -29,6 +29,11 @@ class ActivityNotFound(Conflict):
         super().__init__(f"deal {deal_id} has no task {activity_id}", activity_id=activity_id)
 
 
+class ProductExists(Conflict):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"the catalogue has a product {code!r} already (never deleted: retired at most)", code=code)
+
+
 class ClosingStageNeedsClose(Invalid):
     def __init__(self, key: str) -> None:
         super().__init__("to_stage", f"stage {key!r} closes the deal: use POST /pipeline/deals/{{id}}/close")

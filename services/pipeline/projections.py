@@ -1,6 +1,6 @@
 """Pipeline's read models: one row per deal for the list view and the board's cards, and
 the board's running totals per column, kept beside them so that a board over a hundred
-thousand deals sums a few hundred rows, not every deal."""
+thousand deals sums a few hundred rows, not every deal; and the product catalogue's list."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Connection,
     Date,
@@ -25,6 +26,7 @@ from sqlalchemy import (
 )
 
 from services.pipeline.domain.deal import Deal
+from services.pipeline.domain.products import Product
 from shared.readmodels.positions import dialect_insert
 
 metadata = MetaData()
@@ -71,6 +73,24 @@ board_totals = Table(
 )
 
 
+# The catalogue, for its list (a product's own page reads the aggregate).
+products = Table(
+    "pipeline_products",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("product_id", String(36), nullable=False, unique=True),  # what the events name
+    Column("name_zh", String(200), nullable=False),
+    Column("name_en", String(200)),
+    Column("product_line", String(100), nullable=False, index=True),
+    Column("unit", String(20), nullable=False),
+    Column("list_price", Numeric(18, 2), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+
 class DealList:
     """Applied a batch at a time: the rows of the batch's deals are read once, every event
     folded into them in memory, and the result written back in three statements at most
@@ -83,6 +103,12 @@ class DealList:
         self.apply_batch(connection, [event])
 
     def apply_batch(self, connection: Connection, events: Sequence[Any]) -> None:
+        for event in events:
+            if isinstance(event, _PRODUCT_EVENTS):
+                _apply_product(connection, event)
+        events = [event for event in events if not isinstance(event, _PRODUCT_EVENTS)]
+        if not events:
+            return
         ids = {str(event.originator_id) for event in events}
         query = deals.select().where(deals.c.deal_id.in_(ids))
         rows: dict[str, dict[str, Any]] = {row["deal_id"]: dict(row) for row in connection.execute(query).mappings()}
@@ -111,6 +137,28 @@ class DealList:
         if new:
             connection.execute(deals.insert(), new)
         _add_to_totals(connection, before, rows)
+
+
+_PRODUCT_EVENTS = (Product.Added, Product.Changed, Product.Retired)
+
+
+def _apply_product(connection: Connection, event: Any) -> None:
+    """One statement per event: products change seldom, and one at a time."""
+    stamp = {"updated_at": event.timestamp, "version": event.originator_version}
+    if isinstance(event, Product.Added):
+        fields = ("code", "name_zh", "name_en", "product_line", "unit", "list_price", "currency")
+        row = {f: getattr(event, f) for f in fields} | {"product_id": str(event.originator_id), "active": True}
+        connection.execute(products.insert().values(**row, **stamp))
+        return
+    values: dict[str, Any] = {"active": False} if isinstance(event, Product.Retired) else {}
+    for field, change in getattr(event, "changes", {}).items():
+        if field == "list_price":
+            values.update(list_price=Decimal(change["after"]["amount"]), currency=change["after"]["currency"])
+        else:
+            values[field] = change["after"]
+    connection.execute(
+        update(products).where(products.c.product_id == str(event.originator_id)).values(**values, **stamp)
+    )
 
 
 def _column_key(row: dict[str, Any]) -> tuple[tuple[Any, ...], int] | None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from services.pipeline.domain.deal import Deal
+from services.pipeline.domain.lineitems import items_value, product_lines
+from services.pipeline.domain.products import Product
 from shared.contracts import CloudEvent
 from shared.contracts import events as public
 from shared.eventstore.application import public_event
@@ -19,6 +22,8 @@ def to_public(event: Any) -> CloudEvent | None:
 
 
 def _data(event: Any) -> public.EventData | None:
+    if isinstance(event, _PRODUCT_EVENTS):
+        return _product_data(event)
     deal_id = str(event.originator_id)
     if isinstance(event, Deal.StageChanged):
         return public.DealStageChanged(
@@ -44,6 +49,8 @@ def _data(event: Any) -> public.EventData | None:
         return public.DealUpdated(
             deal_id=deal_id, changes={"owner_id": {"before": event.previous_owner_id, "after": event.owner_id}}
         )
+    if isinstance(event, Deal.LineItemsChanged):
+        return _line_items(deal_id, event.items)
     if isinstance(event, Deal.ActivityLogged):
         return public.DealActivityLogged(
             deal_id=deal_id,
@@ -82,6 +89,45 @@ def _data(event: Any) -> public.EventData | None:
             owner_id=event.owner_id,
         )
     return None
+
+
+_PRODUCT_EVENTS = (Product.Added, Product.Changed, Product.Retired)
+
+
+def _product_data(event: Any) -> public.EventData:
+    if isinstance(event, Product.Added):
+        return public.ProductAdded(
+            product_code=event.code,
+            name_zh=event.name_zh,
+            name_en=event.name_en,
+            product_line=event.product_line,
+            unit=event.unit,
+            list_price=public.Money(amount=event.list_price, currency=event.currency),
+        )
+    if isinstance(event, Product.Changed):
+        return public.ProductChanged(product_code=event.code, changes=event.changes)
+    return public.ProductRetired(product_code=event.code)
+
+
+def _line_items(deal_id: str, items: list[dict[str, Any]]) -> public.DealLineItemsChanged:
+    currency = items[0]["currency"] if items else None
+    return public.DealLineItemsChanged(
+        deal_id=deal_id,
+        items=[
+            public.DealLineItem(
+                **{k: item[k] for k in ("product_code", "name_zh", "name_en", "product_line", "unit", "quantity")},
+                unit_price=public.Money(amount=Decimal(item["unit_price"]), currency=item["currency"]),
+                discount_percent=item["discount_percent"],
+                net=public.Money(amount=Decimal(item["net"]), currency=item["currency"]),
+            )
+            for item in items
+        ],
+        product_lines=[
+            public.ProductLineValue(product_line=line, value=public.Money(amount=amount, currency=currency or "CNY"))
+            for line, amount in product_lines(items).items()
+        ],
+        value=public.Money(amount=items_value(items), currency=currency) if currency else None,
+    )
 
 
 def _public_changes(changes: dict[str, dict[str, Any]], before: int, after: int) -> dict[str, dict[str, Any]]:

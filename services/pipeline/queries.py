@@ -1,5 +1,5 @@
-"""Pipeline's reads: the list view (keyset pagination), the board, a deal's detail, and the
-open deals the alert job looks at."""
+"""Pipeline's reads: the list view (keyset pagination), the board, a deal's detail (its line
+items too), the open deals the alert job looks at, and the product catalogue."""
 
 from __future__ import annotations
 
@@ -7,16 +7,17 @@ import base64
 import binascii
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, asc, desc, func, or_, select
 
 from services.pipeline.domain.deal import Deal
 from services.pipeline.domain.stages import StageSet
-from services.pipeline.projections import board_totals, deals
+from services.pipeline.projections import board_totals, deals, products
 from shared.contracts import money
 from shared.errors import Invalid
 
@@ -136,12 +137,43 @@ def detail(deal: Deal, now: datetime) -> dict[str, Any]:
         "close_reason": deal.close_reason,
         "competitor": deal.competitor,
         "activities": sorted(deal.activities.values(), key=lambda a: a["logged_at"]),
+        "line_items": [line_item(item) for item in deal.line_items],
         "version": deal.version,
         "stage_history": [
             {**entry, "seconds_in_stage": ((entry["left_at"] or now) - entry["entered_at"]).total_seconds()}
             for entry in deal.history
         ],
         "seconds_per_stage": _seconds_per_stage(deal, now),
+    }
+
+
+def line_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **{k: item[k] for k in ("product_code", "name_zh", "name_en", "product_line", "unit", "quantity")},
+        "unit_price": money(Decimal(item["unit_price"]), item["currency"]),
+        "discount_percent": item["discount_percent"],
+        "net": money(Decimal(item["net"]), item["currency"]),
+    }
+
+
+# -- the catalogue ------------------------------------------------------------------------------
+
+
+def list_products(connection: Connection, *, active: bool | None, product_line: str | None) -> dict[str, Any]:
+    query = select(products).order_by(products.c.product_line, products.c.code)
+    if active is not None:
+        query = query.where(products.c.active == active)
+    if product_line is not None:
+        query = query.where(products.c.product_line == product_line)
+    return {"items": [product_document(row) for row in connection.execute(query).mappings()]}
+
+
+def product_document(product: Any) -> dict[str, Any]:
+    """A product as the routes answer it, from its aggregate or its list row alike."""
+    get = product.__getitem__ if isinstance(product, Mapping) else partial(getattr, product)
+    return {
+        **{k: get(k) for k in ("code", "name_zh", "name_en", "product_line", "unit", "active", "version")},
+        "list_price": money(Decimal(get("list_price")), get("currency")),
     }
 
 

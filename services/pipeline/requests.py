@@ -4,7 +4,8 @@ a field nobody knows is refused, not ignored."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -80,3 +81,55 @@ class LogActivity(Command):
 
 class DefinePipeline(Command):
     stages: list[Stage] = Field(min_length=2, max_length=50)
+
+
+# -- the catalogue and line items ----------------------------------------------------------------
+
+ProductCode = Annotated[
+    str, Field(pattern=r"^[A-Z0-9][A-Z0-9._-]{0,39}$", examples=["ERP-STD"], description="upper case, digits, . _ -")
+]
+
+
+class AddProduct(Command):
+    code: ProductCode
+    name_zh: str = Field(min_length=1, max_length=200, description="the name in Chinese (中文名称)")
+    name_en: str | None = Field(default=None, min_length=1, max_length=200)
+    product_line: str = Field(min_length=1, max_length=100)
+    unit: str = Field(min_length=1, max_length=20, examples=["套", "license", "hour"])
+    list_price: MoneyIn
+
+
+class EditProduct(Command):
+    """Only the fields present change; `name_en: null` removes the English name."""
+
+    name_zh: str | None = Field(default=None, min_length=1, max_length=200)
+    name_en: str | None = Field(default=None, min_length=1, max_length=200)
+    product_line: str | None = Field(default=None, min_length=1, max_length=100)
+    unit: str | None = Field(default=None, min_length=1, max_length=20)
+    list_price: MoneyIn | None = None
+
+    def changes(self) -> dict[str, Any]:
+        changes = self.model_dump(mode="json", exclude_unset=True)
+        if self.list_price is not None:  # whole, currency too (exclude_unset would drop a default)
+            changes["list_price"] = self.list_price.model_dump(mode="json")
+        for field in ("name_zh", "product_line", "unit", "list_price"):
+            if field in changes and changes[field] is None:
+                raise Invalid(field, "may not be null")
+        return changes
+
+
+MAX_QUANTITY = 1_000_000
+
+
+class LineItemIn(Command):
+    product_code: ProductCode
+    quantity: Decimal = Field(gt=0, le=MAX_QUANTITY, max_digits=10, decimal_places=3)
+    unit_price: MoneyIn | None = Field(default=None, description="the product's list price when absent")
+    discount_percent: Decimal = Field(default=Decimal(0), ge=0, le=100, max_digits=5, decimal_places=2)
+
+
+class SetLineItems(Command):
+    """The deal's items, all of them: what is not listed is removed (an empty list removes
+    every item; the value then stays what it last was, and may be edited again)."""
+
+    items: list[LineItemIn] = Field(max_length=200)

@@ -40,6 +40,35 @@ class Activity(BaseModel):
     by: str
 
 
+class LineItem(BaseModel):
+    """One line of a deal: the product as it was when the line was set, and its price."""
+
+    product_code: str
+    name_zh: str
+    name_en: str | None
+    product_line: str
+    unit: str
+    quantity: str = Field(pattern=r"^\d+(\.\d+)?$", examples=["3", "1.5"])
+    unit_price: MoneyOut
+    discount_percent: str = Field(pattern=r"^\d+(\.\d+)?$", examples=["10", "12.5"])
+    net: MoneyOut = Field(description="quantity × unit price × (1 − discount %), rounded half-up to the cent")
+
+
+class Product(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str | None
+    product_line: str
+    unit: str
+    list_price: MoneyOut
+    active: bool = Field(description="false once retired: it takes no new line items, stays on the deals that have it")
+    version: int
+
+
+class ProductList(BaseModel):
+    items: list[Product]
+
+
 class StageVisit(BaseModel):
     stage: str
     entered_at: Instant
@@ -73,6 +102,7 @@ class PipelineDeal(BaseModel):
     close_reason: str | None
     competitor: str | None
     activities: list[Activity]
+    line_items: list[LineItem] = Field(description="once there are any, the value is their sum")
     version: int
     stage_history: list[StageVisit]
     seconds_per_stage: dict[str, float]

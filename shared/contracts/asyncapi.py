@@ -27,7 +27,8 @@ PRODUCED_ON = {
 
 TOPIC_NOTES = {
     REGISTRATION: "Leads and registration (报备), ownership, pool and recycling. Key: the deal id (lead events: the lead id).",
-    PIPELINE: "Stage changes, edits, activities, alerts, won / lost. Key: the deal id.",
+    PIPELINE: "Stage changes, edits, line items, activities, alerts, won / lost; the product catalogue. "
+    "Key: the deal id (product events: the product's id).",
     FORECAST: "Forecast snapshots of the month, quarter and year, on a schedule. Key: the snapshot id.",
     DEADLETTER: "Messages a consumer could not process, unchanged, with headers deadletter-reason, "
     "deadletter-consumer and deadletter-topic.",

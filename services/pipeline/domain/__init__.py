@@ -1,5 +1,6 @@
 """Pipeline's domain model: each pipeline's stage set (`stages`: the `Pipeline` aggregate),
-and the deals that go through it (`deal`: the `Deal` aggregate, joined from its concerns:
+the product catalogue (`products`: a `Product` aggregate each), and the deals that go
+through it (`deal`: the `Deal` aggregate, joined from its concerns: `lineitems`,
 `progress` through the stages, `terms`, `activities`, `alerts`, and `upstream`, which keeps
 registration's events applied once).
 
@@ -11,6 +12,7 @@ process that has not imported them yet.
 """
 
 from services.pipeline.domain.deal import Deal
+from services.pipeline.domain.products import Product
 from services.pipeline.domain.stages import Pipeline
 
-__all__ = ["Deal", "Pipeline"]
+__all__ = ["Deal", "Pipeline", "Product"]

@@ -1,6 +1,7 @@
 """The deal as the pipeline keeps it: the aggregate, its state, and what registration
 decides for it (ownership, a rejection). Its other concerns each have a module of their
-own, joined here: its progress through the stages, its terms, activities and alerts.
+own, joined here: its progress through the stages, its terms, line items, activities and
+alerts.
 
 A deal arrives from registration's events and remembers what it applied (see `upstream`).
 Business instants (`at`) come from the application's clock, which tests control.
@@ -17,13 +18,14 @@ from eventsourcing.domain import Aggregate, event
 
 from services.pipeline.domain.activities import Activities
 from services.pipeline.domain.alerts import Alerts
+from services.pipeline.domain.lineitems import LineItems
 from services.pipeline.domain.progress import Progress
 from services.pipeline.domain.terms import Terms
 from services.pipeline.domain.upstream import RemembersUpstream, Upstream
 from services.pipeline.errors import DealIsClosed
 
 
-class Deal(RemembersUpstream, Progress, Terms, Activities, Alerts, Aggregate):
+class Deal(RemembersUpstream, Progress, Terms, LineItems, Activities, Alerts, Aggregate):
     TOPIC = "services.pipeline.domain:Deal"  # stored topics stay put when the code moves
 
     class Created(Aggregate.Created):
@@ -71,6 +73,7 @@ class Deal(RemembersUpstream, Progress, Terms, Activities, Alerts, Aggregate):
         self.contacts: list[dict[str, Any]] = list(contacts or [])
         self.slip_count = 0
         self.activities: dict[str, dict[str, Any]] = {}
+        self.line_items: list[dict[str, Any]] = []
         self.alerts: list[str] = []
         self.history: list[dict[str, Any]] = []
         self.seen: dict[str, int] = {}

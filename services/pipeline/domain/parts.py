@@ -43,6 +43,7 @@ class DealPart:
     alerts: list[str]
     history: list[dict[str, Any]]
     seen: dict[str, int]
+    line_items: list[dict[str, Any]]
 
     if TYPE_CHECKING:
         # Defined elsewhere in `Deal`'s classes; declared here only for the type checker, as
@@ -63,3 +64,5 @@ class DealPart:
         def is_open(self) -> bool: ...  # from `Deal`
 
         def _see(self, upstream: Upstream) -> None: ...  # from `upstream.RemembersUpstream`
+
+        def _value_follows(self, amount: Decimal, meta: dict[str, str]) -> None: ...  # from `terms.Terms`

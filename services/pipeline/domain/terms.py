@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 from services.pipeline.domain.parts import DealPart
 from services.pipeline.errors import DealIsClosed
 from shared.contracts import money
+from shared.errors import Invalid
 
 if TYPE_CHECKING:
     from services.pipeline.domain.deal import Deal
@@ -40,6 +41,8 @@ class Terms(DealPart):
         """Apply the edits that change something; answer them as {field: {before, after}}."""
         if self.outcome is not None:
             raise DealIsClosed(self.id, self.outcome)
+        if "value" in changes and self.line_items:
+            raise Invalid("value", "the deal's value is the sum of its line items: edit them instead")
         diff = {
             field: {"before": self._current(field), "after": after}
             for field, after in changes.items()
@@ -58,6 +61,19 @@ class Terms(DealPart):
                 meta=meta,
             )
         return diff
+
+    def _value_follows(self, amount: Decimal, meta: dict[str, str]) -> None:
+        """The value becomes `amount` (its line items' sum), recorded as a value edit is."""
+        before, after = money(self.amount, self.currency), money(amount, self.currency)
+        if before != after:
+            self.trigger_event(
+                self.Updated,
+                changes={"value": {"before": before, "after": after}},
+                slipped=False,
+                probability_before=self.probability,
+                probability_after=self.probability,
+                meta=meta,
+            )
 
     class Updated(Aggregate.Event):
         TOPIC = "services.pipeline.domain:Deal.Updated"
