@@ -36,7 +36,7 @@ def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRoute
     def pipeline_forecast(
         who: CallerDep,
         period: str,
-        group_by: Literal["owner", "team", "stage", "source", "forecast_category"] | None = None,
+        group_by: Literal["owner", "team", "stage", "source", "forecast_category", "product_line"] | None = None,
         as_of: datetime | None = Query(default=None, description="the forecast as it stood at this instant"),
         probabilities: Literal["stage", "learned"] = "stage",
     ) -> dict[str, Any]:
@@ -91,7 +91,7 @@ def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRoute
         name: Literal["win-rate", "stage-conversion", "time-in-stage", "sales-cycle", "source-performance", "accuracy"],
         who: CallerDep,
         period: str | None = None,
-        group_by: Literal["owner", "source", "period"] = "owner",
+        group_by: Literal["owner", "source", "period", "product_line"] = "owner",
         dates: list[datetime] | None = Query(default=None, description="backtest instants (default: weekly)"),
     ) -> dict[str, Any]:
         access.require(who.identity, "report", "read")  # over the deals in reach

@@ -43,6 +43,7 @@ class Deal(Aggregate):
         Moved: ClassVar[type[Any]]
         Changed: ClassVar[type[Any]]
         Closed: ClassVar[type[Any]]
+        LinesChanged: ClassVar[type[Any]]
 
     @event("Tracked")
     def __init__(self, id: UUID, terms: Terms, at: datetime, upstream: Upstream) -> None:  # noqa: A002
@@ -50,6 +51,7 @@ class Deal(Aggregate):
         self.closed_on: date | None = None
         self.source: str | None = None
         self.seen: dict[str, int] = {}
+        self.lines: dict[str, str] = {}  # the deal's value per product line, from its line items
         self._take(terms, upstream)
 
     def has_seen(self, source: str, sequence: int) -> bool:
@@ -79,6 +81,13 @@ class Deal(Aggregate):
         self.currency = currency
         for name, value in closed_terms(outcome).items():
             setattr(self, name, value)
+        self._see(upstream)
+
+    @event("LinesChanged")
+    def change_lines(self, lines: dict[str, str], at: datetime, upstream: Upstream) -> None:
+        """The deal's line items changed: its value per product line ({line: amount}; {}: no
+        items any more, the deal counts in no product line)."""
+        self.lines = dict(lines)
         self._see(upstream)
 
     def _take(self, terms: Terms, upstream: Upstream) -> None:

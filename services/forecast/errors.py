@@ -6,9 +6,10 @@ from shared.errors import NotFound
 
 
 class DealNotInForecast(NotFound, LookupError):
-    """A pipeline event closes a deal the forecast never tracked (its stage change never
-    arrived): a poison message, parked by the consumer. Still a LookupError, as it was."""
+    """A pipeline event closes (or sets the line items of) a deal the forecast never tracked
+    (its stage change never arrived): a poison message, parked by the consumer. Still a
+    LookupError, as it was."""
 
     def __init__(self, deal_id: str) -> None:
         super().__init__("deal", deal_id)
-        self.args = (f"deal {deal_id} closed before it entered the forecast",)
+        self.args = (f"deal {deal_id} changed before it entered the forecast",)

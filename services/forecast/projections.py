@@ -4,13 +4,14 @@
 (`valid_to`) and opens a new one (`valid_from`), at the instant the change happened
 upstream. The current forecast reads the rows still open; the forecast as it stood at any
 past instant T reads the rows with `valid_from <= T < valid_to` — one indexed query, never
-a replay. `forecast_stage_visits` keeps each stay in a stage (for conversion and time in
+a replay. `forecast_deal_lines`, temporal too, splits a deal's value by product line. `forecast_stage_visits` keeps each stay in a stage (for conversion and time in
 stage), and `forecast_targets` the quotas.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -52,6 +53,20 @@ forecast_versions = Table(
     Column("closed_on", Date),
     Index("forecast_versions_current", "valid_to", "status", "expected_close_date"),
     Index("forecast_versions_span", "valid_from", "valid_to"),
+)
+
+# A deal's value per product line (from its line items), temporal as the versions are: the
+# rows of a deal in force at T are its lines at T; a deal without items has none.
+forecast_deal_lines = Table(
+    "forecast_deal_lines",
+    metadata,
+    Column("deal_id", String(36), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("product_line", String(100), primary_key=True),
+    Column("amount", Numeric(18, 2), nullable=False),
+    Column("valid_from", DateTime(timezone=True), nullable=False),
+    Column("valid_to", DateTime(timezone=True)),  # NULL: in force now
+    Index("forecast_deal_lines_span", "deal_id", "valid_from", "valid_to"),
 )
 
 forecast_stage_visits = Table(
@@ -120,6 +135,8 @@ class ForecastHistory:
                 **closed_terms(event.outcome),
             )
             self._leave(connection, deal_id, at, event.outcome)
+        elif isinstance(event, Deal.LinesChanged):
+            self._lines(connection, deal_id, event)
         elif isinstance(event, (Target.Set, Target.Reset)):
             self._target(connection, event)
 
@@ -148,6 +165,29 @@ class ForecastHistory:
             )
         )
         return at
+
+    @staticmethod
+    def _lines(connection: Connection, deal_id: str, event: Any) -> None:
+        """End the lines in force, start the new ones, at the instant of the change."""
+        lines = forecast_deal_lines
+        current = lines.c.deal_id == deal_id, lines.c.valid_to.is_(None)
+        started = connection.execute(select(lines.c.valid_from).where(*current)).scalars().all()
+        at = max([in_utc(event.at), *(in_utc(moment) for moment in started)])  # never before what it ends
+        connection.execute(update(lines).where(*current).values(valid_to=at))
+        if event.lines:
+            connection.execute(
+                lines.insert(),
+                [
+                    {
+                        "deal_id": deal_id,
+                        "version": event.originator_version,
+                        "product_line": line,
+                        "amount": Decimal(amount),
+                    }
+                    | {"valid_from": at}
+                    for line, amount in event.lines.items()
+                ],
+            )
 
     @staticmethod
     def _enter(connection: Connection, deal_id: str, visit: int, stage: str, at: datetime) -> None:

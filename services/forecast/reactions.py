@@ -26,6 +26,8 @@ def react(app: ForecastApplication, received: ReceivedEvent) -> tuple[Deal, ...]
         return _updated(app, data, received)
     if isinstance(data, public.DealClosed):
         return _closed(app, data, received)
+    if isinstance(data, public.DealLineItemsChanged):
+        return _lines_changed(app, data, received)
     return ()
 
 
@@ -80,6 +82,21 @@ def _closed(app: ForecastApplication, data: public.DealClosed, received: Receive
         at=at,
         upstream=upstream,
     )
+    return (deal,)
+
+
+def _lines_changed(
+    app: ForecastApplication, data: public.DealLineItemsChanged, received: ReceivedEvent
+) -> tuple[Deal, ...]:
+    """The pipeline takes line items only on a deal in a pipeline, so the forecast has it."""
+    upstream, at = (received.envelope.source, received.sequence), received.envelope.time
+    deal = app.find(Deal, data.deal_id)
+    if deal is None:
+        raise DealNotInForecast(data.deal_id)
+    if deal.has_seen(*upstream):
+        return ()
+    lines = {line.product_line: f"{line.value.amount:.2f}" for line in data.product_lines}
+    deal.change_lines(lines=lines, at=at, upstream=upstream)
     return (deal,)
 
 

@@ -12,7 +12,7 @@ from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
 from shared.web.responses import Instant, MoneyOut
 
-GroupBy = Literal["owner", "team", "stage", "source", "forecast_category"]
+GroupBy = Literal["owner", "team", "stage", "source", "forecast_category", "product_line"]
 
 
 class Figures(TypedDict):
@@ -95,7 +95,7 @@ class WinRate(Report):
     """win-rate: won / (won + lost) among the deals closed in the period."""
 
     period: str
-    group_by: Literal["owner", "source", "period"]
+    group_by: Literal["owner", "source", "period", "product_line"]
     groups: list[WinRateGroup]
 
 

@@ -148,7 +148,9 @@ def test_line_items_make_the_deal_value_and_the_board_totals(client):
         "net": None,
     }
     settle(client.app)
-    column = next(c for c in client.get("/pipeline/board", headers=REP).json()["columns"] if c["stage"] == "prospecting")
+    column = next(
+        c for c in client.get("/pipeline/board", headers=REP).json()["columns"] if c["stage"] == "prospecting"
+    )
     assert column["total"] == [{"amount": "104998.50", "currency": "CNY"}]
     assert column["weighted"] == [{"amount": "10499.85", "currency": "CNY"}]  # at prospecting's 10 %
 
@@ -157,7 +159,9 @@ def test_line_items_make_the_deal_value_and_the_board_totals(client):
     assert refused_at(refused) == ["body", "value"]
     emptied = put_items(client, deal_id, [])
     assert emptied.json()["line_items"] == [] and emptied.json()["value"]["amount"] == "104998.50"
-    assert client.patch(f"/pipeline/deals/{deal_id}", headers=REP, json={"value": {"amount": "1.00"}}).status_code == 200
+    assert (
+        client.patch(f"/pipeline/deals/{deal_id}", headers=REP, json={"value": {"amount": "1.00"}}).status_code == 200
+    )
 
 
 def test_the_same_items_again_record_nothing(client):
@@ -180,7 +184,9 @@ def test_a_retired_product_is_refused_on_a_deal_but_stays_on_the_deals_that_have
         "0",
         "product_code",
     ]
-    kept = put_items(client, has_it, [{"product_code": "ERP-STD", "quantity": 3}, {"product_code": "CRM-SEAT", "quantity": 1}])
+    kept = put_items(
+        client, has_it, [{"product_code": "ERP-STD", "quantity": 3}, {"product_code": "CRM-SEAT", "quantity": 1}]
+    )
     assert kept.status_code == 200, kept.text
     assert kept.json()["value"]["amount"] == "151200.00"
 
@@ -249,3 +255,40 @@ def test_a_closed_deal_keeps_its_items_until_reopened(client):
     put_items(client, deal_id, [{"product_code": "ERP-STD", "quantity": 1}])
     assert client.post(f"/pipeline/deals/{deal_id}/close", headers=REP, json={"outcome": "won"}).status_code == 200
     assert put_items(client, deal_id, []).status_code == 409
+
+
+# -- the forecast by product line, embedded -------------------------------------------------------
+
+
+def test_the_forecast_and_the_win_rate_group_by_the_product_lines_a_deal_sells(client, clock):
+    from tests.support.flow import CLOSE_PERIOD
+
+    add(client, ERP)
+    add(client, CRM_SEATS)
+    both, crm_only, none = (deal_in_pipeline(client, name) for name in ("甲公司", "乙公司", "丙公司"))
+    put_items(client, both, [{"product_code": "ERP-STD", "quantity": 1}, {"product_code": "CRM-SEAT", "quantity": 5}])
+    put_items(client, crm_only, [{"product_code": "CRM-SEAT", "quantity": 10}])
+    settle(client.app)
+    answer = client.get("/forecast/pipeline", headers=REP, params={"period": CLOSE_PERIOD, "group_by": "product_line"})
+    assert answer.status_code == 200, answer.text
+    forecast = answer.json()
+    assert forecast["count"] == 3  # each deal once overall, whatever lines it sells
+    assert forecast["total"] == [{"amount": "168000.00", "currency": "CNY"}]  # 56000 + 12000 + 100000
+    groups = {g["key"]: (g["count"], g["total"][0]["amount"], g["weighted"][0]["amount"]) for g in forecast["groups"]}
+    assert groups == {
+        "crm": (2, "18000.00", "1800.00"),
+        "erp": (1, "50000.00", "5000.00"),
+        None: (1, "100000.00", "10000.00"),  # no line items: in no product line
+    }
+    client.post(f"/pipeline/deals/{both}/close", headers=REP, json={"outcome": "won"})
+    client.post(f"/pipeline/deals/{crm_only}/close", headers=REP, json={"outcome": "lost", "reason": "price"})
+    settle(client.app)
+    year = str(clock.now().year)
+    report = client.get(
+        "/forecast/reports/win-rate", headers=MANAGER, params={"period": year, "group_by": "product_line"}
+    )
+    assert report.status_code == 200, report.text
+    assert [(g["key"], g["won"], g["lost"], g["win_rate"]) for g in report.json()["groups"]] == [
+        ("crm", 1, 1, 0.5),
+        ("erp", 1, 0, 1.0),
+    ]

@@ -105,6 +105,9 @@ class Routes:
     def post(self, path: str, **kwargs: object) -> httpx.Response:
         return self._for(path).post(path, **kwargs)  # type: ignore[arg-type]
 
+    def put(self, path: str, **kwargs: object) -> httpx.Response:
+        return self._for(path).put(path, **kwargs)  # type: ignore[arg-type]
+
 
 class Cluster:
     def __init__(self, processes: dict[str, ServiceProcess], prefix: str) -> None:

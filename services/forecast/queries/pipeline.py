@@ -1,7 +1,8 @@
 """The weighted forecast, summed by the database, now or as it stood at any instant.
 
 A deal counts in the period of its expected close date while open, and in the period it
-was won once won; lost deals count nowhere. Sums stay per currency; with a rate table
+was won once won; lost deals count nowhere. By product line, a deal counts in each line its
+line items sell (queries/lines.py). Sums stay per currency; with a rate table
 (`base_currency` and `rates`) each figure also carries its total in the base currency.
 """
 
@@ -18,6 +19,7 @@ from services.forecast.domain import Period
 from services.forecast.projections import forecast_stage_visits as visits
 from services.forecast.projections import forecast_targets as targets
 from services.forecast.projections import forecast_versions as fv
+from services.forecast.queries.lines import product_line_rows
 from services.forecast.rules import ForecastRules
 from shared.contracts import money as money_value
 
@@ -88,7 +90,8 @@ def forecast(
     """`owners` limits the figures to those owners' deals (what a rep or manager may see)."""
     learned = learned_probabilities(connection, rules.learned_min_sample) if probabilities == "learned" else {}
     probability = _probability(learned)
-    group = GROUPS[group_by] if group_by else literal("all")
+    group = GROUPS[group_by] if group_by in GROUPS else literal("all")
+    where = [in_force(as_of), in_period(period), *([fv.c.owner_id.in_(sorted(owners))] if owners is not None else [])]
     rows = connection.execute(
         select(
             group.label("grp"),
@@ -99,18 +102,24 @@ def forecast(
             func.sum(fv.c.amount).label("total"),
             func.sum(fv.c.amount * probability).label("weighted_x100"),
         )
-        .where(in_force(as_of), in_period(period), *([fv.c.owner_id.in_(sorted(owners))] if owners is not None else []))
+        .where(*where)
         .group_by(group, fv.c.forecast_category, fv.c.currency, fv.c.status)
     ).all()
+    # By product line a deal counts in each line it sells: its own rows, not summed overall.
+    group_rows = product_line_rows(connection, where, probability, as_of) if group_by == "product_line" else rows
 
     overall = Figures(rules)
     categories = {name: Figures(rules) for name in CATEGORIES}
     groups: dict[Any, Figures] = defaultdict(lambda: Figures(rules))
     for row in rows:
-        key = rules.team_of(row.grp) if group_by == "team" else row.grp
         total, weighted = Decimal(row.total), Decimal(row.weighted_x100) / 100
-        for bucket in (overall, categories.setdefault(row.forecast_category, Figures(rules)), groups[key]):
+        for bucket in (overall, categories.setdefault(row.forecast_category, Figures(rules))):
             bucket.add(row.n, row.currency, total, weighted, won=row.status == "won")
+    for row in group_rows:
+        key = rules.team_of(row.grp) if group_by == "team" else row.grp
+        groups[key].add(
+            row.n, row.currency, Decimal(row.total), Decimal(row.weighted_x100) / 100, won=row.status == "won"
+        )
     answer: dict[str, Any] = {
         "period": period.name,
         "from": period.first.isoformat(),

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, func, select
 from services.forecast.domain import Period
 from services.forecast.projections import forecast_stage_visits as visits
 from services.forecast.projections import forecast_versions as fv
+from services.forecast.queries.lines import current_lines
 from services.forecast.queries.pipeline import forecast, money
 from services.forecast.rules import ForecastRules
 from shared.clock import in_utc
@@ -41,11 +42,19 @@ def _visited(owners: Owners) -> list[Any]:
 
 
 def win_rate(connection: Connection, period: Period, group_by: str, owners: Owners = None) -> dict[str, Any]:
-    """Won / (won + lost) among the deals closed in the period."""
+    """Won / (won + lost) among the deals closed in the period; by product line, a deal
+    counts in each line its items sell ("None": a deal without items)."""
     groups: dict[str, dict[str, int]] = defaultdict(lambda: {"won": 0, "lost": 0})
-    for row in _closed(connection, period, owners):
-        key = {"owner": row.owner_id, "source": row.source, "period": row.closed_on.strftime("%Y-%m")}[group_by]
-        groups[str(key)][row.status] += 1
+    closed = _closed(connection, period, owners)
+    sold = current_lines(connection, [row.deal_id for row in closed]) if group_by == "product_line" else {}
+    for row in closed:
+        keys: list[Any]
+        if group_by == "product_line":  # a deal counts in each line it sells
+            keys = sold.get(row.deal_id) or [None]
+        else:
+            keys = [{"owner": row.owner_id, "source": row.source, "period": row.closed_on.strftime("%Y-%m")}[group_by]]
+        for key in keys:
+            groups[str(key)][row.status] += 1
     return {
         "period": period.name,
         "group_by": group_by,
