@@ -95,7 +95,7 @@ def _lines_changed(
         raise DealNotInForecast(data.deal_id)
     if deal.has_seen(*upstream):
         return ()
-    lines = {line.product_line: f"{line.value.amount:.2f}" for line in data.product_lines}
+    lines = {line: f"{value.amount:.2f}" for line, value in data.product_lines.items()}
     deal.change_lines(lines=lines, at=at, upstream=upstream)
     return (deal,)
 

@@ -122,10 +122,10 @@ def _line_items(deal_id: str, items: list[dict[str, Any]]) -> public.DealLineIte
             )
             for item in items
         ],
-        product_lines=[
-            public.ProductLineValue(product_line=line, value=public.Money(amount=amount, currency=currency or "CNY"))
+        product_lines={
+            line: public.Money(amount=amount, currency=currency or "CNY")
             for line, amount in product_lines(items).items()
-        ],
+        },
         value=public.Money(amount=items_value(items), currency=currency) if currency else None,
     )
 

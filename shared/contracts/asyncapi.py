@@ -50,6 +50,7 @@ def _hoisted(payload: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]
     document resolves against the document's root, not the payload's."""
     payload = dict(payload)
     for name, definition in payload.pop("$defs", {}).items():
+        definition = _rewritten(definition)  # a definition may refer to another (a line's Money)
         if schemas.setdefault(name, definition) != definition:
             raise ValueError(f"two events define the schema {name!r} differently: rename one model")
     hoisted: dict[str, Any] = _rewritten(payload)

@@ -204,34 +204,26 @@ class DealClosed(EventData):
     owner_id: str | None = None
 
 
-class DealLineItem(Contract):
-    """A line of a deal: the product as it was when the line was set, and its price. The
-    numbers travel as decimal strings, never floats."""
-
+class DealLineItem(Contract):  # the product as it was when the line was set, and its price
     product_code: str
     name_zh: str
     name_en: str | None = None
     product_line: str
     unit: str
-    quantity: str = Field(pattern=r"^\d+(\.\d+)?$")
+    quantity: str = Field(pattern=r"^\d+(\.\d+)?$")  # decimal strings, never floats
     unit_price: Money
     discount_percent: str = Field(pattern=r"^\d+(\.\d+)?$", description="0 to 100")
     net: Money = Field(description="quantity × unit price × (1 − discount %), rounded half-up to the cent")
 
 
-class ProductLineValue(Contract):
-    product_line: str
-    value: Money
-
-
 class DealLineItemsChanged(EventData):
-    """A deal's line items, all of them, after an edit. Its value change, if any, is a
-    `crm.deal.updated.v1` of `value` as an edit of the value publishes it."""
+    """Every line item of the deal after an edit; a value change it causes is published
+    as a `crm.deal.updated.v1` of `value`, as an edit of the value is."""
 
     TYPE: ClassVar[str] = "crm.deal.line_items_changed.v1"
     deal_id: str
     items: list[DealLineItem]
-    product_lines: list[ProductLineValue] = Field(description="the items' net sum per product line")
+    product_lines: dict[str, Money] = Field(description="the items' net sum per product line")
     value: Money | None = Field(description="the items' sum; None when the deal has no items any more")
 
 
@@ -246,18 +238,13 @@ class ProductAdded(EventData):
 
 
 class ProductChanged(EventData):
-    """What changed, as {field: {before, after}}: name_zh, name_en, product_line, unit,
-    list_price (money)."""
-
     TYPE: ClassVar[str] = "crm.product.changed.v1"
     product_code: str
-    changes: dict[str, dict[str, object]]
+    changes: dict[str, dict[str, object]] = Field(description="{field: {before, after}}; list_price as money")
 
 
 class ProductRetired(EventData):
-    """It takes no new line items; the deals that have it keep it."""
-
-    TYPE: ClassVar[str] = "crm.product.retired.v1"
+    TYPE: ClassVar[str] = "crm.product.retired.v1"  # no new line items; deals that have it keep it
     product_code: str
 
 

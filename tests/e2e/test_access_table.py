@@ -185,6 +185,18 @@ def window(client, owner: str) -> dict[str, Any]:
     return {**subject, "from": start.isoformat(), "to": datetime.now(UTC).isoformat()}
 
 
+def catalogued(client, owner: str) -> dict[str, Any]:
+    """A product in the catalogue (an admin's: nobody owns a product, every reader reaches it)."""
+    code = f"P-{uuid.uuid4().hex[:10].upper()}"
+    body = {"code": code, "name_zh": "探针", "product_line": "probe", "unit": "套", "list_price": {"amount": "1.00"}}
+    assert client.post("/pipeline/products", headers=ADMIN, json=body).status_code == 201
+    return {"code": code}
+
+
+def deal_and_product(client, owner: str) -> dict[str, Any]:
+    return deal(client, owner) | catalogued(client, owner)
+
+
 def team(client, owner: str) -> dict[str, Any]:
     return {"team": "east"}
 
@@ -195,7 +207,9 @@ UNKNOWN = {
     "owner_id": "nobody-known",
     "team": "atlantis",
     "activity_id": "a1",
+    "code": "NO-SUCH-PRODUCT",
 }
+ANY = ("same team", "unknown")  # a product has no owner: one known, one not
 
 
 # -- the routes -------------------------------------------------------------------------------
@@ -237,6 +251,24 @@ SPECS: dict[str, Spec] = {
         201, relations=NONE, body=lambda v: {**terms(), "name": unique("New"), "account": {"name": unique("Acc")}}
     ),
     "POST /registration/imports/{kind}": Spec(relations=NONE, upload=True),
+    "POST /pipeline/products": Spec(
+        201,
+        relations=NONE,
+        body=lambda v: {
+            "code": f"N-{uuid.uuid4().hex[:10].upper()}",
+            "name_zh": "新品",
+            "product_line": "probe",
+            "unit": "套",
+            "list_price": {"amount": "2.00"},
+        },
+    ),
+    "GET /pipeline/products": Spec(relations=NONE),
+    "GET /pipeline/products/{code}": Spec(subject=catalogued, cached=True, relations=ANY),
+    "PATCH /pipeline/products/{code}": Spec(subject=catalogued, relations=ANY, body=lambda v: {"unit": "件"}),
+    "POST /pipeline/products/{code}/retire": Spec(subject=catalogued, relations=ANY),
+    "PUT /pipeline/deals/{deal_id}/line-items": Spec(
+        subject=deal_and_product, body=lambda v: {"items": [{"product_code": v["code"], "quantity": 1}]}
+    ),
     "GET /registration/deals/{deal_id}": Spec(subject=deal, cached=True),
     "GET /pipeline/deals/{deal_id}": Spec(subject=deal, cached=True),
     "GET /registration/deals/{deal_id}/history": Spec(subject=deal, cached=True),

@@ -67,10 +67,10 @@ def test_line_items_recorded_in_the_pipeline_reach_the_forecasts_product_lines(c
     records = asyncio.run(read_topic(kafka, cluster.topic_prefix + "crm.pipeline", until=10))
     mine = [json.loads(r.value) for r in records if r.key.decode() == deal_id]
     changed = next(e for e in mine if e["type"] == "crm.deal.line_items_changed.v1")
-    assert [(p["product_line"], p["value"]["amount"]) for p in changed["data"]["product_lines"]] == [
-        (erp, "70000.00"),
-        (crm, "10000.00"),
-    ]
+    assert changed["data"]["product_lines"] == {
+        erp: {"amount": "70000.00", "currency": "CNY"},
+        crm: {"amount": "10000.00", "currency": "CNY"},
+    }
     updated = next(e for e in mine if e["type"] == "crm.deal.updated.v1")
     assert updated["data"]["changes"]["value"]["after"] == {"amount": "80000.00", "currency": "CNY"}
 

@@ -128,6 +128,10 @@ ADDED_TYPES = {
     "crm.deal.task_overdue.v1",
     "crm.forecast.snapshot_taken.v1",
     "crm.checkpoint.recorded.v1",  # on crm.checkpoints: what `crm audit verify` holds the stores to
+    "crm.deal.line_items_changed.v1",  # issue 15: products and line items
+    "crm.product.added.v1",
+    "crm.product.changed.v1",
+    "crm.product.retired.v1",
 }
 
 

@@ -83,7 +83,7 @@ def test_a_deal_closed_before_the_forecast_tracked_it_is_refused_as_not_found():
         actor="rep-1",
         correlation_id="c",
     )
-    with pytest.raises(DealNotInForecast, match="closed before it entered the forecast") as refused:
+    with pytest.raises(DealNotInForecast, match="changed before it entered the forecast") as refused:
         ForecastApplication().handle(parse_event(event.to_bytes()))
     assert isinstance(refused.value, NotFound) and isinstance(refused.value, LookupError)
 

@@ -17,6 +17,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from services.pipeline.application import PipelineApplication
 from services.pipeline.domain.deal import Deal
+from services.pipeline.domain.products import Product
 from services.pipeline.domain.stages import DEFAULT, Pipeline
 from shared.eventstore.application import meta
 
@@ -92,7 +93,24 @@ STORED: dict[str, list[str]] = {
     "Pipeline.Defined": [*BASE, "originator_topic", "pipeline_id", "stages", "meta"],
     "Pipeline.Redefined": [*BASE, "stages", "meta"],
 }
-AGGREGATES = {"Deal": Deal, "Pipeline": Pipeline}
+STORED |= {
+    "Deal.LineItemsChanged": [*BASE, "items", "meta"],
+    "Product.Added": [
+        *BASE,
+        "originator_topic",
+        "code",
+        "name_zh",
+        "name_en",
+        "product_line",
+        "unit",
+        "list_price",
+        "currency",
+        "meta",
+    ],
+    "Product.Changed": [*BASE, "code", "changes", "meta"],
+    "Product.Retired": [*BASE, "code", "meta"],
+}
+AGGREGATES = {"Deal": Deal, "Pipeline": Pipeline, "Product": Product}
 
 
 def current_class(name: str) -> type:

@@ -79,10 +79,10 @@ def test_an_edit_of_the_items_publishes_them_and_the_value_change_as_a_value_edi
     recorded = app.events.get(UUID(deal_id))
     published = [parse_event(cloud.to_bytes()).data for e in recorded if (cloud := to_public(e)) is not None]
     changed = next(d for d in published if isinstance(d, public.DealLineItemsChanged))
-    assert [(p.product_line, p.value.amount) for p in changed.product_lines] == [
-        ("erp", Decimal("2000.00")),
-        ("crm", Decimal("45.00")),
-    ]
+    assert {line: value.amount for line, value in changed.product_lines.items()} == {
+        "erp": Decimal("2000.00"),
+        "crm": Decimal("45.00"),
+    }
     assert changed.value is not None and changed.value.amount == Decimal("2045.00")
     updated = [d for d in published if isinstance(d, public.DealUpdated)]
     assert updated[-1].changes == {
