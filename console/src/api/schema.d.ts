@@ -289,6 +289,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pipeline/products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Products */
+        get: operations["list_products_pipeline_products_get"];
+        put?: never;
+        /** Add Product */
+        post: operations["add_product_pipeline_products_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipeline/products/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Product */
+        get: operations["get_product_pipeline_products__code__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Edit Product */
+        patch: operations["edit_product_pipeline_products__code__patch"];
+        trace?: never;
+    };
+    "/pipeline/products/{code}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retire Product
+         * @description Retired, never deleted: deals that have it keep it; no deal may add it.
+         */
+        post: operations["retire_product_pipeline_products__code__retire_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pipeline/deals": {
         parameters: {
             query?: never;
@@ -373,6 +429,27 @@ export interface paths {
         put?: never;
         /** Change Stage */
         post: operations["change_stage_pipeline_deals__deal_id__stage_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipeline/deals/{deal_id}/line-items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Line Items
+         * @description The deal's items, all of them at once (what is left out is removed): one edit is
+         *     one event and one value change, whatever number of rows the screen changed.
+         */
+        put: operations["set_line_items_pipeline_deals__deal_id__line_items_put"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -629,6 +706,32 @@ export interface components {
             logged_at: string;
             /** By */
             by: string;
+        };
+        /** AddProduct */
+        AddProduct: {
+            /**
+             * Code
+             * @description upper case, digits, . _ -
+             * @example ERP-STD
+             */
+            code: string;
+            /**
+             * Name Zh
+             * @description the name in Chinese (中文名称)
+             */
+            name_zh: string;
+            /** Name En */
+            name_en?: string | null;
+            /** Product Line */
+            product_line: string;
+            /**
+             * Unit
+             * @example 套
+             * @example license
+             * @example hour
+             */
+            unit: string;
+            list_price: components["schemas"]["MoneyIn"];
         };
         /** Assign */
         Assign: {
@@ -991,6 +1094,21 @@ export interface components {
             contacts?: components["schemas"]["ContactRole"][] | null;
         };
         /**
+         * EditProduct
+         * @description Only the fields present change; `name_en: null` removes the English name.
+         */
+        EditProduct: {
+            /** Name Zh */
+            name_zh?: string | null;
+            /** Name En */
+            name_en?: string | null;
+            /** Product Line */
+            product_line?: string | null;
+            /** Unit */
+            unit?: string | null;
+            list_price?: components["schemas"]["MoneyIn"] | null;
+        };
+        /**
          * Error
          * @description Every refusal but a refused field: what went wrong, in words. A 404 also names the
          *     kind and id of what was not found; a 409 may name what conflicts (ids, statuses) in
@@ -1114,7 +1232,7 @@ export interface components {
              * Group By
              * @enum {string}
              */
-            group_by?: "owner" | "team" | "stage" | "source" | "forecast_category";
+            group_by?: "owner" | "team" | "stage" | "source" | "forecast_category" | "product_line";
             /** Groups */
             groups?: components["schemas"]["GroupFigures"][];
         };
@@ -1270,6 +1388,55 @@ export interface components {
              */
             used: boolean;
         };
+        /**
+         * LineItem
+         * @description One line of a deal: the product as it was when the line was set, and its price.
+         */
+        LineItem: {
+            /** Product Code */
+            product_code: string;
+            /** Name Zh */
+            name_zh: string;
+            /** Name En */
+            name_en: string | null;
+            /** Product Line */
+            product_line: string;
+            /** Unit */
+            unit: string;
+            /**
+             * Quantity
+             * @example 3
+             * @example 1.5
+             */
+            quantity: string;
+            unit_price: components["schemas"]["MoneyOut"];
+            /**
+             * Discount Percent
+             * @example 10
+             * @example 12.5
+             */
+            discount_percent: string;
+            /** @description quantity × unit price × (1 − discount %), rounded half-up to the cent */
+            net: components["schemas"]["MoneyOut"];
+        };
+        /** LineItemIn */
+        LineItemIn: {
+            /**
+             * Product Code
+             * @description upper case, digits, . _ -
+             * @example ERP-STD
+             */
+            product_code: string;
+            /** Quantity */
+            quantity: number | string;
+            /** @description the product's list price when absent */
+            unit_price?: components["schemas"]["MoneyIn"] | null;
+            /**
+             * Discount Percent
+             * @default 0
+             */
+            discount_percent: number | string;
+        };
         /** LogActivity */
         LogActivity: {
             /**
@@ -1421,6 +1588,11 @@ export interface components {
             competitor: string | null;
             /** Activities */
             activities: components["schemas"]["Activity"][];
+            /**
+             * Line Items
+             * @description once there are any, the value is their sum
+             */
+            line_items: components["schemas"]["LineItem"][];
             /** Version */
             version: number;
             /** Stage History */
@@ -1517,6 +1689,32 @@ export interface components {
             recycled_at: string | null;
             /** Recycle Reason */
             recycle_reason: string | null;
+        };
+        /** Product */
+        Product: {
+            /** Code */
+            code: string;
+            /** Name Zh */
+            name_zh: string;
+            /** Name En */
+            name_en: string | null;
+            /** Product Line */
+            product_line: string;
+            /** Unit */
+            unit: string;
+            list_price: components["schemas"]["MoneyOut"];
+            /**
+             * Active
+             * @description false once retired: it takes no new line items, stays on the deals that have it
+             */
+            active: boolean;
+            /** Version */
+            version: number;
+        };
+        /** ProductList */
+        ProductList: {
+            /** Items */
+            items: components["schemas"]["Product"][];
         };
         /**
          * QueuedRegistration
@@ -1897,6 +2095,15 @@ export interface components {
             /** Lost */
             lost?: components["schemas"]["Spread"];
         };
+        /**
+         * SetLineItems
+         * @description The deal's items, all of them: what is not listed is removed (an empty list removes
+         *     every item; the value then stays what it last was, and may be edited again).
+         */
+        SetLineItems: {
+            /** Items */
+            items: components["schemas"]["LineItemIn"][];
+        };
         /** SetTarget */
         SetTarget: {
             amount: components["schemas"]["MoneyIn"];
@@ -2100,7 +2307,7 @@ export interface components {
              * Group By
              * @enum {string}
              */
-            group_by: "owner" | "source" | "period";
+            group_by: "owner" | "source" | "period" | "product_line";
             /** Groups */
             groups: components["schemas"]["WinRateGroup"][];
         };
@@ -3701,6 +3908,476 @@ export interface operations {
             };
         };
     };
+    list_products_pipeline_products_get: {
+        parameters: {
+            query?: {
+                /** @description true: on sale; false: retired; absent: both */
+                active?: boolean | null;
+                product_line?: string | null;
+            };
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductList"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_product_pipeline_products_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddProduct"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON (send content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_product_pipeline_products__code__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path: {
+                /** @description upper case, digits, . _ - */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    edit_product_pipeline_products__code__patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path: {
+                /** @description upper case, digits, . _ - */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditProduct"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON (send content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    retire_product_pipeline_products__code__retire_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path: {
+                /** @description upper case, digits, . _ - */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_deals_pipeline_deals_get: {
         parameters: {
             query?: {
@@ -4156,6 +4833,118 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ChangeStage"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineDeal"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON (send content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_line_items_pipeline_deals__deal_id__line_items_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path: {
+                deal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetLineItems"];
             };
         };
         responses: {
@@ -4763,7 +5552,7 @@ export interface operations {
         parameters: {
             query: {
                 period: string;
-                group_by?: ("owner" | "team" | "stage" | "source" | "forecast_category") | null;
+                group_by?: ("owner" | "team" | "stage" | "source" | "forecast_category" | "product_line") | null;
                 /** @description the forecast as it stood at this instant */
                 as_of?: string | null;
                 probabilities?: "stage" | "learned";
@@ -5047,7 +5836,7 @@ export interface operations {
         parameters: {
             query?: {
                 period?: string | null;
-                group_by?: "owner" | "source" | "period";
+                group_by?: "owner" | "source" | "period" | "product_line";
                 /** @description backtest instants (default: weekly) */
                 dates?: string[] | null;
             };
