@@ -220,6 +220,15 @@ BODIES = {
         ]
     },
     "/pipeline/deals/{deal_id}/stage": {"to_stage": "proposal"},
+    "/pipeline/products": {
+        "code": "AUDIT-PROBE",
+        "name_zh": "探针",
+        "product_line": "probe",
+        "unit": "套",
+        "list_price": {"amount": "1.00"},
+    },
+    "/pipeline/products/{code}": {"unit": "件"},
+    "/pipeline/deals/{deal_id}/line-items": {"items": [{"product_code": "AUDIT-PROBE", "quantity": 1}]},
     "/pipeline/deals/{deal_id}": {"priority": "high"},
     "/pipeline/deals/{deal_id}/activities": {"kind": "call", "subject": "probe"},
     "/pipeline/deals/{deal_id}/close": {"outcome": "won"},
@@ -248,6 +257,7 @@ def test_an_auditor_is_refused_by_every_command_of_every_service_and_nothing_is_
         "team": "east",
         "pipeline_id": "default",
         "kind": "deals",
+        "code": "AUDIT-PROBE",
     }
     commands = [
         (method, path)
