@@ -97,6 +97,17 @@ class DealRegistered(EventData):
     customer_level: str | None = None
     product_line: str | None = None
     review_reasons: list[str] = []  # why a pending registration awaits a manager
+    partner: str | None = None  # added within v1: the channel partner organisation that registered it
+
+
+class PartnerRegistered(EventData):
+    """A channel partner organisation, and the channel managers who review its registrations."""
+
+    TYPE: ClassVar[str] = "crm.partner.registered.v1"
+    partner_id: str
+    name: str
+    channel_managers: list[str]
+    registered_by: str
 
 
 class DealRegistrationApproved(EventData):
@@ -254,6 +265,7 @@ CATALOGUE: dict[str, type[EventData]] = {
         LeadCaptured,
         LeadConverted,
         DealRegistered,
+        PartnerRegistered,
         DealRegistrationApproved,
         DealRegistrationRejected,
         DealAssigned,

@@ -128,6 +128,7 @@ ADDED_TYPES = {
     "crm.deal.task_overdue.v1",
     "crm.forecast.snapshot_taken.v1",
     "crm.checkpoint.recorded.v1",  # on crm.checkpoints: what `crm audit verify` holds the stores to
+    "crm.partner.registered.v1",  # the second round's channel partners (SPEC: Additions)
 }
 
 
