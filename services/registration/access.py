@@ -3,7 +3,7 @@ routes follows. `crm/access.py` joins them with the other services' into the one
 
 from __future__ import annotations
 
-from shared.web.access import EVERYONE, Rule, Scope
+from shared.web.access import EVERYONE, STAFF, Rule, Scope
 
 _CREATORS: dict[str, Scope] = {"rep": "own", "manager": "own", "admin": "own"}
 _DEAL_READERS: dict[str, Scope] = {"rep": "own+pool", "manager": "teams+pool", "auditor": "all", "admin": "all"}
@@ -78,7 +78,13 @@ RULES: tuple[Rule, ...] = (
         admin="all",
         note="the new owner must be in reach too",
     ),
-    Rule("pool", "read", ("GET /registration/pool",), **EVERYONE),
+    Rule(
+        "pool",
+        "read",
+        ("GET /registration/pool",),
+        **STAFF,
+        note="not a partner: the pool names other parties' customers",
+    ),
     Rule(
         "pool",
         "claim",

@@ -261,6 +261,7 @@ class Routes:
         limit: int = Query(default=100, ge=1, le=500),
         offset: int = Query(default=0, ge=0, le=1_000_000),  # the fuzzer sent 2**63: a 422 now
     ) -> dict[str, Any]:
+        self.access.require(who.identity, "pool", "read")
         return queries.pool(self.engine, limit, offset)
 
     @route.post("/imports/{kind}", response_model=ImportReport)

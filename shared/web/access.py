@@ -79,7 +79,9 @@ class Rule:
         return self.resource, self.action
 
 
-EVERYONE: dict[str, Scope] = {"rep": "all", "manager": "all", "auditor": "all", "admin": "all"}
+EVERYONE: dict[str, Scope] = {"rep": "all", "manager": "all", "auditor": "all", "admin": "all", "partner": "all"}
+# Everyone of the organisation running the CRM: not the users of outside organisations.
+STAFF: dict[str, Scope] = {"rep": "all", "manager": "all", "auditor": "all", "admin": "all"}
 
 
 def joined(rule_sets: Iterable[Sequence[Rule]], order: Sequence[tuple[str, str]]) -> tuple[Rule, ...]:
