@@ -43,12 +43,12 @@ class Directory:
         return frozenset(org for org, managers in CHANNEL_MANAGERS.items() if user_id in managers)
 
 
-
-
 def policy(rule: Rule) -> Access:
     """The policy of the one rule a route follows (the table may hold two rows of one
     resource and action, from services whose rules differ)."""
     return Access(TEAMS, (rule,), Directory())
+
+
 CLOSE = date.today() + timedelta(days=60)
 PERIOD = f"{CLOSE.year}-Q{(CLOSE.month - 1) // 3 + 1}"
 RELATIONS = ("own", "same team", "other team", "unknown")
