@@ -32,6 +32,9 @@ ORDER: tuple[tuple[str, str], ...] = (
     ("report", "read"),
     ("target", "set"),
     ("team target", "set"),
+    ("partner", "register"),
+    ("partner", "list"),
+    ("partner report", "read"),
 )
 
 TABLE: tuple[Rule, ...] = joined((REGISTRATION, PIPELINE, FORECAST), ORDER)

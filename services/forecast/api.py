@@ -40,6 +40,7 @@ def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRoute
         as_of: datetime | None = Query(default=None, description="the forecast as it stood at this instant"),
         probabilities: Literal["stage", "learned"] = "stage",
     ) -> dict[str, Any]:
+        access.require(who.identity, "forecast", "read")  # a role without a scope: 403, not empty figures
         with engine.connect() as connection:
             return forecast(
                 connection,

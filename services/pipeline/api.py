@@ -115,6 +115,7 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
         limit: int = Query(default=50, ge=1, le=500),
         cursor: str | None = Query(default=None, max_length=1000),
     ) -> dict[str, Any]:
+        access.require(who.identity, "deal", "list")  # a role without a scope: 403, not an empty list
         with engine.connect() as connection:
             return queries.list_deals(
                 connection,
@@ -136,6 +137,7 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
         pipeline: str = Query(default="default", max_length=100),
         cards: int = Query(default=20, ge=0, le=200, description="cards per column; a column's next_cursor pages on"),
     ) -> dict[str, Any]:
+        access.require(who.identity, "deal", "list")
         stages = stage_set(pipeline)
         with engine.connect() as connection:
             return queries.board(connection, stages, owners=access.owners(who.identity, "deal", "list"), cards=cards)

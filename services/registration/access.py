@@ -3,10 +3,13 @@ routes follows. `crm/access.py` joins them with the other services' into the one
 
 from __future__ import annotations
 
-from shared.web.access import EVERYONE, Rule, Scope
+from shared.web.access import EVERYONE, STAFF, Rule, Scope
 
 _CREATORS: dict[str, Scope] = {"rep": "own", "manager": "own", "admin": "own"}
 _DEAL_READERS: dict[str, Scope] = {"rep": "own+pool", "manager": "teams+pool", "auditor": "all", "admin": "all"}
+# A channel partner's user registers for its organisation and reads only its organisation's
+# registrations; a manager reaches a partner's deals when they are its channel manager.
+_ORGANISATION: dict[str, Scope] = {"partner": "organisation"}
 
 RULES: tuple[Rule, ...] = (
     Rule("configuration", "read", ("GET /registration/rules",), **EVERYONE),
@@ -20,9 +23,23 @@ RULES: tuple[Rule, ...] = (
         admin="all",
         note="the deal belongs to the lead's owner, whoever converts it",
     ),
-    Rule("deal", "register", ("POST /registration/deals",), **_CREATORS),
+    Rule(
+        "deal",
+        "register",
+        ("POST /registration/deals",),
+        **_CREATORS,
+        **_ORGANISATION,
+        note="a partner's registration waits for a channel manager; a taken customer is refused without saying by whom",
+    ),
     Rule("import", "upload", ("POST /registration/imports/{kind}",), **_CREATORS),
-    Rule("deal", "read", ("GET /registration/deals/{deal_id}",), **_DEAL_READERS),
+    Rule(
+        "deal",
+        "read",
+        ("GET /registration/deals/{deal_id}",),
+        **_DEAL_READERS,
+        **_ORGANISATION,
+        note="a partner sees its registration's status, not who else holds or held the customer",
+    ),
     Rule(
         "deal",
         "read history",
@@ -38,6 +55,7 @@ RULES: tuple[Rule, ...] = (
         manager="teams+pool",
         auditor="all",
         admin="all",
+        **_ORGANISATION,
         note="the approval queue: a list, holding only what is in reach",
     ),
     Rule(
@@ -50,6 +68,7 @@ RULES: tuple[Rule, ...] = (
         ),
         manager="teams+pool",
         admin="all",
+        note="a partner's deals: their channel managers",
     ),
     Rule(
         "deal",
@@ -59,7 +78,13 @@ RULES: tuple[Rule, ...] = (
         admin="all",
         note="the new owner must be in reach too",
     ),
-    Rule("pool", "read", ("GET /registration/pool",), **EVERYONE),
+    Rule(
+        "pool",
+        "read",
+        ("GET /registration/pool",),
+        **STAFF,
+        note="not a partner: the pool names other parties' customers",
+    ),
     Rule(
         "pool",
         "claim",
@@ -68,5 +93,16 @@ RULES: tuple[Rule, ...] = (
         manager="all",
         admin="all",
         note="the claimant becomes the owner",
+    ),
+    Rule("partner", "register", ("POST /registration/partners",), admin="all"),
+    Rule("partner", "list", ("GET /registration/partners",), manager="all", auditor="all", admin="all"),
+    Rule(
+        "partner report",
+        "read",
+        ("GET /registration/partners/report",),
+        manager="teams",
+        auditor="all",
+        admin="all",
+        note="a manager: the partners they are a channel manager of",
     ),
 )

@@ -19,11 +19,22 @@ from services.registration import queries
 from services.registration.application import RegistrationApplication
 from services.registration.history import deal_history
 from services.registration.imports import MAX_IMPORT_BYTES, import_file
-from services.registration.requests import Assign, CaptureLead, ConvertLead, Recycle, RegisterDeal, Reject
+from services.registration.requests import (
+    Assign,
+    CaptureLead,
+    ConvertLead,
+    Recycle,
+    RegisterDeal,
+    RegisterPartner,
+    Reject,
+)
 from services.registration.responses import (
     CapturedLead,
+    ChannelPartner,
+    ChannelPartners,
     ConvertedLead,
     ImportReport,
+    PartnerReport,
     Pool,
     RegisteredDeal,
     RegistrationDeal,
@@ -126,18 +137,25 @@ class Routes:
 
     @route.post("/deals", status_code=201, response_model=RegisteredDeal)
     def register_deal(self, body: RegisterDeal, who: CallerDep) -> dict[str, Any]:
+        """A channel partner registers for its organisation: the registration always waits
+        for a channel manager, and a customer already registered is refused without saying
+        by whom."""
         self.access.require(who.identity, "deal", "register")
         done = self.app.register_deal(
             body.terms(body.name, body.value.amount, body.value.currency),
             account_name=body.account.name,
             contacts=[c.model_dump(mode="json") for c in body.contacts],
             meta=who.meta,
+            partner=who.partner,
         )
-        return {
-            "deal_id": str(done.deal_id),
-            "registration_status": done.registration_status,
-            "review_reasons": list(done.review_reasons),
-        }
+        return self._seen_by(
+            who,
+            {
+                "deal_id": str(done.deal_id),
+                "registration_status": done.registration_status,
+                "review_reasons": list(done.review_reasons),
+            },
+        )
 
     @route.get("/deals", response_model=RegistrationPage)
     def list_registrations(
@@ -148,27 +166,30 @@ class Routes:
         offset: int = Query(default=0, ge=0, le=1_000_000),
     ) -> dict[str, Any]:
         """The approval queue (`status=pending`, the default): each registration with why it
-        waits. A list: only the registrations in the caller's reach."""
+        waits. A list: only the registrations in the caller's reach (a partner: its
+        organisation's; a channel manager: also those of the partners they manage)."""
         self.access.require(who.identity, "registration", "list")
         owners = self.access.owners(who.identity, "registration", "list")
         pool = self.access.allows(who.identity, "registration", "list", None)
-        total, ids = queries.registrations(self.engine, status, owners, pool, limit, offset)
-        items = [queries.queued(self.app.get_deal(deal_id)) for deal_id in ids]
+        partners = self.access.organisations_in_reach(who.identity, "registration", "list")
+        total, ids = queries.registrations(self.engine, status, owners, pool, limit, offset, partners)
+        items = [self._seen_by(who, queries.queued(self.app.get_deal(deal_id))) for deal_id in ids]
         return {"items": items, "total": total, "limit": limit, "offset": offset}
 
     @route.get("/deals/{deal_id}", response_model=RegistrationDeal, responses=NOT_FOUND)
     def get_deal(self, deal_id: UUID, who: CallerDep) -> dict[str, Any]:
         self.access.require(who.identity, "deal", "read")
         deal = self.app.get_deal(deal_id)
-        self.access.check(who.identity, "deal", "read", deal.owner_id)
-        return queries.deal_view(deal)
+        self.access.check(who.identity, "deal", "read", deal.owner_id, organisation=deal.partner)
+        return self._seen_by(who, queries.deal_view(deal))
 
     @route.get("/deals/{deal_id}/history", response_model=RegistrationHistory, responses=NOT_FOUND)
     def history(self, deal_id: UUID, who: CallerDep, as_of: datetime | None = None) -> dict[str, Any]:
         """Every registration event of the deal (who, when, why) and its owners' spans,
         as it stood at `as_of` if given. The same reach as the deal itself."""
         self.access.require(who.identity, "deal", "read history")
-        self.access.check(who.identity, "deal", "read history", self.app.get_deal(deal_id).owner_id)
+        deal = self.app.get_deal(deal_id)
+        self.access.check(who.identity, "deal", "read history", deal.owner_id, organisation=deal.partner)
         return deal_history(self.app, deal_id, as_of)
 
     # -- review and ownership -----------------------------------------------------------------
@@ -200,9 +221,36 @@ class Routes:
         return queries.deal_view(self.app.recycle(deal_id, "manual", body.reason, who.meta))
 
     def _manages(self, deal_id: UUID, who: Caller, action: str = "review") -> None:
-        """A manager acts on the deals of their teams (and the pool); an admin on all."""
+        """A manager acts on the deals of their teams (and the pool) and of the partners they
+        are a channel manager of; an admin on all."""
         self.access.require(who.identity, "deal", action)
-        self.access.check(who.identity, "deal", action, self.app.get_deal(deal_id).owner_id)
+        deal = self.app.get_deal(deal_id)
+        self.access.check(who.identity, "deal", action, deal.owner_id, organisation=deal.partner)
+
+    @staticmethod
+    def _seen_by(who: Caller, answer: dict[str, Any]) -> dict[str, Any]:
+        return queries.for_partner(answer, who.user_id) if who.partner is not None else answer
+
+    # -- channel partners (渠道伙伴) ------------------------------------------------------------
+
+    @route.post("/partners", status_code=201, response_model=ChannelPartner)
+    def register_partner(self, body: RegisterPartner, who: CallerDep) -> dict[str, Any]:
+        self.access.require(who.identity, "partner", "register")
+        self.app.register_partner(body.partner_id, body.name, body.channel_managers, who.meta)
+        return body.model_dump()
+
+    @route.get("/partners", response_model=ChannelPartners)
+    def list_partners(self, who: CallerDep) -> dict[str, Any]:
+        self.access.require(who.identity, "partner", "list")
+        return {"items": queries.partners(self.engine)}
+
+    @route.get("/partners/report", response_model=PartnerReport)
+    def partner_report(self, who: CallerDep) -> dict[str, Any]:
+        """Per channel partner in reach: registrations, approvals and the approval rate,
+        conflicts (撞单) and the value won."""
+        self.access.require(who.identity, "partner report", "read")
+        reach = self.access.organisations_in_reach(who.identity, "partner report", "read")
+        return {"items": queries.partner_report(self.engine, reach)}
 
     # -- the pool and imports -------------------------------------------------------------------
 
@@ -213,6 +261,7 @@ class Routes:
         limit: int = Query(default=100, ge=1, le=500),
         offset: int = Query(default=0, ge=0, le=1_000_000),  # the fuzzer sent 2**63: a 422 now
     ) -> dict[str, Any]:
+        self.access.require(who.identity, "pool", "read")
         return queries.pool(self.engine, limit, offset)
 
     @route.post("/imports/{kind}", response_model=ImportReport)

@@ -7,7 +7,7 @@ A lost race (another command saved the same version first) is retried from the s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID, uuid4
@@ -19,31 +19,29 @@ from services.registration.domain.deal import Deal, Upstream
 from services.registration.domain.duplicates import check_duplicates
 from services.registration.domain.indexes import CustomerKey, Holdings, holdings_id
 from services.registration.domain.lead import Lead
+from services.registration.domain.partner import Partner, partner_aggregate_id
 from services.registration.domain.recycling import Recycle, sweep_decision
-from services.registration.domain.registration import check_close_date, register_new_deal
+from services.registration.domain.registration import (
+    Conversion,
+    Registration,
+    check_close_date,
+    register_new_deal,
+)
 from services.registration.domain.terms import DealTerms
-from services.registration.errors import AlreadyRegistered, UnknownDeal
+from services.registration.errors import (
+    AlreadyRegistered,
+    DuplicateRegistration,
+    PartnerAlreadyRegistered,
+    PartnerConflict,
+    UnknownDeal,
+)
 from services.registration.reactions import react
 from services.registration.rules import Rules
 from shared.clock import Clock, SystemClock
 from shared.contracts import ReceivedEvent
-from shared.errors import Invalid
+from shared.errors import Forbidden, Invalid
 from shared.eventstore.application import ServiceApplication
 from shared.eventstore.retries import retrying
-
-
-@dataclass(frozen=True)
-class Registration:
-    deal_id: UUID
-    registration_status: str
-    review_reasons: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Conversion(Registration):
-    account_id: UUID | None = None
-    contact_id: UUID | None = None
-
 
 Swept = Literal["recycled", "warned"] | None
 
@@ -120,23 +118,48 @@ class RegistrationApplication(ServiceApplication):
         contacts: list[dict[str, Any]],
         meta: dict[str, str],
         deal_id: UUID | None = None,
+        partner: str | None = None,
     ) -> Registration:
+        """`partner`: the channel partner organisation registering it (its user is the owner)."""
         deal_id = deal_id or uuid4()
 
         def register() -> Registration:
+            organisation = self.partner(partner) if partner is not None else None
             with_ids = [{"id": str(uuid4()), **normalise.contact(c)} for c in contacts]
-            deal, touched = self._register(
-                terms,
-                deal_id=deal_id,
-                account_name=account_name,
-                contacts=with_ids,
-                lead_id=None,
-                meta=meta,
-            )
+            try:
+                deal, touched = self._register(
+                    terms,
+                    deal_id=deal_id,
+                    account_name=account_name,
+                    contacts=with_ids,
+                    lead_id=None,
+                    meta=meta,
+                    partner=partner,
+                )
+            except DuplicateRegistration as taken:
+                if organisation is None:
+                    raise
+                organisation.note_conflict(taken.matched_on, self.clock.now(), meta)  # for the partner report
+                self.save(organisation)
+                raise PartnerConflict(account_name, taken.matched_on) from None
             self.save(*touched)
             return Registration(deal.id, deal.registration_status, tuple(deal.review_reasons))
 
         return retrying(register)
+
+    # -- channel partners (渠道伙伴) ------------------------------------------------------------
+
+    def register_partner(self, partner_id: str, name: str, channel_managers: list[str], meta: dict[str, str]) -> None:
+        if self.find(Partner, partner_aggregate_id(partner_id)) is not None:
+            raise PartnerAlreadyRegistered(partner_id)
+        self.save(Partner(partner_id=partner_id, name=name, channel_managers=channel_managers, meta=meta))
+
+    def partner(self, partner_id: str) -> Partner:
+        """The registered partner organisation; a caller acting for any other is refused."""
+        organisation = self.find(Partner, partner_aggregate_id(partner_id))
+        if organisation is None:
+            raise Forbidden(f"partner organisation {partner_id} is not registered")
+        return organisation
 
     def approve(self, deal_id: UUID, meta: dict[str, str]) -> Deal:
         def approve() -> Deal:
@@ -251,6 +274,7 @@ class RegistrationApplication(ServiceApplication):
         lead_id: UUID | None,
         meta: dict[str, str],
         owner_id: str | None = None,
+        partner: str | None = None,
     ) -> tuple[Deal, list[Aggregate]]:
         now = self.clock.now()
         check_close_date(terms, now.date())
@@ -270,6 +294,7 @@ class RegistrationApplication(ServiceApplication):
             rules=self.rules,
             now=now,
             meta=meta,
+            partner=partner,
         )
 
     def _holdings(self, owner_id: str) -> Holdings:

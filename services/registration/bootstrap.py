@@ -8,6 +8,7 @@ from services.registration.application import RegistrationApplication
 from services.registration.jobs import sweep_owned_deals
 from services.registration.projections import RegistrationDeals
 from services.registration.publishing import to_public
+from services.registration.queries import PartnerDirectory
 from services.registration.rules import Rules, load_registration_rules
 from shared.clock import Clock
 from shared.contracts import PIPELINE, REGISTRATION
@@ -29,7 +30,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: Rules | Non
         storage,
         app,
         RegistrationDeals(),
-        router(app, storage.engine, Access(settings.teams, RULES)),
+        router(app, storage.engine, Access(settings.teams, RULES, PartnerDirectory(app.find, storage.engine))),
         publishes_to=REGISTRATION,
         translate=to_public,
         subscribes_to=(PIPELINE,),

@@ -30,6 +30,7 @@ class DuplicateRegistration(Refused):
             matched_on=matched_on,
         )
         self.conflicting_deal_id = conflicting_deal_id
+        self.matched_on = matched_on
 
 
 class RegistrationNotPending(Refused):
@@ -81,3 +82,17 @@ class AlreadyRegistered(Refused):
 
 class UnknownDeal(LookupError):
     """An upstream event names a deal this service never registered (a poison message)."""
+
+
+class PartnerConflict(Refused):
+    """What a channel partner hears when its customer is taken (撞单): that the customer is
+    registered already, and on what it matched; never by whom, nor which deal holds it."""
+
+    def __init__(self, customer: str, matched_on: str) -> None:
+        super().__init__(f"customer {customer!r} is already registered", matched_on=matched_on)
+        self.matched_on = matched_on
+
+
+class PartnerAlreadyRegistered(Refused):
+    def __init__(self, partner_id: str) -> None:
+        super().__init__(f"partner {partner_id} is already registered", partner_id=partner_id)

@@ -1,15 +1,18 @@
-"""Registration's read model: one row per deal, for the pool and the recycling sweeper."""
+"""Registration's read model: one row per deal, for the pool, the approval queue and the
+recycling sweeper; one row per channel partner, for the access rules and the partner report."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     Connection,
     Date,
     DateTime,
+    Integer,
     MetaData,
     Numeric,
     String,
@@ -19,6 +22,7 @@ from sqlalchemy import (
 )
 
 from services.registration.domain.deal import Deal
+from services.registration.domain.partner import Partner
 
 metadata = MetaData()
 
@@ -42,6 +46,19 @@ registration_deals = Table(
     Column("protected_until", DateTime(timezone=True)),
     Column("last_activity_at", DateTime(timezone=True)),
     Column("outcome", String(10)),
+    Column("partner", String(100), index=True),  # the channel partner that registered it
+    Column("conflicted", Boolean, nullable=False, default=False),  # matched another deal when registered
+    Column("won_amount", Numeric(18, 2)),
+    Column("won_currency", String(3)),
+)
+
+registration_partners = Table(
+    "registration_partners",
+    metadata,
+    Column("partner_id", String(100), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("channel_managers", JSON, nullable=False),
+    Column("refused", Integer, nullable=False, default=0),  # registrations refused: the customer was taken
 )
 
 
@@ -67,6 +84,8 @@ class RegistrationDeals:
                     in_pool=False,
                     protected_until=event.protected_until,
                     last_activity_at=event.at,
+                    partner=getattr(event, "partner", None),
+                    conflicted=bool(event.conflicts),
                 )
             )
         elif isinstance(event, Deal.RegistrationApproved):
@@ -99,7 +118,30 @@ class RegistrationDeals:
                 values["expected_close_date"] = event.expected_close_date
             self._set(connection, deal_id, **values)
         elif isinstance(event, Deal.Closed):
-            self._set(connection, deal_id, outcome=event.outcome, in_pool=False)
+            won = event.outcome == "won"
+            amount, currency = getattr(event, "amount", None), getattr(event, "currency", None)
+            self._set(
+                connection,
+                deal_id,
+                outcome=event.outcome,
+                in_pool=False,
+                won_amount=amount if won else None,
+                won_currency=currency if won else None,
+            )
+        elif isinstance(event, Partner.Registered):
+            connection.execute(
+                registration_partners.insert().values(
+                    partner_id=event.partner_id,
+                    name=event.name,
+                    channel_managers=list(event.channel_managers),
+                    refused=0,
+                )
+            )
+        elif isinstance(event, Partner.ConflictNoted):
+            partners = registration_partners
+            connection.execute(
+                update(partners).where(partners.c.partner_id == event.partner_id).values(refused=partners.c.refused + 1)
+            )
 
     @staticmethod
     def _set(connection: Connection, deal_id: str, **values: Any) -> None:

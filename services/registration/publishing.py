@@ -10,6 +10,7 @@ from typing import Any
 
 from services.registration.domain.deal import Deal
 from services.registration.domain.lead import Lead
+from services.registration.domain.partner import Partner
 from shared.contracts import CloudEvent
 from shared.contracts import events as public
 from shared.eventstore.application import public_event
@@ -24,7 +25,7 @@ def to_public(event: Any) -> CloudEvent | None:
 
 
 def _data(event: Any) -> public.EventData | None:
-    subject = str(event.originator_id)  # the lead's id or the deal's id
+    subject = str(event.originator_id)  # the lead's id, the deal's id or the partner's
     if isinstance(event, Lead.Captured):
         return public.LeadCaptured(
             lead_id=subject,
@@ -60,6 +61,14 @@ def _data(event: Any) -> public.EventData | None:
             customer_level=event.customer_level,
             product_line=event.product_line,
             review_reasons=event.review_reasons,
+            partner=getattr(event, "partner", None),  # none on the registrations stored before partners
+        )
+    if isinstance(event, Partner.Registered):
+        return public.PartnerRegistered(
+            partner_id=event.partner_id,
+            name=event.name,
+            channel_managers=list(event.channel_managers),
+            registered_by=event.meta["actor"],
         )
     if isinstance(event, Deal.RegistrationApproved):
         return public.DealRegistrationApproved(

@@ -35,7 +35,7 @@ def react(app: RegistrationApplication, received: ReceivedEvent) -> tuple[Aggreg
         return ()
     who = meta_from(received.envelope)
     if isinstance(data, public.DealClosed):
-        deal.close(data.outcome, upstream, who)
+        deal.close(data.outcome, upstream, who, data.value.amount, data.value.currency)
         return (deal, *app.let_go(deal, who, keys=True))
     deal.note_activity(received.envelope.time, new_close_date(data), upstream, who)
     return (deal,)

@@ -94,3 +94,16 @@ class Assign(Command):
 
 class Recycle(Command):
     reason: str = Field(min_length=1, max_length=1000, description="why the deal goes back to the pool")
+
+
+class RegisterPartner(Command):
+    partner_id: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="what its users act under (X-User-Partner, the crm_partner claim)",
+    )
+    name: str = Field(min_length=1, max_length=300)
+    channel_managers: list[str] = Field(
+        min_length=1, max_length=50, description="the managers who review its registrations"
+    )

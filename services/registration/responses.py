@@ -129,6 +129,37 @@ class RegistrationPage(BaseModel):
     offset: int
 
 
+class ChannelPartner(BaseModel):
+    partner_id: str
+    name: str
+    channel_managers: list[str]
+
+
+class ChannelPartners(BaseModel):
+    items: list[ChannelPartner]
+
+
+class PartnerFigures(BaseModel):
+    """One channel partner's registrations and what came of them."""
+
+    partner_id: str
+    name: str
+    registrations: int
+    pending: int
+    approved: int
+    rejected: int
+    approval_rate: float | None = Field(description="approved of those decided (approved or rejected)")
+    conflicts: int = Field(
+        description="registrations refused because the customer was taken, and those that matched another deal"
+    )
+    won_deals: int
+    won: list[MoneyOut] = Field(description="the value of its deals won, per currency")
+
+
+class PartnerReport(BaseModel):
+    items: list[PartnerFigures]
+
+
 class RowProblem(BaseModel):
     field: str | None
     msg: str

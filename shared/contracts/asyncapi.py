@@ -20,13 +20,15 @@ PRODUCED_ON = {
         "crm.deal.registration_",
         "crm.deal.assigned.",
         "crm.deal.recycle",
+        "crm.partner.",
     ),
     FORECAST: ("crm.forecast.",),
     CHECKPOINTS: ("crm.checkpoint.",),
 }
 
 TOPIC_NOTES = {
-    REGISTRATION: "Leads and registration (报备), ownership, pool and recycling. Key: the deal id (lead events: the lead id).",
+    REGISTRATION: "Leads and registration (报备), ownership, pool and recycling, channel partners. "
+    "Key: the deal id (lead events: the lead id; partner events: the partner's id).",
     PIPELINE: "Stage changes, edits, line items, activities, alerts, won / lost; the product catalogue. "
     "Key: the deal id (product events: the product's id).",
     FORECAST: "Forecast snapshots of the month, quarter and year, on a schedule. Key: the snapshot id.",

@@ -8,31 +8,15 @@ when a newer producer adds one.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import Field
 
-
-class Contract(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-class Money(Contract):
-    """An amount of money; the amount travels as a decimal string, never a float."""
-
-    amount: Decimal = Field(max_digits=18, decimal_places=2)
-    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
-
-    @field_serializer("amount")
-    def _amount_as_string(self, amount: Decimal) -> str:
-        return f"{amount:.2f}"
-
-
-def money(amount: Decimal | float | int, currency: str) -> dict[str, str]:
-    """Money as it travels, for a body or event built by hand: the same document the
-    `Money` contract serialises to (two decimal places, the number never a float)."""
-    return {"amount": f"{amount:.2f}", "currency": currency}
+# re-exported: where every contract has always been imported from
+from shared.contracts.base import Contract as Contract
+from shared.contracts.base import EventData as EventData
+from shared.contracts.base import Money as Money
+from shared.contracts.base import money as money
 
 
 class Contact(Contract):
@@ -52,12 +36,6 @@ class DealContact(Contract):
     role: str | None = None
     phone: str | None = None
     email: str | None = None
-
-
-class EventData(Contract):
-    """Base of every catalogue entry; TYPE is the CloudEvents `type`."""
-
-    TYPE: ClassVar[str]
 
 
 class LeadCaptured(EventData):
@@ -97,6 +75,17 @@ class DealRegistered(EventData):
     customer_level: str | None = None
     product_line: str | None = None
     review_reasons: list[str] = []  # why a pending registration awaits a manager
+    partner: str | None = None  # added within v1: the channel partner organisation that registered it
+
+
+class PartnerRegistered(EventData):
+    """A channel partner organisation, and the channel managers who review its registrations."""
+
+    TYPE: ClassVar[str] = "crm.partner.registered.v1"
+    partner_id: str
+    name: str
+    channel_managers: list[str]
+    registered_by: str
 
 
 class DealRegistrationApproved(EventData):
@@ -298,6 +287,7 @@ CATALOGUE: dict[str, type[EventData]] = {
         LeadCaptured,
         LeadConverted,
         DealRegistered,
+        PartnerRegistered,
         DealRegistrationApproved,
         DealRegistrationRejected,
         DealAssigned,

@@ -14,7 +14,13 @@ Scopes — whose subjects a role reaches:
 - `teams`: the caller's own and those of the members of the teams they lead (`CRM_TEAMS`);
   for a team subject (a team target): the teams they lead;
 - `…+pool`: and the subjects in the pool (owned by nobody);
+- `organisation`: the subjects of the outside organisation the caller acts for (a partner's:
+  `Identity.partner`), whoever of it owns them; for a creating action: its organisation's;
 - no scope: the role may not do it at all.
+
+A subject may belong to an outside organisation besides its owner: a `teams` scope then also
+reaches it when the caller manages that organisation (`Organisations.managers`), as a
+manager reaches the members of the teams they lead.
 
 A role without a scope is refused (Forbidden: 403) before anything is looked up; then an
 unknown subject is 404 (or 422 when it is named in the path of a command, as a target's
@@ -25,12 +31,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, Protocol
 
 from shared.errors import Forbidden
 from shared.web.identity import ROLES, Identity, Role
 
-Scope = Literal["all", "own", "own+pool", "teams", "teams+pool"]
+Scope = Literal["all", "own", "own+pool", "teams", "teams+pool", "organisation"]
+
+
+class Organisations(Protocol):
+    """Who manages which outside organisation (a service that has them says)."""
+
+    def managers(self, organisation: str) -> frozenset[str]: ...
+
+    def managed_by(self, user_id: str) -> frozenset[str]: ...
+
+
+class NoOrganisations:
+    def managers(self, organisation: str) -> frozenset[str]:
+        return frozenset()
+
+    def managed_by(self, user_id: str) -> frozenset[str]:
+        return frozenset()
 
 
 @dataclass(frozen=True)
@@ -42,6 +64,7 @@ class Rule:
     manager: Scope | None = None
     auditor: Scope | None = None
     admin: Scope | None = None
+    partner: Scope | None = None
     note: str = ""
 
     def scope(self, role: Role) -> Scope | None:
@@ -56,7 +79,9 @@ class Rule:
         return self.resource, self.action
 
 
-EVERYONE: dict[str, Scope] = {"rep": "all", "manager": "all", "auditor": "all", "admin": "all"}
+EVERYONE: dict[str, Scope] = {"rep": "all", "manager": "all", "auditor": "all", "admin": "all", "partner": "all"}
+# Everyone of the organisation running the CRM: not the users of outside organisations.
+STAFF: dict[str, Scope] = {"rep": "all", "manager": "all", "auditor": "all", "admin": "all"}
 
 
 def joined(rule_sets: Iterable[Sequence[Rule]], order: Sequence[tuple[str, str]]) -> tuple[Rule, ...]:
@@ -81,6 +106,7 @@ _SHOWN: dict[Scope | None, str] = {
     "own+pool": "own, pool",
     "teams": "their teams",
     "teams+pool": "their teams, pool",
+    "organisation": "their organisation",
 }
 
 
@@ -95,8 +121,8 @@ def rule_of(rules: Iterable[Rule], route: str) -> Rule:
 def render_markdown(rules: Iterable[Rule]) -> str:
     """The table as the README shows it (a test holds the README to exactly this)."""
     lines = [
-        "| resource | action | rep | manager | auditor | admin | routes | notes |",
-        "|---|---|---|---|---|---|---|---|",
+        "| resource | action | rep | manager | auditor | admin | partner | routes | notes |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for rule in rules:
         cells = [_SHOWN[rule.scope(role)] for role in ROLES]
@@ -106,11 +132,15 @@ def render_markdown(rules: Iterable[Rule]) -> str:
 
 
 class Access:
-    """The policy of one service: its rules (those its routes name), and the teams."""
+    """The policy of one service: its rules (those its routes name), the teams, and who
+    manages which outside organisation."""
 
-    def __init__(self, teams: Mapping[str, Sequence[str]], rules: Iterable[Rule]) -> None:
+    def __init__(
+        self, teams: Mapping[str, Sequence[str]], rules: Iterable[Rule], organisations: Organisations | None = None
+    ) -> None:
         self.teams = {team: frozenset(members) for team, members in teams.items()}
         self.rules = {rule.key: rule for rule in rules}
+        self.organisations = organisations or NoOrganisations()
 
     def members_of(self, who: Identity) -> frozenset[str]:
         """The owners whose subjects this caller may reach: themself and their teams."""
@@ -126,14 +156,29 @@ class Access:
     # -- the rules ----------------------------------------------------------------------------
 
     def allows(
-        self, who: Identity, resource: str, action: str, owner_id: str | None = None, *, team: str | None = None
+        self,
+        who: Identity,
+        resource: str,
+        action: str,
+        owner_id: str | None = None,
+        *,
+        team: str | None = None,
+        organisation: str | None = None,
     ) -> bool:
         """Whether the rule lets this caller act on a subject owned by `owner_id` (None: the
-        pool), or on the team `team`."""
+        pool) and of the outside `organisation` (None: of none), or on the team `team`."""
         scope = self.rules[(resource, action)].scope(who.role)
         if scope is None:
             return False
         if scope == "all":
+            return True
+        if scope == "organisation":
+            return organisation is not None and organisation == who.partner
+        if (
+            organisation is not None
+            and scope.startswith("teams")
+            and who.user_id in self.organisations.managers(organisation)
+        ):
             return True
         if team is not None:
             return scope.startswith("teams") and team in who.teams
@@ -150,11 +195,18 @@ class Access:
             raise Forbidden(f"a {who.role} may not {action} a {resource}; it takes: {', '.join(rule.roles)}")
 
     def check(
-        self, who: Identity, resource: str, action: str, owner_id: str | None = None, *, team: str | None = None
+        self,
+        who: Identity,
+        resource: str,
+        action: str,
+        owner_id: str | None = None,
+        *,
+        team: str | None = None,
+        organisation: str | None = None,
     ) -> None:
         """403 unless the caller may act on this subject (its role, then its reach)."""
         self.require(who, resource, action)
-        if not self.allows(who, resource, action, owner_id, team=team):
+        if not self.allows(who, resource, action, owner_id, team=team, organisation=organisation):
             whose = f"team {team}" if team is not None else "someone outside their reach"
             raise Forbidden(f"{who.user_id} ({who.role}) may not {action} a {resource} of {whose}")
 
@@ -164,6 +216,18 @@ class Access:
         scope = self.rules[(resource, action)].scope(who.role)
         if scope == "all":
             return None
-        if scope is None:
+        if scope is None or scope == "organisation":
             return frozenset()
         return frozenset({who.user_id}) if scope.startswith("own") else self.members_of(who)
+
+    def organisations_in_reach(self, who: Identity, resource: str, action: str) -> frozenset[str] | None:
+        """For lists and figures: the outside organisations whose subjects are in reach
+        whoever owns them (None: every one)."""
+        scope = self.rules[(resource, action)].scope(who.role)
+        if scope == "all":
+            return None
+        if scope == "organisation":
+            return frozenset({who.partner}) if who.partner else frozenset()
+        if scope is not None and scope.startswith("teams"):
+            return self.organisations.managed_by(who.user_id)
+        return frozenset()

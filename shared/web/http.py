@@ -31,10 +31,11 @@ class Caller:
     correlation_id: str
     traceparent: str | None = None
     teams: tuple[str, ...] = ()
+    partner: str | None = None
 
     @property
     def identity(self) -> Identity:
-        return Identity(self.user_id, self.role, self.teams)
+        return Identity(self.user_id, self.role, self.teams, self.partner)
 
     @property
     def meta(self) -> dict[str, str]:
@@ -56,7 +57,7 @@ def caller(
     trace_on = getattr(request.app.state, "trace_propagation", False)
     kept = traceparent if trace_on and traceparent and _TRACEPARENT.match(traceparent) else None
     cid = x_correlation_id or correlation_id.get() or str(uuid4())
-    return Caller(who.user_id, who.role, cid, kept, who.teams)
+    return Caller(who.user_id, who.role, cid, kept, who.teams, who.partner)
 
 
 CallerDep = Annotated[Caller, Depends(caller)]

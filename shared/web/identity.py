@@ -1,9 +1,11 @@
 """Who is calling. Two ways, one answer (`Identity`):
 
 - the embedded default: the caller names itself with `X-User-Id`, `X-User-Role` and
-  `X-User-Teams` (comma-separated);
+  `X-User-Teams` (comma-separated), and a partner the organisation it acts for with
+  `X-User-Partner`;
 - with authentication configured (`CRM_AUTH_ISSUER` …): a bearer JWT, verified with PyJWT
-  (signature from a JWKS URL or a configured key, issuer, audience, expiry with leeway).
+  (signature from a JWKS URL or a configured key, issuer, audience, expiry with leeway);
+  the organisation of a partner is its `crm_partner` claim.
   The identity headers are then ignored — a header cannot forge an actor.
 """
 
@@ -18,8 +20,10 @@ from fastapi import HTTPException, Request
 
 log = logging.getLogger(__name__)
 
-Role = Literal["rep", "manager", "auditor", "admin"]
-ROLES: tuple[Role, ...] = ("rep", "manager", "auditor", "admin")
+Role = Literal["rep", "manager", "auditor", "admin", "partner"]
+ROLES: tuple[Role, ...] = ("rep", "manager", "auditor", "admin", "partner")
+# The role of a user of an outside organisation: it acts for that organisation, never alone.
+ORGANISATION_ROLES: frozenset[Role] = frozenset({"partner"})
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class Identity:
     user_id: str
     role: Role
     teams: tuple[str, ...] = ()
+    partner: str | None = None  # the outside organisation a partner acts for; None for everyone else
 
 
 class Authenticator(Protocol):
@@ -56,11 +61,24 @@ class HeaderIdentity:
                 ],
             )
         teams = tuple(t.strip() for t in request.headers.get("x-user-teams", "").split(",") if t.strip())
-        return Identity(user_id, role, teams)
+        partner = (request.headers.get("x-user-partner") or "").strip() or None
+        if (partner is None) == (role in ORGANISATION_ROLES) or (partner is not None and len(partner) > 100):
+            raise HTTPException(
+                422,
+                detail=[
+                    {
+                        "loc": ["header", "x-user-partner"],
+                        "msg": "names the partner organisation (at most 100 characters) of a partner, and of no one else",
+                        "type": "value_error",
+                    }
+                ],
+            )
+        return Identity(user_id, role, teams, partner)
 
 
 class BearerIdentity:
-    """Bearer JWTs: `sub` is the user, `crm_role` the role, `crm_teams` the teams."""
+    """Bearer JWTs: `sub` is the user, `crm_role` the role, `crm_teams` the teams, `crm_partner`
+    a partner's organisation."""
 
     def __init__(
         self,
@@ -101,4 +119,7 @@ class BearerIdentity:
         role = claims.get("crm_role", "rep")
         if role not in ROLES:
             raise HTTPException(403, detail="the token names no CRM role")
-        return Identity(str(claims["sub"]), role, tuple(claims.get("crm_teams", ())))
+        partner = claims.get("crm_partner")
+        if (not partner) == (role in ORGANISATION_ROLES):
+            raise HTTPException(403, detail="a partner's token names its organisation (crm_partner), no other does")
+        return Identity(str(claims["sub"]), role, tuple(claims.get("crm_teams", ())), str(partner) if partner else None)

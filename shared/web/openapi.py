@@ -1,6 +1,7 @@
 """The OpenAPI documents and the API explorer.
 
-- Who may call: the identity headers (`X-User-Id`, `X-User-Role`, `X-User-Teams`) as API
+- Who may call: the identity headers (`X-User-Id`, `X-User-Role`, `X-User-Teams`,
+  `X-User-Partner`) as API
   keys in the embedded default, a bearer JWT where an issuer is configured
   (`crm.app.authenticator` picks the same way).
 - Every error a route can answer, with one body for all (`ErrorBody`) but the 422 of
@@ -43,7 +44,7 @@ HEADER_SCHEMES: dict[str, dict[str, Any]] = {
         "type": "apiKey",
         "in": "header",
         "name": "X-User-Role",
-        "description": "One of rep (the default), manager, auditor, admin.",
+        "description": "One of rep (the default), manager, auditor, admin, partner.",
     },
     "UserTeams": {
         "type": "apiKey",
@@ -51,10 +52,17 @@ HEADER_SCHEMES: dict[str, dict[str, Any]] = {
         "name": "X-User-Teams",
         "description": "The caller's teams, comma-separated (what a manager's reach covers).",
     },
+    "UserPartner": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-User-Partner",
+        "description": "The partner organisation a caller of role partner acts for (required for that role only).",
+    },
 }
 # X-User-Id always; the role and the teams when the caller has them to say.
 HEADER_SECURITY: list[dict[str, list[str]]] = [
     {"UserId": [], "UserRole": [], "UserTeams": []},
+    {"UserId": [], "UserRole": [], "UserPartner": []},
     {"UserId": [], "UserRole": []},
     {"UserId": []},
 ]
@@ -63,7 +71,8 @@ BEARER_SCHEMES: dict[str, dict[str, Any]] = {
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "JWT",
-        "description": "A JWT from the configured issuer: `sub` the user, `crm_role` the role, `crm_teams` the teams. "
+        "description": "A JWT from the configured issuer: `sub` the user, `crm_role` the role, `crm_teams` the teams, "
+        "`crm_partner` a partner's organisation. "
         "The X-User-* headers are then ignored.",
     },
 }

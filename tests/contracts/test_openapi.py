@@ -57,7 +57,7 @@ def conforms(doc, schema, body) -> None:
 def test_the_identity_headers_are_declared_as_api_keys_in_the_embedded_mode(doc):
     schemes = doc["components"]["securitySchemes"]
     assert schemes["UserId"] == {**schemes["UserId"], "type": "apiKey", "in": "header", "name": "X-User-Id"}
-    assert {schemes[s]["name"] for s in schemes} == {"X-User-Id", "X-User-Role", "X-User-Teams"}
+    assert {schemes[s]["name"] for s in schemes} == {"X-User-Id", "X-User-Role", "X-User-Teams", "X-User-Partner"}
     assert doc["security"] and all("UserId" in requirement for requirement in doc["security"])
 
 

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import time
+from datetime import date, timedelta
+from uuid import UUID
 
 import jwt
 import pytest
@@ -148,6 +150,26 @@ def test_a_token_that_does_not_verify_is_401_and_records_nothing(secured, keys, 
     assert secured.app.state.services["registration"].app.recorder.max_notification_id() in (None, 0)
 
 
+def test_a_partners_token_names_its_organisation_in_crm_partner_and_acts_for_it(secured, keys):
+    private, _ = keys
+    admin = {"Authorization": f"Bearer {token(private, sub='admin-1', crm_role='admin')}"}
+    body = {"partner_id": "org-jwt", "name": "JWT 渠道", "channel_managers": ["mgr-channel"]}
+    assert secured.post("/registration/partners", headers=admin, json=body).status_code == 201
+    partner = {"Authorization": f"Bearer {token(private, sub='p-1', crm_role='partner', crm_partner='org-jwt')}"}
+    deal = {
+        "name": "JWT deal",
+        "account": {"name": "JWT Customer Co"},
+        "value": {"amount": "1000.00", "currency": "CNY"},
+        "expected_close_date": (date.today() + timedelta(days=30)).isoformat(),
+    }
+    registered = secured.post("/registration/deals", headers={**partner, "X-User-Partner": "org-other"}, json=deal)
+    assert registered.status_code == 201 and registered.json()["registration_status"] == "pending"
+    app = secured.app.state.services["registration"].app
+    assert app.get_deal(UUID(registered.json()["deal_id"])).partner == "org-jwt"  # the claim's, not the header's
+    without = {"Authorization": f"Bearer {token(private, sub='p-2', crm_role='partner')}"}
+    assert secured.get("/registration/deals", headers=without).status_code == 403
+
+
 def test_without_a_token_the_identity_headers_alone_are_refused(secured):
     assert lead(secured, REP).status_code == 401
 
@@ -235,6 +257,7 @@ BODIES = {
     "/pipeline/deals/{deal_id}/reopen": {},
     "/forecast/targets/{owner_id}/{period}": {"amount": {"amount": "1.00"}},
     "/forecast/team-targets/{team}/{period}": {"amount": {"amount": "1.00"}},
+    "/registration/partners": {"partner_id": "org-probe", "name": "Probe", "channel_managers": ["mgr-1"]},
 }
 
 

@@ -27,13 +27,36 @@ from tests.support.identities import ADMIN, as_user
 
 TEAMS = {"east": ["rep-1", "rep-2"], "west": ["rep-west"]}
 OWNER = "rep-1"  # of team east: the owner of every subject but the caller's own
-ACCESS = Access(TEAMS, TABLE)
+# The channel partners: a partner caller acts for org-self; the subjects of its relations are
+# its own, a colleague's (org-self too) and another organisation's.
+ORGS = {"partner-self": "org-self", "partner-colleague": "org-self", "partner-other": "org-other"}
+CHANNEL_MANAGERS = {"org-self": frozenset({"mgr-channel"}), "org-other": frozenset({"mgr-channel"})}
+
+
+class Directory:
+    """The partners the fixture registers, as the access rules see them."""
+
+    def managers(self, organisation: str) -> frozenset[str]:
+        return CHANNEL_MANAGERS.get(organisation, frozenset())
+
+    def managed_by(self, user_id: str) -> frozenset[str]:
+        return frozenset(org for org, managers in CHANNEL_MANAGERS.items() if user_id in managers)
+
+
+def policy(rule: Rule) -> Access:
+    """The policy of the one rule a route follows (the table may hold two rows of one
+    resource and action, from services whose rules differ)."""
+    return Access(TEAMS, (rule,), Directory())
+
+
 CLOSE = date.today() + timedelta(days=60)
 PERIOD = f"{CLOSE.year}-Q{(CLOSE.month - 1) // 3 + 1}"
 RELATIONS = ("own", "same team", "other team", "unknown")
 
 
 def caller(role: str, relation: str) -> Identity:
+    if role == "partner":  # one partner, of org-self: the relation is the subject's
+        return Identity("partner-self", "partner", (), ORGS["partner-self"])
     if relation == "own":
         return Identity(f"{role}-self", role, ("east",))  # type: ignore[arg-type]
     if relation == "other team":
@@ -41,8 +64,22 @@ def caller(role: str, relation: str) -> Identity:
     return Identity(f"{role}-east", role, ("east",))  # type: ignore[arg-type]
 
 
+def owner_of(role: str, relation: str) -> str:
+    """The owner of the subject a caller of `role` meets in `relation`."""
+    if relation == "own":
+        return caller(role, relation).user_id
+    if role == "partner":
+        return "partner-colleague" if relation == "same team" else "partner-other"
+    return OWNER
+
+
 def headers(who: Identity) -> dict[str, str]:
-    return as_user(who.user_id, who.role, who.teams)
+    return as_user(who.user_id, who.role, who.teams, who.partner)
+
+
+def as_owner(owner: str) -> dict[str, str]:
+    """The headers a subject's owner registers it with: a partner's, for a partner."""
+    return as_user(owner, "partner", partner=ORGS[owner]) if owner in ORGS else as_user(owner)
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +95,9 @@ def client(tmp_path_factory):
     settings = embedded_settings(tmp_path_factory.mktemp("access"), teams=TEAMS, checkpoint_interval_seconds=86400)
     try:
         with TestClient(create_app(settings)) as http:
+            for org, managers in CHANNEL_MANAGERS.items():
+                body = {"partner_id": org, "name": org, "channel_managers": sorted(managers)}
+                assert http.post("/registration/partners", headers=ADMIN, json=body).status_code == 201
             yield http
     finally:
         for name in rules:
@@ -98,6 +138,8 @@ def terms(days: int = 60) -> dict[str, Any]:
 
 
 def deal(client, owner: str) -> dict[str, Any]:
+    if owner in ORGS:  # a partner's: registered by it, approved by its channel manager
+        return partner_deal(client, owner)
     captured = lead(client, owner)
     name = unique("Deal")
     made = client.post(
@@ -114,9 +156,25 @@ def deal(client, owner: str) -> dict[str, Any]:
     return {"deal_id": deal_id, "deal_name": name, "owner": owner, "owner_id": owner}
 
 
+def partner_deal(client, owner: str) -> dict[str, Any]:
+    name = unique("Partner deal")
+    body = {**terms(), "name": name, "account": {"name": unique("Partner account")}}
+    made = client.post("/registration/deals", headers=as_owner(owner), json=body)
+    assert made.status_code == 201 and made.json()["registration_status"] == "pending", made.text
+    deal_id = made.json()["deal_id"]
+    channel = as_user("mgr-channel", "manager")
+    assert client.post(f"/registration/deals/{deal_id}/approve", headers=channel).status_code == 200
+    from services.forecast.domain import Deal as ForecastDeal
+
+    eventually(lambda: client.app.state.services["forecast"].app.find(ForecastDeal, uuid.UUID(deal_id)))
+    eventually(lambda: client.get("/pipeline/deals", headers=ADMIN, params={"q": name}).json()["items"])
+    settled(client)
+    return {"deal_id": deal_id, "deal_name": name, "owner": owner, "owner_id": owner}
+
+
 def pending(client, owner: str) -> dict[str, Any]:
     body = {**terms(days=500), "name": unique("Pending"), "account": {"name": unique("Account")}}
-    made = client.post("/registration/deals", headers=as_user(owner), json=body)
+    made = client.post("/registration/deals", headers=as_owner(owner), json=body)
     assert made.status_code == 201 and made.json()["registration_status"] == "pending", made.text
     deal_id = made.json()["deal_id"]
     from services.pipeline.domain.deal import Deal as PipelineDeal
@@ -329,6 +387,13 @@ SPECS: dict[str, Spec] = {
         unknown=422,
         relations=("same team", "other team", "unknown"),
     ),
+    "POST /registration/partners": Spec(
+        201,
+        relations=NONE,
+        body=lambda v: {"partner_id": unique("p").replace(" ", "-"), "name": "P", "channel_managers": ["mgr-channel"]},
+    ),
+    "GET /registration/partners": Spec(relations=NONE),
+    "GET /registration/partners/report": Spec(relations=NONE),
 }
 FIXED = {
     "pipeline_id": lambda: f"p{uuid.uuid4().hex[:10]}",
@@ -358,13 +423,14 @@ def expected(route: str, role: str, relation: str) -> tuple[int, bool]:
     if relation == "none":
         return spec.ok, True
     who = caller(role, relation)
-    owner = who.user_id if relation == "own" else OWNER
+    owner = owner_of(role, relation)
+    access = policy(rule)
     if spec.subject is team:
-        allowed = ACCESS.allows(who, rule.resource, rule.action, team="east")
+        allowed = access.allows(who, rule.resource, rule.action, team="east")
     elif spec.subject is pooled:
-        allowed = ACCESS.allows(who, rule.resource, rule.action, None)
+        allowed = access.allows(who, rule.resource, rule.action, None, organisation=ORGS.get(owner))
     else:
-        allowed = ACCESS.allows(who, rule.resource, rule.action, owner)
+        allowed = access.allows(who, rule.resource, rule.action, owner, organisation=ORGS.get(owner))
     if spec.visible is not None or spec.subject is not None and route.startswith("GET /pipeline/board"):
         return spec.ok, allowed  # a list or figures: 200, holding only what is in reach
     return (spec.ok if allowed else 403), allowed
@@ -377,7 +443,7 @@ _cache: dict[tuple[str, str], dict[str, Any]] = {}
 def test_every_route_answers_every_role_as_the_table_says(client, route, role, relation):
     spec, who = SPECS[route], caller(role, relation)
     status, visible = expected(route, role, relation)
-    owner = who.user_id if relation == "own" else OWNER
+    owner = owner_of(role, relation)
     values: dict[str, Any] = {name: make() for name, make in FIXED.items()}
     if relation == "unknown":
         values |= UNKNOWN

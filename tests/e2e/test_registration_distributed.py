@@ -103,3 +103,32 @@ def test_an_import_with_bad_rows_keeps_the_good_ones(cluster):
     assert answer["report"][2]["errors"][0]["field"] == "expected_close_date"
     created = answer["report"][0]["id"]
     eventually(lambda: pipeline_stage(cluster.http, created) == "prospecting")
+
+
+def test_a_partner_deal_won_in_the_pipeline_counts_in_the_partner_report(cluster):
+    """Registration → pipeline → registration over the broker: the partner registers, its
+    channel manager approves, the pipeline closes the deal won, and the partner report (in
+    registration, which hears the close) holds the value won."""
+    http = cluster.http
+    admin, channel = as_user("admin-1", "admin"), as_user("mgr-channel", "manager", ["channel"])
+    partner = as_user("partner-d-1", "partner", partner="org-dist")
+    body = {"partner_id": "org-dist", "name": "分布式渠道", "channel_managers": ["mgr-channel"]}
+    assert http.post("/registration/partners", headers=admin, json=body).status_code == 201
+    registered = register(http, "渠道赢单科技有限公司", headers=partner, amount="88000.00")
+    assert registered.status_code == 201 and registered.json()["registration_status"] == "pending"
+    deal_id = registered.json()["deal_id"]
+    assert register(http, "渠道赢单科技有限公司", headers=REP).json()["conflicting_deal_id"] == deal_id
+    assert http.post(f"/registration/deals/{deal_id}/approve", headers=channel).status_code == 200
+    eventually(lambda: pipeline_stage(http, deal_id) == "prospecting")
+    assert http.post(f"/pipeline/deals/{deal_id}/close", headers=admin, json={"outcome": "won"}).status_code == 200
+
+    def row():
+        items = http.get("/registration/partners/report", headers=channel).json()["items"]
+        found = [item for item in items if item["partner_id"] == "org-dist"]
+        return found[0] if found and found[0]["won_deals"] else None
+
+    figures = eventually(row, timeout=60)
+    assert (figures["registrations"], figures["approved"], figures["approval_rate"]) == (1, 1, 1.0)
+    assert figures["won"] == [{"amount": "88000.00", "currency": "CNY"}]
+    seen = http.get(f"/registration/deals/{deal_id}", headers=partner).json()
+    assert (seen["registration_status"], seen["outcome"]) == ("approved", "won")

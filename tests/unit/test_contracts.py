@@ -132,6 +132,7 @@ ADDED_TYPES = {
     "crm.product.added.v1",
     "crm.product.changed.v1",
     "crm.product.retired.v1",
+    "crm.partner.registered.v1",  # the second round's channel partners (SPEC: Additions)
 }
 
 

@@ -3,6 +3,7 @@
 deal          the registered deal (报备): review, ownership, protection, the pool
 lead          a lead, until it is converted into a deal
 account       a customer
+partner       a channel partner organisation (渠道伙伴) and its refused registrations
 indexes       customer keys (撞单) and each rep's holdings (保有量): the race-free guards
 terms         the terms a deal is registered with
 normalise     what people type, made comparable

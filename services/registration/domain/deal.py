@@ -69,6 +69,7 @@ class Deal(Aggregate):
         protected_until: datetime | None,
         at: datetime,
         meta: dict[str, str],
+        partner: str | None = None,  # added later: the registrations stored before have none
     ) -> None:
         # An auto-approved registration is approved in its very first event: it was
         # never pending, not even for a moment, so no event may say it was.
@@ -83,6 +84,7 @@ class Deal(Aggregate):
         self.currency = currency
         self.expected_close_date = expected_close_date
         self.source = source
+        self.partner = partner  # the channel partner organisation that registered it, for good
         self.owner_id: str | None = owner_id
         self.lead_id = lead_id
         self.keys = keys
@@ -232,7 +234,14 @@ class Deal(Aggregate):
         self._see(upstream)
 
     @event("Closed")
-    def close(self, outcome: str, upstream: Upstream, meta: dict[str, str]) -> None:
+    def close(
+        self,
+        outcome: str,
+        upstream: Upstream,
+        meta: dict[str, str],
+        amount: Decimal | None = None,  # added later, with `currency`: what it closed at
+        currency: str | None = None,
+    ) -> None:
         self.outcome = outcome
         self._see(upstream)
 

@@ -1,7 +1,7 @@
 """The registration rule (报备): what registering a deal decides and creates.
 
-A registration that matches no other active deal and meets the auto-approval thresholds
-is approved at once and protected from that moment; any other waits for a manager, with
+A registration that matches no other active deal, meets the auto-approval thresholds and
+comes from no channel partner is approved at once and protected from that moment; any other waits for a manager, with
 the reasons why. Either way the owner's holdings take the deal, a customer nobody
 registered before gets an account, and the deal claims the customer keys that are free.
 The application loads what this needs (the duplicate check, the holdings) and saves what
@@ -10,6 +10,7 @@ it returns, all together.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -24,6 +25,21 @@ from services.registration.domain.indexes import CustomerKey, Holdings
 from services.registration.domain.terms import DealTerms
 from services.registration.rules import Rules
 from shared.errors import Invalid
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What a registration came to."""
+
+    deal_id: UUID
+    registration_status: str
+    review_reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Conversion(Registration):
+    account_id: UUID | None = None
+    contact_id: UUID | None = None
 
 
 def check_close_date(terms: DealTerms, today: date) -> None:
@@ -44,8 +60,10 @@ def register_new_deal(
     rules: Rules,
     now: datetime,
     meta: dict[str, str],
+    partner: str | None = None,
 ) -> tuple[Deal, list[Aggregate]]:
-    """The new deal, and every aggregate to save with it (the deal first)."""
+    """The new deal, and every aggregate to save with it (the deal first). A channel
+    partner's registration always waits for a channel manager."""
     touched: list[Aggregate] = []
     account_id = check.account_id
     if account_id is None:
@@ -54,6 +72,8 @@ def register_new_deal(
         touched.append(account)
     review = [f"matches deal {c['deal_id']} on {c['matched_on']}" for c in check.conflicts]
     review += threshold_reasons(rules.auto_approval, terms, now.date())
+    if partner is not None:
+        review.append(f"registered by channel partner {partner}: a channel manager reviews it")
     holdings.take(deal_id, rules.limit_for(owner_id))
     approved = not review
     deal = Deal(
@@ -78,6 +98,7 @@ def register_new_deal(
         protected_until=now + timedelta(days=rules.protection_days) if approved else None,
         at=now,
         meta=meta,
+        partner=partner,
     )
     for key, existing in check.free_keys:
         if existing is None:
