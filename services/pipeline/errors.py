@@ -51,9 +51,15 @@ class StageRetired(Invalid):
 
 
 class ExitCriteriaNotMet(Invalid):
-    def __init__(self, stage: str | None, missing: list[str]) -> None:
-        super().__init__("to_stage", f"leaving {stage!r} needs: {', '.join(missing)}")
+    """What the stage's exit criteria miss, and its required tasks still open ("key (subject)")."""
+
+    def __init__(self, stage: str | None, missing: list[str], open_tasks: list[str] | None = None) -> None:
+        needs = [", ".join(missing)] if missing else []
+        if open_tasks:
+            needs.append(f"its open tasks done: {'; '.join(open_tasks)}")
+        super().__init__("to_stage", f"leaving {stage!r} needs: {'; '.join(needs)}")
         self.missing = missing
+        self.open_tasks = open_tasks or []
 
 
 class UnknownDeal(LookupError):

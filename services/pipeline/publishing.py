@@ -60,6 +60,8 @@ def _data(event: Any) -> public.EventData | None:
             occurred_at=event.occurred_at,
             due_at=event.due_at,
             duration_minutes=event.duration_minutes,
+            required_by_stage=event.required_by_stage,
+            required_task=event.required_task,
         )
     if isinstance(event, Deal.TaskCompleted):
         return public.DealTaskCompleted(deal_id=deal_id, activity_id=event.activity_id, completed_at=event.at)

@@ -34,6 +34,9 @@ class Activity(BaseModel):
     occurred_at: Instant | None
     due_at: Instant | None = Field(description="tasks only")
     duration_minutes: int | None
+    required_by_stage: str | None = Field(default=None, description="the stage whose entry created this task")
+    required_task: str | None = Field(default=None, description="the task's key in that stage")
+    owner_id: str | None = Field(default=None, description="a required task's owner: the deal's when created")
     done: bool = Field(description="a task until completed; every other kind is done when logged")
     done_at: Instant | None
     logged_at: Instant

@@ -164,6 +164,9 @@ class DealActivityLogged(EventData):
     occurred_at: datetime | None = None
     due_at: datetime | None = None
     duration_minutes: int | None = None  # added within v1: optional, so old consumers are unaffected
+    # Added within v1, optional: a task a stage required of every deal entering it, and its key there.
+    required_by_stage: str | None = None
+    required_task: str | None = None
 
 
 class DealTaskCompleted(EventData):

@@ -224,3 +224,24 @@ def test_signing_out_and_in_as_another_rep_shows_that_reps_board(new_page, api):
     expect(card(page, "Second rep's deal")).to_be_visible()
     expect(page.get_by_text("First rep's deal")).to_have_count(0)
     expect(page.get_by_text("rep-2 (Rep)")).to_be_visible()
+
+
+def test_the_deal_page_marks_a_task_the_stage_required_and_the_board_refuses_until_done(new_page, api, server):
+    stages = api.get("/pipeline/stages", headers=ADMIN).json()["stages"]
+    for stage in stages:
+        if stage["key"] == "proposal":
+            stage["required_tasks"] = [{"key": "send_quote", "subject": "Send the quotation", "due_in_days": 2}]
+    assert api.put("/pipeline/pipelines/default", headers=ADMIN, json={"stages": stages}).status_code == 200
+    deal_id = register_by_api(api, "rep-1", "Quote deal", "Quote Ltd")
+    eventually(lambda: api.get(f"/pipeline/deals/{deal_id}", headers=REP_1).status_code == 200)
+    assert api.post(f"/pipeline/deals/{deal_id}/stage", headers=REP_1, json={"to_stage": "proposal"}).status_code == 200
+
+    page = new_page("rep-1", locale="en-US")
+    deal = column(page, "Proposal/Price Quote").get_by_role("listitem", name="Quote deal")
+    drag(page, deal, column(page, "Negotiation/Review"))
+    expect(page.get_by_role("alert")).to_contain_text("send_quote (Send the quotation)")
+
+    page.goto(f"{server.url}/deals/{deal_id}")
+    task = page.get_by_role("listitem").filter(has_text="Send the quotation")
+    expect(task).to_contain_text("Required by Proposal/Price Quote")
+    keep(page, "deal-stage-task-en.png")

@@ -13,6 +13,7 @@ from uuid import uuid4
 
 import pytest
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
 from services.pipeline.application import PipelineApplication
@@ -82,6 +83,9 @@ STORED: dict[str, list[str]] = {
         "occurred_at",
         "due_at",
         "duration_minutes",
+        "required_by_stage",
+        "required_task",
+        "owner_id",
         "at",
         "meta",
     ],
@@ -135,8 +139,57 @@ def test_each_event_keeps_its_stored_fields(name):
     assert [field.name for field in dataclasses.fields(current_class(name))] == STORED[name]
 
 
-def test_the_activity_event_is_still_at_version_2_and_upcasts_version_1():
-    assert current_class("Deal.ActivityLogged").class_version == 2
+def test_the_activity_event_is_at_version_3_and_upcasts_versions_1_and_2():
+    logged = current_class("Deal.ActivityLogged")
+    assert logged.class_version == 3
+    assert callable(logged.upcast_v1_v2) and callable(logged.upcast_v2_v3)
+
+
+def test_a_version_2_task_stored_before_stage_tasks_reads_as_a_task_no_stage_required():
+    app = PipelineApplication()
+    who = meta("rep-1", "c")
+    deal = Deal(
+        id=uuid4(),
+        name="D",
+        account_name="A",
+        owner_id="rep-1",
+        amount=1,
+        currency="CNY",
+        expected_close_date=date(2027, 1, 1),
+        source=None,
+        upstream=None,
+        meta=who,
+    )
+    deal.enter(DEFAULT, datetime(2026, 1, 1, tzinfo=UTC), None, who)
+    app.save(deal)
+    at = datetime(2026, 1, 2, tzinfo=UTC)
+    # What the previous code stored: version 2, without the stage a task was required by.
+    v2_fields = {
+        "activity_id": "t-old",
+        "kind": "task",
+        "subject": "send the quote",
+        "occurred_at": None,
+        "due_at": at,
+        "duration_minutes": None,
+        "at": at,
+        "meta": who,
+        "timestamp": at,
+        "class_version": 2,
+    }
+    app.recorder.insert_events(
+        [
+            StoredEvent(
+                originator_id=deal.id,
+                originator_version=deal.version + 1,
+                topic=f"{OLD}:Deal.ActivityLogged",
+                state=app.mapper.transcoder.encode(v2_fields),
+            )
+        ]
+    )
+    task = app.get_deal(deal.id).activities["t-old"]
+    assert (task["kind"], task["done"], task["required_by_stage"], task["required_task"]) == ("task", False, None, None)
+    # An old open task is nobody's stage task: it does not hold the deal in its stage.
+    assert app.change_stage(deal.id, "qualification", None, who).stage == "qualification"
 
 
 def test_every_event_the_aggregates_define_is_one_they_have_stored():

@@ -693,6 +693,21 @@ export interface components {
             /** Duration Minutes */
             duration_minutes: number | null;
             /**
+             * Required By Stage
+             * @description the stage whose entry created this task
+             */
+            required_by_stage?: string | null;
+            /**
+             * Required Task
+             * @description the task's key in that stage
+             */
+            required_task?: string | null;
+            /**
+             * Owner Id
+             * @description a required task's owner: the deal's when created
+             */
+            owner_id?: string | null;
+            /**
              * Done
              * @description a task until completed; every other kind is done when logged
              */
@@ -1975,6 +1990,27 @@ export interface components {
             /** Reason */
             reason?: string | null;
         };
+        /**
+         * RequiredTask
+         * @description A task a stage asks of every deal that enters it, due `due_in_days` after the entry.
+         */
+        RequiredTask: {
+            /**
+             * Key
+             * @description names the task within its stage
+             */
+            key: string;
+            /**
+             * Subject
+             * @description the task's subject on the deal
+             */
+            subject: string;
+            /**
+             * Due In Days
+             * @description days from entering the stage to the task's due date
+             */
+            due_in_days: number;
+        };
         /** RowProblem */
         RowProblem: {
             /** Field */
@@ -2194,6 +2230,11 @@ export interface components {
              * @default []
              */
             exit_criteria: ("value" | "expected_close_date" | "contacts" | "decision_maker" | "competitors")[];
+            /**
+             * Required Tasks
+             * @default []
+             */
+            required_tasks: components["schemas"]["RequiredTask"][];
             /**
              * Retired
              * @default false

@@ -151,6 +151,7 @@ export default function DealPage({ dealId, session }: { dealId: string; session:
                 <span>
                   <Tag>{t(`deal.kinds.${activity.kind}`)}</Tag>
                   {activity.subject}{" "}
+                  {activity.required_by_stage && <Tag color="gold">{t("deal.requiredBy", { stage: label(activity.required_by_stage) })}</Tag>}
                   <Typography.Text type="secondary">
                     · {dateTime(activity.occurred_at ?? activity.logged_at, language)} · {activity.by}
                   </Typography.Text>

@@ -5,7 +5,8 @@ each part type-checks on its own. Declarations only: `Deal` sets the state in it
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Collection
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -13,6 +14,7 @@ from uuid import UUID
 if TYPE_CHECKING:
     from eventsourcing.domain import CanMutateAggregate
 
+    from services.pipeline.domain.stages import Stage
     from services.pipeline.domain.upstream import Upstream
 
 
@@ -66,3 +68,7 @@ class DealPart:
         def _see(self, upstream: Upstream) -> None: ...  # from `upstream.RemembersUpstream`
 
         def _value_follows(self, amount: Decimal, meta: dict[str, str]) -> None: ...  # from `terms.Terms`
+
+        def create_required_tasks(self, stage: Stage, at: datetime, meta: dict[str, str]) -> None: ...  # `activities`
+
+        def open_required_tasks(self, stage_keys: Collection[str]) -> list[dict[str, Any]]: ...  # `activities`

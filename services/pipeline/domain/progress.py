@@ -1,6 +1,8 @@
 """A deal's progress through its stage set: it enters when registration approves it, moves
-forward (past the exit criteria of every stage it leaves) or back, closes won or lost, and
-moves again only after somebody reopens it. `history` keeps every stage visit."""
+forward (past the exit criteria and the required tasks of every stage it leaves) or back,
+closes won or lost, and moves again only after somebody reopens it. Entering a stage
+creates the stage's required tasks (domain/activities.py). `history` keeps every stage
+visit."""
 
 from __future__ import annotations
 
@@ -63,8 +65,14 @@ class Progress(DealPart):
         here, there = stages.position(self.stage), stages.position(target.key)
         if there > here:
             passed = {c for s in stages.stages[here:there] for c in s.exit_criteria}
-            if missing := self.missing_for(passed):
-                raise ExitCriteriaNotMet(self.stage, missing)
+            # The tasks the deal got on entering (not what the stage set says now), of the
+            # stage it leaves and of any it skips that it had entered before.
+            open_tasks = self.open_required_tasks({s.key for s in stages.stages[here:there]})
+            missing = self.missing_for(passed)
+            if missing or open_tasks:
+                raise ExitCriteriaNotMet(
+                    self.stage, missing, [f"{t['required_task']} ({t['subject']})" for t in open_tasks]
+                )
         self._move(stages.pipeline_id, target, reason, "forward" if there > here else "back", at, None, meta)
 
     def close(
@@ -139,6 +147,7 @@ class Progress(DealPart):
             upstream=upstream,
             meta=meta,
         )
+        self.create_required_tasks(stage, at, meta)
 
     class StageChanged(Aggregate.Event):
         TOPIC = "services.pipeline.domain:Deal.StageChanged"

@@ -4,7 +4,9 @@ seeds' Chinese labels).
 
 A stage's probability is a deal's default probability while it sits there; its forecast
 category tells the forecast which bucket it fills; its exit criteria name what a deal must
-have before it moves forward out of it. A retired stage takes no new deals, but deals that
+have before it moves forward out of it, and its required tasks the work somebody must do there
+("send the quotation"): entering the stage creates them on the deal, and leaving it forward
+needs them done (domain/activities.py). A retired stage takes no new deals, but deals that
 sit there (or passed through it) stay readable. A company's sets are `Pipeline` aggregates:
 every redefinition is an event.
 """
@@ -15,13 +17,23 @@ from typing import Any, Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from services.pipeline.errors import UnknownStage
 
 State = Literal["open", "won", "lost"]
 Category = Literal["pipeline", "best_case", "commit", "closed", "omitted"]
 Criterion = Literal["value", "expected_close_date", "contacts", "decision_maker", "competitors"]
+
+
+class RequiredTask(BaseModel):
+    """A task a stage asks of every deal that enters it, due `due_in_days` after the entry."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="names the task within its stage")
+    subject: str = Field(min_length=1, max_length=500, description="the task's subject on the deal")
+    due_in_days: int = Field(ge=0, le=365, description="days from entering the stage to the task's due date")
 
 
 class Stage(BaseModel):
@@ -33,7 +45,19 @@ class Stage(BaseModel):
     forecast_category: Category
     state: State = "open"
     exit_criteria: tuple[Criterion, ...] = ()
+    # Absent from the stage sets stored before stage tasks: the default reads them as none.
+    required_tasks: tuple[RequiredTask, ...] = Field(default=(), max_length=20)
     retired: bool = False
+
+    @field_validator("required_tasks")
+    @classmethod
+    def _tasks_of_an_open_stage(cls, tasks: tuple[RequiredTask, ...], info: ValidationInfo) -> tuple[RequiredTask, ...]:
+        keys = [task.key for task in tasks]
+        if len(keys) != len(set(keys)):
+            raise ValueError("task keys must be unique within a stage")
+        if keys and info.data.get("state", "open") != "open":
+            raise ValueError("only an open stage has tasks: a closing stage is never left")
+        return tasks
 
 
 class StageSet(BaseModel):
