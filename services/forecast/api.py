@@ -39,6 +39,7 @@ def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRoute
         group_by: Literal["owner", "team", "stage", "source", "forecast_category"] | None = None,
         as_of: datetime | None = Query(default=None, description="the forecast as it stood at this instant"),
         probabilities: Literal["stage", "learned"] = "stage",
+        by_category: bool = Query(default=False, description="with group_by: each group's figures per category too"),
     ) -> dict[str, Any]:
         with engine.connect() as connection:
             return forecast(
@@ -49,6 +50,7 @@ def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRoute
                 as_of=_utc(as_of),
                 probabilities=probabilities,
                 owners=access.owners(who.identity, "forecast", "read"),
+                by_category=by_category,
             )
 
     @routes.put("/targets/{owner_id}/{period}", response_model=Target)

@@ -1178,6 +1178,10 @@ export interface components {
             gap?: components["schemas"]["MoneyOut"];
             /** Coverage */
             coverage?: number | null;
+            /** Categories */
+            categories?: {
+                [key: string]: components["schemas"]["Figures"];
+            };
         };
         /** HistoryEvent */
         HistoryEvent: {
@@ -4767,6 +4771,8 @@ export interface operations {
                 /** @description the forecast as it stood at this instant */
                 as_of?: string | null;
                 probabilities?: "stage" | "learned";
+                /** @description with group_by: each group's figures per category too */
+                by_category?: boolean;
             };
             header?: {
                 "x-correlation-id"?: string | null;
