@@ -110,7 +110,7 @@ export default function ForecastPage({ session }: { session: Session }) {
                 rowKey={(group) => String(group.key)}
                 dataSource={groups}
                 pagination={false}
-                locale={{ emptyText: t("forecast.empty") }}
+                locale={{ emptyText: <Typography.Text>{t("forecast.empty")}</Typography.Text> }}
                 columns={[
                   { title: t(`forecast.groupings.${groupBy}`), key: "key", render: (_, group) => groupName(group.key) },
                   { title: t("forecast.count"), key: "count", align: "right", render: (_, group) => group.count },

@@ -88,7 +88,7 @@ function Report({ name, body }: { name: Name; body: AnyReport }) {
     const option = barsOption(report.groups.map((group) => group.key), [{ name: t("reports.winRate"), values: report.groups.map((group) => (group.win_rate == null ? null : group.win_rate * 100)) }], (value) => `${Math.round(value)}%`);
     return side(
       <EChart option={option} label={t("reports.names.win-rate")} />,
-      <Table aria-label={t("reports.names.win-rate")} size="small" pagination={false} rowKey="key" dataSource={report.groups} locale={{ emptyText: t("reports.empty") }}
+      <Table aria-label={t("reports.names.win-rate")} size="small" pagination={false} rowKey="key" dataSource={report.groups} locale={{ emptyText: <Typography.Text>{t("reports.empty")}</Typography.Text> }}
         columns={[
           { title: t(`reports.winRateBy.${report.group_by}`), dataIndex: "key" },
           { title: t("reports.won"), dataIndex: "won", align: "right" },
@@ -101,7 +101,7 @@ function Report({ name, body }: { name: Name; body: AnyReport }) {
     const report = body as Schemas["StageConversion"];
     return side(
       <EChart option={funnelOption(report.stages, stageName)} label={t("reports.names.stage-conversion")} height={360} />,
-      <Table aria-label={t("reports.names.stage-conversion")} size="small" pagination={false} rowKey="stage" dataSource={report.stages} locale={{ emptyText: t("reports.empty") }}
+      <Table aria-label={t("reports.names.stage-conversion")} size="small" pagination={false} rowKey="stage" dataSource={report.stages} locale={{ emptyText: <Typography.Text>{t("reports.empty")}</Typography.Text> }}
         columns={[
           { title: t("reports.stage"), key: "stage", render: (_, stage) => stageName(stage.stage) },
           { title: t("reports.reached"), dataIndex: "reached", align: "right" },
@@ -118,7 +118,7 @@ function Report({ name, body }: { name: Name; body: AnyReport }) {
     ], days);
     return side(
       <EChart option={option} label={t("reports.names.time-in-stage")} />,
-      <Table aria-label={t("reports.names.time-in-stage")} size="small" pagination={false} rowKey="stage" dataSource={report.stages} locale={{ emptyText: t("reports.empty") }}
+      <Table aria-label={t("reports.names.time-in-stage")} size="small" pagination={false} rowKey="stage" dataSource={report.stages} locale={{ emptyText: <Typography.Text>{t("reports.empty")}</Typography.Text> }}
         columns={[
           { title: t("reports.stage"), key: "stage", render: (_, stage) => stageName(stage.stage) },
           { title: t("reports.stays"), dataIndex: "count", align: "right" },
@@ -148,7 +148,7 @@ function Report({ name, body }: { name: Name; body: AnyReport }) {
     const option = barsOption(report.sources.map((source) => source.source), [{ name: t("reports.wonValue"), values: report.sources.map((source) => amountIn(source.won_value, currency)) }], compact);
     return side(
       <EChart option={option} label={t("reports.names.source-performance")} />,
-      <Table aria-label={t("reports.names.source-performance")} size="small" pagination={false} rowKey="source" dataSource={report.sources} locale={{ emptyText: t("reports.empty") }}
+      <Table aria-label={t("reports.names.source-performance")} size="small" pagination={false} rowKey="source" dataSource={report.sources} locale={{ emptyText: <Typography.Text>{t("reports.empty")}</Typography.Text> }}
         columns={[
           { title: t("reports.source"), dataIndex: "source" },
           { title: t("reports.deals"), dataIndex: "deals", align: "right" },
@@ -164,7 +164,7 @@ function Report({ name, body }: { name: Name; body: AnyReport }) {
   const option = accuracyOption(report, currency, { forecast: t("reports.forecastThen"), won: t("reports.actualWon"), error: t("reports.error") }, (iso) => dateTime(iso, language), compact);
   return side(
     <EChart option={option} label={t("reports.names.accuracy")} />,
-    <Table aria-label={t("reports.names.accuracy")} size="small" pagination={false} rowKey="as_of" dataSource={report.points} locale={{ emptyText: t("reports.empty") }}
+    <Table aria-label={t("reports.names.accuracy")} size="small" pagination={false} rowKey="as_of" dataSource={report.points} locale={{ emptyText: <Typography.Text>{t("reports.empty")}</Typography.Text> }}
       columns={[
         { title: t("reports.asOf"), key: "as_of", render: (_, point) => dateTime(point.as_of, language) },
         { title: t("reports.forecastThen"), key: "forecast", align: "right", render: (_, point) => sums(point.forecast, language) },
