@@ -28,13 +28,15 @@ NOT_BUILT = """<!doctype html><html lang="en"><meta charset="utf-8"><title>CRM c
 RESERVED = ("docs", "redoc", "openapi.json", "healthz", "readyz", "metrics")
 
 
-def console_paths(reserved: Iterable[str]) -> Convertor[str]:
-    """Any path outside the reserved prefixes. Matching them not at all (rather than answering
-    404) keeps a GET on a POST-only API route a 405."""
+def console_paths(reserved: Iterable[str], prefixes: Iterable[str] = ()) -> Convertor[str]:
+    """Any path outside the reserved names and below none of the API prefixes. Matching them
+    not at all (rather than answering 404) keeps a GET on a POST-only API route a 405. A bare
+    prefix (`/forecast`) is no API route: it is the console's page of that name."""
     names = "|".join(re.escape(name) for name in sorted(reserved))
+    below = "|".join(re.escape(name) for name in sorted({*reserved, *prefixes}))
 
     class ConsolePath(Convertor[str]):
-        regex = rf"(?!(?:{names})(?:/|$)).*"
+        regex = rf"(?!(?:{names})$)(?!(?:{below})/).*"
 
         def convert(self, value: str) -> str:
             return value
@@ -46,7 +48,7 @@ def console_paths(reserved: Iterable[str]) -> Convertor[str]:
 
 
 def install(app: FastAPI, api_prefixes: Iterable[str], dist: Path = DIST) -> None:
-    register_url_convertor("console", console_paths({*RESERVED, *api_prefixes}))
+    register_url_convertor("console", console_paths(RESERVED, api_prefixes))
 
     def index() -> Response:
         page = dist / "index.html"

@@ -16,6 +16,9 @@ const DealPage = lazy(() => import("./pages/Deal"));
 const QueuePage = lazy(() => import("./pages/Queue"));
 const PoolPage = lazy(() => import("./pages/Pool"));
 const DealListPage = lazy(() => import("./pages/DealList"));
+// the charts' pages bring echarts with them: it loads only when one is opened
+const ForecastPage = lazy(() => import("./pages/Forecast"));
+const ReportsPage = lazy(() => import("./pages/Reports"));
 
 /** Ant Design's defaults, darkened where their contrast falls below WCAG AA (axe checks it). */
 const THEME = {
@@ -34,7 +37,7 @@ function initialSession(): Session | null {
   const session = direct ?? sessions.load();
   speakAs(session);
   const path = window.location.pathname;
-  if (session && !path.startsWith("/deals/") && !["/signin", "/queue", "/pool", "/deals"].includes(path)) {
+  if (session && !path.startsWith("/deals/") && !["/signin", "/queue", "/pool", "/deals", "/forecast", "/reports"].includes(path)) {
     prefetchBoard(session); // the board's data and its code load side by side
     void import("./pages/Board");
   }
@@ -96,6 +99,16 @@ export default function App() {
                 {t("app.queue")}
               </Button>
             )}
+            {session && (
+              <Button type="link" onClick={() => navigate("/forecast")} style={{ color: "#fff" }}>
+                {t("app.forecast")}
+              </Button>
+            )}
+            {session && sessions.canSeeReports(session) && (
+              <Button type="link" onClick={() => navigate("/reports")} style={{ color: "#fff" }}>
+                {t("app.reports")}
+              </Button>
+            )}
             <span style={{ flex: 1 }} />
             <Space>
               <Segmented
@@ -126,6 +139,10 @@ export default function App() {
                   <QueuePage session={session} />
                 ) : path === "/pool" ? (
                   <PoolPage session={session} />
+                ) : path === "/forecast" ? (
+                  <ForecastPage session={session} />
+                ) : path === "/reports" ? (
+                  <ReportsPage />
                 ) : path === "/deals" ? (
                   <DealListPage session={session} />
                 ) : path.startsWith("/deals/") ? (

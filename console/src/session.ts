@@ -81,3 +81,13 @@ export function canReview(session: Session): boolean {
 export function canClaim(session: Session): boolean {
   return session.role !== "auditor";
 }
+
+/** Who reads the management reports and the forecast's changes (the access table's `report read`). */
+export function canSeeReports(session: Session): boolean {
+  return session.role === "manager" || session.role === "admin" || session.role === "auditor";
+}
+
+/** Who may set an owner's or a team's target (the access table's `target set`). */
+export function canSetTargets(session: Session): boolean {
+  return session.role === "manager" || session.role === "admin";
+}

@@ -39,6 +39,7 @@ def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRoute
         group_by: Literal["owner", "team", "stage", "source", "forecast_category", "product_line"] | None = None,
         as_of: datetime | None = Query(default=None, description="the forecast as it stood at this instant"),
         probabilities: Literal["stage", "learned"] = "stage",
+        by_category: bool = Query(default=False, description="with group_by: each group's figures per category too"),
     ) -> dict[str, Any]:
         access.require(who.identity, "forecast", "read")  # a role without a scope: 403, not empty figures
         with engine.connect() as connection:
@@ -50,6 +51,7 @@ def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRoute
                 as_of=_utc(as_of),
                 probabilities=probabilities,
                 owners=access.owners(who.identity, "forecast", "read"),
+                by_category=by_category,
             )
 
     @routes.put("/targets/{owner_id}/{period}", response_model=Target)

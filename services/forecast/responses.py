@@ -36,6 +36,7 @@ class GroupFigures(Figures):
     attainment: NotRequired[float | None]
     gap: NotRequired[MoneyOut]
     coverage: NotRequired[float | None]
+    categories: NotRequired[dict[str, Figures]]  # with by_category: the group's figures per category
 
 
 class LearnedRate(BaseModel):

@@ -44,3 +44,18 @@ def test_the_sign_in_page_has_no_serious_accessibility_violations(browser, serve
     expect(page.get_by_role("button", name="登 录")).to_be_visible()
     assert serious_violations(page) == []
     context.close()
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_the_forecast_and_reports_pages_have_no_serious_accessibility_violations(new_page, api, server, locale):
+    deal_id = register_by_api(api, "rep-1", "Forecast accessible deal", "Accessible Ltd")
+    eventually(lambda: api.get(f"/pipeline/deals/{deal_id}", headers=identity("rep-1")).status_code == 200)
+    page = new_page("mgr-east", role="manager", teams="east", locale=locale)
+    expect(page.locator("header").first).to_be_visible()  # signed in: the session is kept
+    page.goto(f"{server.url}/forecast")
+    expect(page.locator("[data-chart=echarts] canvas").first).to_be_visible()  # the page with its charts and forms
+    assert serious_violations(page) == []
+
+    page.goto(f"{server.url}/reports#stage-conversion")
+    expect(page.locator("[data-chart=echarts] canvas").first).to_be_visible()
+    assert serious_violations(page) == []

@@ -42,7 +42,7 @@ def test_the_console_is_served_at_the_root(dist):
 
 
 def test_a_client_route_gets_the_console_so_a_reload_keeps_the_page(dist):
-    for path in ("/board", "/deals/3f1c", "/signin?next=/board"):
+    for path in ("/board", "/deals/3f1c", "/signin?next=/board", "/forecast", "/reports"):
         answer = app_with_console(dist).get(path)
         assert answer.status_code == 200 and "id=root" in answer.text, path
 
@@ -64,6 +64,8 @@ def test_api_paths_are_never_shadowed(dist):
     assert client.get("/pipeline/deals/x/stage").status_code == 405  # a POST route stays one
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/redoc").status_code == 404  # ReDoc would load from a CDN: not offered
+    assert client.get("/forecast/no-such-route").status_code == 404  # below the prefix: the API's
+    assert client.get("/forecast/no-such-route").headers["content-type"] == "application/json"
 
 
 def test_no_file_outside_the_build_is_handed_out(dist):

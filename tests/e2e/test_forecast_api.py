@@ -131,3 +131,13 @@ def test_a_snapshot_of_the_forecast_is_recorded_for_analytics(client):
     snapshots = eventually(lambda: len(found := published()) >= 3 and found)
     assert {p.data["period"] for p in snapshots} == periods
     assert {p.type for p in published()} == {"crm.forecast.snapshot_taken.v1"}
+
+
+def test_each_group_is_split_by_forecast_category_only_when_asked(client):
+    capture_and_convert(client)
+    eventually(lambda: in_forecast(client)["count"] == 1)
+    split = in_forecast(client, group_by="owner", by_category="true")
+    [rep] = split["groups"]
+    # the one deal (prospecting) is in pipeline: the split holds it there and nowhere else
+    assert rep["categories"] == {"pipeline": {key: rep[key] for key in rep if key not in ("key", "categories")}}
+    assert "categories" not in in_forecast(client, group_by="owner")["groups"][0]

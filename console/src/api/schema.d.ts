@@ -69,11 +69,17 @@ export interface paths {
         /**
          * List Registrations
          * @description The approval queue (`status=pending`, the default): each registration with why it
-         *     waits. A list: only the registrations in the caller's reach.
+         *     waits. A list: only the registrations in the caller's reach (a partner: its
+         *     organisation's; a channel manager: also those of the partners they manage).
          */
         get: operations["list_registrations_registration_deals_get"];
         put?: never;
-        /** Register Deal */
+        /**
+         * Register Deal
+         * @description A channel partner registers for its organisation: the registration always waits
+         *     for a channel manager, and a customer already registered is refused without saying
+         *     by whom.
+         */
         post: operations["register_deal_registration_deals_post"];
         delete?: never;
         options?: never;
@@ -198,6 +204,45 @@ export interface paths {
         put?: never;
         /** Recycle */
         post: operations["recycle_registration_deals__deal_id__recycle_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registration/partners": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Partners */
+        get: operations["list_partners_registration_partners_get"];
+        put?: never;
+        /** Register Partner */
+        post: operations["register_partner_registration_partners_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registration/partners/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Partner Report
+         * @description Per channel partner in reach: registrations, approvals and the approval rate,
+         *     conflicts (撞单) and the value won.
+         */
+        get: operations["partner_report_registration_partners_report_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -868,6 +913,20 @@ export interface components {
             difference: components["schemas"]["MoneyOut"][];
             pieces: components["schemas"]["Pieces"];
         };
+        /** ChannelPartner */
+        ChannelPartner: {
+            /** Partner Id */
+            partner_id: string;
+            /** Name */
+            name: string;
+            /** Channel Managers */
+            channel_managers: string[];
+        };
+        /** ChannelPartners */
+        ChannelPartners: {
+            /** Items */
+            items: components["schemas"]["ChannelPartner"][];
+        };
         /** CloseDeal */
         CloseDeal: {
             /**
@@ -1311,6 +1370,10 @@ export interface components {
             gap?: components["schemas"]["MoneyOut"];
             /** Coverage */
             coverage?: number | null;
+            /** Categories */
+            categories?: {
+                [key: string]: components["schemas"]["Figures"];
+            };
         };
         /** HistoryEvent */
         HistoryEvent: {
@@ -1529,6 +1592,46 @@ export interface components {
             at: string;
             /** Note */
             note?: string | null;
+        };
+        /**
+         * PartnerFigures
+         * @description One channel partner's registrations and what came of them.
+         */
+        PartnerFigures: {
+            /** Partner Id */
+            partner_id: string;
+            /** Name */
+            name: string;
+            /** Registrations */
+            registrations: number;
+            /** Pending */
+            pending: number;
+            /** Approved */
+            approved: number;
+            /** Rejected */
+            rejected: number;
+            /**
+             * Approval Rate
+             * @description approved of those decided (approved or rejected)
+             */
+            approval_rate: number | null;
+            /**
+             * Conflicts
+             * @description registrations refused because the customer was taken, and those that matched another deal
+             */
+            conflicts: number;
+            /** Won Deals */
+            won_deals: number;
+            /**
+             * Won
+             * @description the value of its deals won, per currency
+             */
+            won: components["schemas"]["MoneyOut"][];
+        };
+        /** PartnerReport */
+        PartnerReport: {
+            /** Items */
+            items: components["schemas"]["PartnerFigures"][];
         };
         /** Pieces */
         Pieces: {
@@ -1852,6 +1955,21 @@ export interface components {
             account: components["schemas"]["AccountIn"];
             /** Contacts */
             contacts?: components["schemas"]["ContactIn"][];
+        };
+        /** RegisterPartner */
+        RegisterPartner: {
+            /**
+             * Partner Id
+             * @description what its users act under (X-User-Partner, the crm_partner claim)
+             */
+            partner_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Channel Managers
+             * @description the managers who review its registrations
+             */
+            channel_managers: string[];
         };
         /**
          * RegisteredContact
@@ -3499,6 +3617,247 @@ export interface operations {
             };
             /** @description The body is not JSON (send content-type application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_partners_registration_partners_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelPartners"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    register_partner_registration_partners_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterPartner"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelPartner"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON (send content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    partner_report_registration_partners_report_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PartnerReport"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5597,6 +5956,8 @@ export interface operations {
                 /** @description the forecast as it stood at this instant */
                 as_of?: string | null;
                 probabilities?: "stage" | "learned";
+                /** @description with group_by: each group's figures per category too */
+                by_category?: boolean;
             };
             header?: {
                 "x-correlation-id"?: string | null;

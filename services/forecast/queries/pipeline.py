@@ -86,8 +86,10 @@ def forecast(
     as_of: datetime | None = None,
     probabilities: str = "stage",
     owners: frozenset[str] | None = None,
+    by_category: bool = False,
 ) -> dict[str, Any]:
-    """`owners` limits the figures to those owners' deals (what a rep or manager may see)."""
+    """`owners` limits the figures to those owners' deals (what a rep or manager may see);
+    `by_category` splits each group's figures by forecast category too (a stacked chart's)."""
     learned = learned_probabilities(connection, rules.learned_min_sample) if probabilities == "learned" else {}
     probability = _probability(learned)
     group = GROUPS[group_by] if group_by in GROUPS else literal("all")
@@ -111,15 +113,18 @@ def forecast(
     overall = Figures(rules)
     categories = {name: Figures(rules) for name in CATEGORIES}
     groups: dict[Any, Figures] = defaultdict(lambda: Figures(rules))
+    split: dict[Any, dict[str, Figures]] = defaultdict(dict)
     for row in rows:
         total, weighted = Decimal(row.total), Decimal(row.weighted_x100) / 100
         for bucket in (overall, categories.setdefault(row.forecast_category, Figures(rules))):
             bucket.add(row.n, row.currency, total, weighted, won=row.status == "won")
     for row in group_rows:
         key = rules.team_of(row.grp) if group_by == "team" else row.grp
-        groups[key].add(
-            row.n, row.currency, Decimal(row.total), Decimal(row.weighted_x100) / 100, won=row.status == "won"
-        )
+        total, weighted = Decimal(row.total), Decimal(row.weighted_x100) / 100
+        groups[key].add(row.n, row.currency, total, weighted, won=row.status == "won")
+        if by_category:
+            part = split[key].setdefault(row.forecast_category, Figures(rules))
+            part.add(row.n, row.currency, total, weighted, won=row.status == "won")
     answer: dict[str, Any] = {
         "period": period.name,
         "from": period.first.isoformat(),
@@ -146,12 +151,14 @@ def forecast(
         answer["group_by"] = group_by
         answer["groups"] = [
             {"key": key, **bucket.as_dict(), **_attainment(bucket, quotas.get(key), rules)}
+            | ({"categories": {name: part.as_dict() for name, part in split[key].items()}} if by_category else {})
             for key, bucket in sorted(groups.items(), key=lambda kv: str(kv[0]))
         ]
         for key, quota in sorted(quotas.items()):  # a quota with nothing yet in the period
             if key not in groups:
                 answer["groups"].append(
                     {"key": key, **Figures(rules).as_dict(), **_attainment(Figures(rules), quota, rules)}
+                    | ({"categories": {}} if by_category else {})
                 )
     return answer
 
