@@ -17,7 +17,7 @@ import {
   type KeyboardCoordinateGetter,
 } from "@dnd-kit/core";
 import { Alert, Button, Card, Result, Space, Spin, Tag, Typography } from "antd";
-import { lazy, Suspense, useCallback, useEffect, useRef, useState } from "react";
+import { lazy, memo, Suspense, useCallback, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { defaultRangeExtractor, useVirtualizer } from "@tanstack/react-virtual";
 import { api, reason, type Board, type BoardColumn, type DealCard, type Schemas } from "../api/client";
@@ -91,7 +91,9 @@ interface CardProps {
   of: number;
 }
 
-function DraggableCard({ card, language, disabled, position, of }: CardProps) {
+/** Memoised, as is the column: a scroll mounts the cards coming into view and leaves the
+ * others alone, and a page loaded into one column leaves the other columns alone. */
+const DraggableCard = memo(function DraggableCard({ card, language, disabled, position, of }: CardProps) {
   const { attributes, listeners, setNodeRef, isDragging } = useDraggable({
     id: card.deal_id,
     data: { stage: card.stage },
@@ -114,7 +116,7 @@ function DraggableCard({ card, language, disabled, position, of }: CardProps) {
       </Card>
     </div>
   );
-}
+});
 
 /** A card's height with its gap before the browser has measured it; close to the real one,
  * so the scroll bar hardly moves as cards are measured. */
@@ -135,7 +137,7 @@ interface ColumnProps {
 /** A column renders only the cards in (and just around) its visible part: a column of
  * thousands stays as cheap as one of ten. The card being dragged stays mounted wherever it
  * is, since dnd-kit follows its node. */
-function Column({ column, language, disabled, activeId, onNeedMore }: ColumnProps) {
+const Column = memo(function Column({ column, language, disabled, activeId, onNeedMore }: ColumnProps) {
   const { t } = useTranslation();
   const { setNodeRef, isOver } = useDroppable({ id: column.stage });
   const label = stageLabel(column.labels, column.stage, language);
@@ -219,7 +221,7 @@ function Column({ column, language, disabled, activeId, onNeedMore }: ColumnProp
       </div>
     </section>
   );
-}
+});
 
 type LoadError = { status: number; reason: string };
 
