@@ -16,6 +16,7 @@ const DealPage = lazy(() => import("./pages/Deal"));
 const QueuePage = lazy(() => import("./pages/Queue"));
 const PoolPage = lazy(() => import("./pages/Pool"));
 const DealListPage = lazy(() => import("./pages/DealList"));
+const ImportsPage = lazy(() => import("./pages/Imports"));
 
 /** Ant Design's defaults, darkened where their contrast falls below WCAG AA (axe checks it). */
 const THEME = {
@@ -34,7 +35,7 @@ function initialSession(): Session | null {
   const session = direct ?? sessions.load();
   speakAs(session);
   const path = window.location.pathname;
-  if (session && !path.startsWith("/deals/") && !["/signin", "/queue", "/pool", "/deals"].includes(path)) {
+  if (session && !path.startsWith("/deals/") && !["/signin", "/queue", "/pool", "/deals", "/imports"].includes(path)) {
     prefetchBoard(session); // the board's data and its code load side by side
     void import("./pages/Board");
   }
@@ -91,6 +92,11 @@ export default function App() {
                 {t("app.pool")}
               </Button>
             )}
+            {session && sessions.canRegister(session) && (
+              <Button type="link" onClick={() => navigate("/imports")} style={{ color: "#fff" }}>
+                {t("app.imports")}
+              </Button>
+            )}
             {session && sessions.canSeeQueue(session) && (
               <Button type="link" onClick={() => navigate("/queue")} style={{ color: "#fff" }}>
                 {t("app.queue")}
@@ -126,6 +132,8 @@ export default function App() {
                   <QueuePage session={session} />
                 ) : path === "/pool" ? (
                   <PoolPage session={session} />
+                ) : path === "/imports" ? (
+                  <ImportsPage session={session} />
                 ) : path === "/deals" ? (
                   <DealListPage session={session} />
                 ) : path.startsWith("/deals/") ? (
