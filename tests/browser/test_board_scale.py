@@ -76,7 +76,7 @@ def test_a_column_of_hundreds_of_deals_keeps_only_the_visible_cards_in_the_page_
     expect(prospecting.get_by_role("listitem", name=first, exact=True)).to_be_visible()
     cards = prospecting.get_by_role("listitem")
     shown = cards.count()
-    # fewer than even the first page the board sends (50 cards a column): only what is in view
+    # fewer than even the first page the board sends (30 cards a column): only what is in view
     assert 0 < shown < 30, f"{shown} cards in the page for a column of {DEALS}"
     # the last by close date is beyond the first page the board sends (50), let alone the screen
     expect(prospecting.get_by_role("listitem", name=last, exact=True)).to_have_count(0)

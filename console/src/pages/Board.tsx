@@ -122,7 +122,7 @@ const DraggableCard = memo(function DraggableCard({ card, language, disabled, po
  * so the scroll bar hardly moves as cards are measured. */
 const CARD_ESTIMATE = 124;
 /** Ask for the next page this many cards before the column's end comes into view. */
-const PAGE_AHEAD = 15;
+const PAGE_AHEAD = 10;
 /** Cards per further page of a column. */
 const PAGE = 100;
 
