@@ -16,6 +16,7 @@ const DealPage = lazy(() => import("./pages/Deal"));
 const QueuePage = lazy(() => import("./pages/Queue"));
 const PoolPage = lazy(() => import("./pages/Pool"));
 const DealListPage = lazy(() => import("./pages/DealList"));
+const ImportsPage = lazy(() => import("./pages/Imports"));
 // the charts' pages bring echarts with them: it loads only when one is opened
 const ForecastPage = lazy(() => import("./pages/Forecast"));
 const ReportsPage = lazy(() => import("./pages/Reports"));
@@ -37,7 +38,7 @@ function initialSession(): Session | null {
   const session = direct ?? sessions.load();
   speakAs(session);
   const path = window.location.pathname;
-  if (session && !path.startsWith("/deals/") && !["/signin", "/queue", "/pool", "/deals", "/forecast", "/reports"].includes(path)) {
+  if (session && !path.startsWith("/deals/") && !["/signin", "/queue", "/pool", "/deals", "/imports", "/forecast", "/reports"].includes(path)) {
     prefetchBoard(session); // the board's data and its code load side by side
     void import("./pages/Board");
   }
@@ -94,6 +95,11 @@ export default function App() {
                 {t("app.pool")}
               </Button>
             )}
+            {session && sessions.canRegister(session) && (
+              <Button type="link" onClick={() => navigate("/imports")} style={{ color: "#fff" }}>
+                {t("app.imports")}
+              </Button>
+            )}
             {session && sessions.canSeeQueue(session) && (
               <Button type="link" onClick={() => navigate("/queue")} style={{ color: "#fff" }}>
                 {t("app.queue")}
@@ -143,6 +149,8 @@ export default function App() {
                   <ForecastPage session={session} />
                 ) : path === "/reports" ? (
                   <ReportsPage />
+                ) : path === "/imports" ? (
+                  <ImportsPage session={session} />
                 ) : path === "/deals" ? (
                   <DealListPage session={session} />
                 ) : path.startsWith("/deals/") ? (

@@ -1,5 +1,5 @@
 /** The board's local state changes: a card moved at once, before the server answers. */
-import type { Board, BoardColumn } from "./api/client";
+import type { Board, BoardColumn, DealCard } from "./api/client";
 
 export function findCard(board: Board, dealId: string) {
   for (const column of board.columns) {
@@ -20,6 +20,17 @@ export function moveCard(board: Board, dealId: string, toStage: string): Board {
     }
     if (column.stage === toStage) return { ...column, count: column.count + 1, cards: [moved, ...column.cards] };
     return column;
+  });
+  return { ...board, columns };
+}
+
+/** The board with a column's next page of cards added (any card it shows already, say one
+ * just moved into it, is not repeated) and the cursor for the page after. */
+export function appendCards(board: Board, stage: string, cards: DealCard[], nextCursor: string | null): Board {
+  const columns = board.columns.map((column): BoardColumn => {
+    if (column.stage !== stage) return column;
+    const shown = new Set(column.cards.map((c) => c.deal_id));
+    return { ...column, cards: [...column.cards, ...cards.filter((c) => !shown.has(c.deal_id))], next_cursor: nextCursor };
   });
   return { ...board, columns };
 }

@@ -3,11 +3,15 @@
 import { api } from "./api/client";
 import type { Session } from "./session";
 
+/** Cards per column on the first screen: a column shows about six, and pages on from the list
+ * view as it scrolls; more would only lengthen the answer the first screen waits for. */
+const FIRST_PAGE = 30;
+
 type BoardAnswer = ReturnType<typeof askBoard>;
 let pending: { who: string; answer: BoardAnswer } | null = null;
 
 function askBoard() {
-  return api.GET("/pipeline/board", { params: { query: { cards: 50 } } });
+  return api.GET("/pipeline/board", { params: { query: { cards: FIRST_PAGE } } });
 }
 
 const who = (session: Session) => JSON.stringify(session);

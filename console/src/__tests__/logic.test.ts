@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Board } from "../api/client";
-import { findCard, moveCard } from "../board";
+import { appendCards, findCard, moveCard } from "../board";
 import { date, money, stageLabel, sums } from "../format";
 import { fromQuery, identityHeaders, parseTeams } from "../session";
 
@@ -75,5 +75,14 @@ describe("formatting for the reader's language", () => {
     expect(stageLabel({ en: "Proposal", zh: "提案/报价" }, "proposal", "en")).toBe("Proposal");
     expect(stageLabel({ en: "Proposal" }, "proposal", "zh-CN")).toBe("Proposal");
     expect(stageLabel({}, "proposal", "en")).toBe("proposal");
+  });
+});
+
+describe("paging a column on", () => {
+  it("adds the next page after the cards shown, skips one shown already, and keeps the new cursor", () => {
+    const paged = appendCards(board, "prospecting", [card("b", "prospecting"), card("c", "prospecting")], "next");
+    expect(paged.columns[0].cards.map((c) => c.deal_id)).toEqual(["a", "b", "c"]);
+    expect(paged.columns[0].next_cursor).toBe("next");
+    expect(paged.columns[1]).toBe(board.columns[1]);
   });
 });

@@ -17,11 +17,12 @@ import {
   type KeyboardCoordinateGetter,
 } from "@dnd-kit/core";
 import { Alert, Button, Card, Result, Space, Spin, Tag, Typography } from "antd";
-import { lazy, Suspense, useCallback, useEffect, useRef, useState } from "react";
+import { lazy, memo, Suspense, useCallback, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { defaultRangeExtractor, useVirtualizer } from "@tanstack/react-virtual";
 import { api, reason, type Board, type BoardColumn, type DealCard, type Schemas } from "../api/client";
 import type { LostAnswer } from "./CloseLost";
-import { findCard, moveCard } from "../board";
+import { appendCards, findCard, moveCard } from "../board";
 import { boardAnswer } from "../prefetch";
 import { date, money, stageLabel, sums } from "../format";
 import { navigate } from "../router";
@@ -82,7 +83,17 @@ function CardBody({ card, language }: { card: DealCard; language: string }) {
   );
 }
 
-function DraggableCard({ card, language, disabled }: { card: DealCard; language: string; disabled: boolean }) {
+interface CardProps {
+  card: DealCard;
+  language: string;
+  disabled: boolean;
+  position: number;
+  of: number;
+}
+
+/** Memoised, as is the column: a scroll mounts the cards coming into view and leaves the
+ * others alone, and a page loaded into one column leaves the other columns alone. */
+const DraggableCard = memo(function DraggableCard({ card, language, disabled, position, of }: CardProps) {
   const { attributes, listeners, setNodeRef, isDragging } = useDraggable({
     id: card.deal_id,
     data: { stage: card.stage },
@@ -94,21 +105,62 @@ function DraggableCard({ card, language, disabled }: { card: DealCard; language:
       {...listeners}
       {...attributes}
       role="listitem"
+      aria-posinset={position}
+      aria-setsize={of}
       aria-roledescription="deal"
       aria-label={card.name}
       style={{ opacity: isDragging ? 0.4 : 1, cursor: disabled ? "default" : "grab", touchAction: "none" }}
     >
-      <Card size="small" style={{ marginBottom: 8 }}>
+      <Card size="small">
         <CardBody card={card} language={language} />
       </Card>
     </div>
   );
+});
+
+/** A card's height with its gap before the browser has measured it; close to the real one,
+ * so the scroll bar hardly moves as cards are measured. */
+const CARD_ESTIMATE = 124;
+/** Ask for the next page this many cards before the column's end comes into view. */
+const PAGE_AHEAD = 10;
+/** Cards per further page of a column. */
+const PAGE = 100;
+
+interface ColumnProps {
+  column: BoardColumn;
+  language: string;
+  disabled: boolean;
+  activeId: string | null;
+  onNeedMore: (stage: string, cursor: string) => void;
 }
 
-function Column({ column, language, disabled }: { column: BoardColumn; language: string; disabled: boolean }) {
+/** A column renders only the cards in (and just around) its visible part: a column of
+ * thousands stays as cheap as one of ten. The card being dragged stays mounted wherever it
+ * is, since dnd-kit follows its node. */
+const Column = memo(function Column({ column, language, disabled, activeId, onNeedMore }: ColumnProps) {
   const { t } = useTranslation();
   const { setNodeRef, isOver } = useDroppable({ id: column.stage });
   const label = stageLabel(column.labels, column.stage, language);
+  const scroller = useRef<HTMLDivElement | null>(null);
+  const activeIndex = activeId ? column.cards.findIndex((c) => c.deal_id === activeId) : -1;
+  const virtualizer = useVirtualizer({
+    count: column.cards.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => CARD_ESTIMATE,
+    overscan: 4,
+    getItemKey: (index) => column.cards[index].deal_id,
+    rangeExtractor: (range) => {
+      const indexes = defaultRangeExtractor(range);
+      return activeIndex >= 0 && !indexes.includes(activeIndex) ? [...indexes, activeIndex].sort((a, b) => a - b) : indexes;
+    },
+  });
+  const items = virtualizer.getVirtualItems();
+  const last = items.length ? items[items.length - 1].index : -1;
+  const { next_cursor: cursor, stage } = column;
+  useEffect(() => {
+    if (cursor && last >= column.cards.length - PAGE_AHEAD) onNeedMore(stage, cursor);
+  }, [cursor, last, column.cards.length, stage, onNeedMore]);
+
   return (
     <section
       ref={setNodeRef}
@@ -143,11 +195,24 @@ function Column({ column, language, disabled }: { column: BoardColumn; language:
           </Typography.Text>
         </div>
       </header>
-      <div style={{ overflowY: "auto", flex: 1, minHeight: 80 }}>
+      <div ref={scroller} data-testid="cards" style={{ overflowY: "auto", flex: 1, minHeight: 80 }}>
         {column.cards.length > 0 && (
-          <div role="list" aria-label={label}>
-            {column.cards.map((card) => (
-              <DraggableCard key={card.deal_id} card={card} language={language} disabled={disabled} />
+          <div role="list" aria-label={label} style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
+            {items.map((item) => (
+              <div
+                key={item.key}
+                data-index={item.index}
+                ref={virtualizer.measureElement}
+                style={{ position: "absolute", top: 0, left: 0, width: "100%", paddingBottom: 8, transform: `translateY(${item.start}px)` }}
+              >
+                <DraggableCard
+                  card={column.cards[item.index]}
+                  language={language}
+                  disabled={disabled}
+                  position={item.index + 1}
+                  of={column.count}
+                />
+              </div>
             ))}
           </div>
         )}
@@ -156,7 +221,7 @@ function Column({ column, language, disabled }: { column: BoardColumn; language:
       </div>
     </section>
   );
-}
+});
 
 type LoadError = { status: number; reason: string };
 
@@ -209,6 +274,24 @@ export default function BoardPage({ session }: { session: Session }) {
   useEffect(() => {
     void load();
   }, [load, session]);
+
+  /** A column's next page, asked for once while it is on its way; dropped if the column was
+   * reloaded (or paged) meanwhile and no longer ends at that cursor. */
+  const asked = useRef(new Set<string>());
+  const needMore = useCallback(async (stage: string, cursor: string) => {
+    if (asked.current.has(cursor)) return;
+    asked.current.add(cursor);
+    const { data } = await api.GET("/pipeline/deals", {
+      params: { query: { stage, sort: "expected_close_date", limit: PAGE, cursor } },
+    });
+    asked.current.delete(cursor); // a reload starts the column over: its cursors come round again
+    if (!data) return; // asked again when the column next scrolls
+    setBoard((shown) => {
+      const column = shown?.columns.find((c) => c.stage === stage);
+      return shown && column?.next_cursor === cursor ? appendCards(shown, stage, data.items, data.next_cursor) : shown;
+    });
+  }, []);
+  const onNeedMore = useCallback((stage: string, cursor: string) => void needMore(stage, cursor), [needMore]);
 
   const sensors = useSensors(
     useSensor(PointerSensor, { activationConstraint: { distance: 5 } }),
@@ -312,7 +395,14 @@ export default function BoardPage({ session }: { session: Session }) {
         accessibility={{ announcements, screenReaderInstructions: { draggable: t("board.dragHint") } }} onDragStart={onDragStart} onDragEnd={(e) => void onDragEnd(e)} onDragCancel={() => setDragging(null)}>
         <div style={{ display: "flex", gap: 12, overflowX: "auto", alignItems: "flex-start", paddingBottom: 8 }}>
           {board.columns.map((column) => (
-            <Column key={column.stage} column={column} language={language} disabled={disabled} />
+            <Column
+              key={column.stage}
+              column={column}
+              language={language}
+              disabled={disabled}
+              activeId={dragging?.deal_id ?? null}
+              onNeedMore={onNeedMore}
+            />
           ))}
         </div>
         <DragOverlay>
