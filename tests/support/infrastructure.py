@@ -4,8 +4,10 @@ failure under CI (CI=true), each saying what is missing, so CI can never go gree
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -101,6 +103,14 @@ def tansu_binary() -> Path | None:
     return candidate if candidate.exists() else None
 
 
+def die_with_parent() -> None:
+    """In the child before it runs: on Linux, SIGTERM when the test process dies, so a test
+    run that is killed (a timeout, ^C twice) leaves no server polling its store behind."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class Tansu:
     """A Kafka-protocol broker in a child process, on a free loopback port."""
 
@@ -112,6 +122,7 @@ class Tansu:
             [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url, "--silent"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent,
         )
         wait_for_port(self.port)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.infrastructure import drop_schemas, free_port
+from tests.support.infrastructure import die_with_parent, drop_schemas, free_port
 
 
 def isolated_env(database_url: str, prefix: str, kafka: str, **extra: str) -> dict[str, str]:
@@ -42,12 +42,23 @@ class ServiceProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> ServiceProcess:
-        return self.launch().wait_ready(timeout)
+        """Launched and ready; stopped again when it does not get ready (a fixture that
+        fails before its `yield` never reaches its clean-up)."""
+        self.launch()
+        try:
+            return self.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
 
     def launch(self) -> ServiceProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "crm.cli", "serve", self.service], env=self.env, stdout=log, stderr=log
+            [sys.executable, "-m", "crm.cli", "serve", self.service],
+            env=self.env,
+            stdout=log,
+            stderr=log,
+            preexec_fn=die_with_parent,
         )
         return self
 
