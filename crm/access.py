@@ -12,6 +12,7 @@ from shared.web.access import Rule, joined
 # The table's rows, in the order readers know them from the README: a new rule takes its place here.
 ORDER: tuple[tuple[str, str], ...] = (
     ("configuration", "read"),
+    ("changes", "subscribe"),
     ("stage set", "define"),
     ("product", "read"),
     ("product", "manage"),

@@ -53,23 +53,15 @@ def cli() -> None:
 @click.argument("service", default="all", type=click.Choice(("all", *SERVICES)), metavar="[SERVICE]")
 def serve(service: str) -> int:
     """Serve one service (registration, pipeline or forecast), or all three in one process (the default: all)."""
-    import uvicorn
-
     from crm.app import create_app
+    from crm.server import serve as run
     from shared.observability import configure_logging
 
     settings = _settings()
     configure_logging(settings.log_format, settings.log_level)
     names = SERVICES if service == "all" else (service,)
-    # uvicorn turns SIGTERM into a graceful stop: no new requests, then the lifespan
-    # shutdown stops the consumers, lets in-flight work commit, and closes the stores.
-    uvicorn.run(
-        create_app(settings, names),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        timeout_graceful_shutdown=20,
-    )
+    # A graceful stop on SIGTERM (crm/server.py): live streams end, in-flight work commits.
+    run(create_app(settings, names), settings.host, settings.port)
     return 0
 
 

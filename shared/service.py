@@ -14,6 +14,7 @@ from shared.eventstore.storage import Storage
 from shared.messaging.outbox import Translate
 from shared.readmodels.projection import Projection, Projector
 from shared.settings import Settings
+from shared.web.live import LiveFeed
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Service:
     handle: Callable[[ReceivedEvent], None] | None = None
     projectors: list[Projector] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
+    live: LiveFeed | None = None  # the stream of "the read models moved on" its api serves
 
     def close(self) -> None:
         self.app.close()
@@ -55,12 +57,17 @@ def assemble(
     translate: Translate,
     subscribes_to: tuple[str, ...],
     jobs: list[Job],
+    live: LiveFeed | None = None,
 ) -> Service:
     """What every composition root does the same way: make the projection's tables (anew
     when CRM_RECREATE_VIEWS), checkpoint the store beside the service's own jobs, and hand
-    upstream events to the application's `handle` (`handle_batch` for a whole poll)."""
+    upstream events to the application's `handle` (`handle_batch` for a whole poll); a live
+    feed watches the projection's position, and is nudged when it commits."""
     projector = Projector(app, storage.engine, projection, settings.batch_size)
     projector.create_tables(recreate=settings.recreate_views)
+    if live is not None:
+        live.watch([projector.position_name])
+        projector.listeners.append(live.nudge)
     checkpoints = Job("checkpoints", settings.checkpoint_interval_seconds, Checkpointer(app, name).scheduled)
     return Service(
         name=name,
@@ -73,4 +80,5 @@ def assemble(
         handle=app.handle,
         projectors=[projector],
         jobs=[*jobs, checkpoints],
+        live=live,
     )

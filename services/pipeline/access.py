@@ -4,11 +4,13 @@ routes follows. `crm/access.py` joins them with the other services' into the one
 from __future__ import annotations
 
 from shared.web.access import EVERYONE, Rule, Scope
+from shared.web.live import NOTE
 
 _DEAL_READERS: dict[str, Scope] = {"rep": "own+pool", "manager": "teams+pool", "auditor": "all", "admin": "all"}
 
 RULES: tuple[Rule, ...] = (
     Rule("configuration", "read", ("GET /pipeline/rules", "GET /pipeline/stages"), **EVERYONE),
+    Rule("changes", "subscribe", ("GET /pipeline/live",), **EVERYONE, note=NOTE),
     Rule("stage set", "define", ("PUT /pipeline/pipelines/{pipeline_id}",), admin="all"),
     Rule("product", "read", ("GET /pipeline/products", "GET /pipeline/products/{code}"), **EVERYONE),
     Rule(

@@ -1,5 +1,6 @@
 """Pipeline's HTTP routes: stage sets, the product catalogue, the list view, the board, a
-deal, and its changes (its line items among them)."""
+deal, its changes (its line items among them), and the live stream that says when the
+board's read model moved on."""
 
 from __future__ import annotations
 
@@ -32,12 +33,14 @@ from services.pipeline.responses import Activity, Board, DealPage, PipelineDeal,
 from services.pipeline.rules import PipelineRules
 from shared.web.access import Access
 from shared.web.http import Caller, CallerDep
+from shared.web.live import RESPONSES as STREAM
+from shared.web.live import EventStream, LastEventId, LiveFeed
 from shared.web.responses import NOT_FOUND
 
 Code = Annotated[ProductCode, Path()]
 
 
-def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRouter:
+def router(app: PipelineApplication, engine: Engine, access: Access, live: LiveFeed) -> APIRouter:
     routes = APIRouter(prefix="/pipeline", tags=["pipeline"])
 
     def may_change(who: Caller) -> Callable[[Deal], None]:
@@ -141,6 +144,13 @@ def router(app: PipelineApplication, engine: Engine, access: Access) -> APIRoute
         stages = stage_set(pipeline)
         with engine.connect() as connection:
             return queries.board(connection, stages, owners=access.owners(who.identity, "deal", "list"), cards=cards)
+
+    @routes.get("/live", status_code=200, response_class=EventStream, responses=STREAM)
+    async def changes(who: CallerDep, last_event_id: LastEventId = None) -> EventStream:
+        """`changed` each time the pipeline's read model (the board, the list view) moves on:
+        no data, only the cue to fetch again through the routes above."""
+        access.require(who.identity, "changes", "subscribe")
+        return EventStream(live.events(last_event_id))
 
     @routes.get("/deals/{deal_id}", response_model=PipelineDeal, responses=NOT_FOUND)
     def get_deal(deal_id: UUID, who: CallerDep) -> dict[str, Any]:

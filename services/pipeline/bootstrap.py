@@ -15,6 +15,7 @@ from shared.eventstore.storage import open_storage
 from shared.service import Job, Service, assemble
 from shared.settings import Settings
 from shared.web.access import Access
+from shared.web.live import LiveFeed
 
 NAME = "pipeline"
 
@@ -22,6 +23,7 @@ NAME = "pipeline"
 def bootstrap(settings: Settings, clock: Clock | None = None, rules: PipelineRules | None = None) -> Service:
     storage = open_storage(settings, NAME)
     rules = rules or load_pipeline_rules()
+    live = LiveFeed(NAME, storage.engine, poll_seconds=settings.poll_interval)
     app = PipelineApplication(env=storage.eventstore_env, clock=clock, rules=rules)
     return assemble(
         NAME,
@@ -29,9 +31,10 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: PipelineRul
         storage,
         app,
         DealList(),
-        router(app, storage.engine, Access(settings.teams, RULES)),
+        router(app, storage.engine, Access(settings.teams, RULES), live),
         publishes_to=PIPELINE,
         translate=to_public,
         subscribes_to=(REGISTRATION,),
+        live=live,
         jobs=[Job("alerts", rules.alert_interval_seconds, lambda: alert_open_deals(app, storage.engine))],
     )

@@ -4,6 +4,7 @@ routes follows. `crm/access.py` joins them with the other services' into the one
 from __future__ import annotations
 
 from shared.web.access import EVERYONE, STAFF, Rule, Scope
+from shared.web.live import NOTE
 
 _CREATORS: dict[str, Scope] = {"rep": "own", "manager": "own", "admin": "own"}
 _DEAL_READERS: dict[str, Scope] = {"rep": "own+pool", "manager": "teams+pool", "auditor": "all", "admin": "all"}
@@ -13,6 +14,7 @@ _ORGANISATION: dict[str, Scope] = {"partner": "organisation"}
 
 RULES: tuple[Rule, ...] = (
     Rule("configuration", "read", ("GET /registration/rules",), **EVERYONE),
+    Rule("changes", "subscribe", ("GET /registration/live",), **EVERYONE, note=NOTE),
     Rule("lead", "capture", ("POST /registration/leads",), **_CREATORS),
     Rule(
         "lead",

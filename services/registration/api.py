@@ -45,13 +45,15 @@ from services.registration.responses import (
 from services.registration.rules import Rules
 from shared.web.access import Access
 from shared.web.http import Caller, CallerDep
+from shared.web.live import RESPONSES as STREAM
+from shared.web.live import EventStream, LastEventId, LiveFeed
 from shared.web.responses import NOT_FOUND
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def router(app: RegistrationApplication, engine: Engine, access: Access) -> APIRouter:
-    routes = Routes(app, engine, access)
+def router(app: RegistrationApplication, engine: Engine, access: Access, live: LiveFeed) -> APIRouter:
+    routes = Routes(app, engine, access, live)
     api = APIRouter(prefix="/registration", tags=["registration"])
     for name, member in vars(Routes).items():  # in the order the routes are written
         declared = getattr(member, "declared_route", None)
@@ -92,10 +94,11 @@ route = Declare()
 class Routes:
     """One method per route: ask access, call the application or a query, answer."""
 
-    def __init__(self, app: RegistrationApplication, engine: Engine, access: Access) -> None:
+    def __init__(self, app: RegistrationApplication, engine: Engine, access: Access, live: LiveFeed) -> None:
         self.app = app
         self.engine = engine
         self.access = access
+        self.live = live
 
     @route.get("/rules", response_model=Rules)
     def rules(self, who: CallerDep) -> dict[str, Any]:
@@ -175,6 +178,13 @@ class Routes:
         total, ids = queries.registrations(self.engine, status, owners, pool, limit, offset, partners)
         items = [self._seen_by(who, queries.queued(self.app.get_deal(deal_id))) for deal_id in ids]
         return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+    @route.get("/live", status_code=200, response_class=EventStream, responses=STREAM)
+    async def changes(self, who: CallerDep, last_event_id: LastEventId = None) -> EventStream:
+        """`changed` each time registration's read model (the approval queue, the pool) moves
+        on: no data, only the cue to fetch again through the routes above."""
+        self.access.require(who.identity, "changes", "subscribe")
+        return EventStream(self.live.events(last_event_id))
 
     @route.get("/deals/{deal_id}", response_model=RegistrationDeal, responses=NOT_FOUND)
     def get_deal(self, deal_id: UUID, who: CallerDep) -> dict[str, Any]:

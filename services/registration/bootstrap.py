@@ -16,6 +16,7 @@ from shared.eventstore.storage import open_storage
 from shared.service import Job, Service, assemble
 from shared.settings import Settings
 from shared.web.access import Access
+from shared.web.live import LiveFeed
 
 NAME = "registration"
 
@@ -23,6 +24,7 @@ NAME = "registration"
 def bootstrap(settings: Settings, clock: Clock | None = None, rules: Rules | None = None) -> Service:
     storage = open_storage(settings, NAME)
     rules = rules or load_registration_rules()
+    live = LiveFeed(NAME, storage.engine, poll_seconds=settings.poll_interval)
     app = RegistrationApplication(env=storage.eventstore_env, clock=clock, rules=rules)
     return assemble(
         NAME,
@@ -30,9 +32,10 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: Rules | Non
         storage,
         app,
         RegistrationDeals(),
-        router(app, storage.engine, Access(settings.teams, RULES, PartnerDirectory(app.find, storage.engine))),
+        router(app, storage.engine, Access(settings.teams, RULES, PartnerDirectory(app.find, storage.engine)), live),
         publishes_to=REGISTRATION,
         translate=to_public,
         subscribes_to=(PIPELINE,),
+        live=live,
         jobs=[Job("recycling sweeper", rules.sweep_interval_seconds, lambda: sweep_owned_deals(app, storage.engine))],
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -76,6 +77,8 @@ class Projector:
         self.attempts = attempts  # tries of one event before it is parked
         self.position_name = f"projection:{projection.name}"
         self._failures: dict[int, int] = {}  # notification id -> failed attempts so far
+        # Called (from the projector's thread) once a batch has committed: live feeds look at once.
+        self.listeners: list[Callable[[], None]] = []
 
     def create_tables(self, *, recreate: bool = False) -> None:
         """Create the read model's tables. When the code's tables differ from the ones the
@@ -150,6 +153,13 @@ class Projector:
         )
 
     def _apply(self, limit: int, stop: int | None, until: datetime | None) -> int:
+        applied = self._apply_committed(limit, stop, until)
+        if applied:
+            for listener in self.listeners:
+                listener()
+        return applied
+
+    def _apply_committed(self, limit: int, stop: int | None, until: datetime | None) -> int:
         with self.engine.begin() as connection:
             position = read_position(connection, self.position_name, lock=True)
             notifications = self.app.read_notifications(position, limit)

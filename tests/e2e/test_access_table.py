@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -24,6 +25,7 @@ from shared.web.identity import ROLES, Identity
 from tests.support.embedded import embedded_settings, settle
 from tests.support.flow import eventually
 from tests.support.identities import ADMIN, as_user
+from tests.support.streams import Stream
 
 TEAMS = {"east": ["rep-1", "rep-2"], "west": ["rep-west"]}
 OWNER = "rep-1"  # of team east: the owner of every subject but the caller's own
@@ -284,6 +286,7 @@ class Spec:
     cached: bool = False  # a read: one subject per owner serves every caller
     visible: Callable[[Any, dict[str, Any]], bool] | None = None  # is the subject in the answer?
     upload: bool = False
+    stream: bool = False  # a live stream: its status, then the client goes away
 
 
 STAGES = {
@@ -299,6 +302,8 @@ SPECS: dict[str, Spec] = {
     "GET /registration/rules": Spec(relations=NONE),
     "GET /pipeline/rules": Spec(relations=NONE),
     "GET /pipeline/stages": Spec(relations=NONE),
+    "GET /registration/live": Spec(relations=NONE, stream=True),
+    "GET /pipeline/live": Spec(relations=NONE, stream=True),
     "GET /forecast/rules": Spec(relations=NONE),
     "PUT /pipeline/pipelines/{pipeline_id}": Spec(relations=NONE, body=lambda v: STAGES),
     "POST /registration/leads": Spec(
@@ -458,7 +463,11 @@ def test_every_route_answers_every_role_as_the_table_says(client, route, role, r
     method, path = route.split(" ", 1)
     url = path.format(**values)
     before = settled(client) if not 200 <= status < 300 else None
-    if spec.upload:
+    if spec.stream:
+        opened = Stream(client, url, headers(who))
+        response = httpx.Response(opened.status, content=opened.next_block().encode())
+        opened.close()
+    elif spec.upload:
         content = f"company,contact_name\n{unique('Imported')},Li\n".encode()
         response = client.post(url, headers=headers(who), files={"file": ("leads.csv", content)})
     else:

@@ -17,11 +17,14 @@ export function speakAs(session: Session | null): void {
   current = session;
 }
 
+/** The headers that say who calls: on every API request, and on the live streams (live.ts). */
+export function requestHeaders(): Record<string, string> {
+  return current ? identityHeaders(current) : {};
+}
+
 const identity: Middleware = {
   onRequest({ request }) {
-    if (current) {
-      for (const [name, value] of Object.entries(identityHeaders(current))) request.headers.set(name, value);
-    }
+    for (const [name, value] of Object.entries(requestHeaders())) request.headers.set(name, value);
     return request;
   },
 };

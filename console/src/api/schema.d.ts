@@ -87,6 +87,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/registration/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Changes
+         * @description `changed` each time registration's read model (the approval queue, the pool) moves
+         *     on: no data, only the cue to fetch again through the routes above.
+         */
+        get: operations["changes_registration_live_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/registration/deals/{deal_id}": {
         parameters: {
             query?: never;
@@ -416,6 +437,27 @@ export interface paths {
         };
         /** Board */
         get: operations["board_pipeline_board_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipeline/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Changes
+         * @description `changed` each time the pipeline's read model (the board, the list view) moves on:
+         *     no data, only the cue to fetch again through the routes above.
+         */
+        get: operations["changes_pipeline_live_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2948,6 +2990,83 @@ export interface operations {
             };
         };
     };
+    changes_registration_live_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the id of the last event the client had */
+                "Last-Event-ID"?: number | null;
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A server-sent-events stream: `event: ready` first, then `event: changed` each time the service's read models move on (`data: {"service": "…", "position": N}`, `id: N`), and a comment line every 15 s while idle. It carries no data: refetch through the other routes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example event: changed
+                     *     id: 42
+                     *     data: {"service": "pipeline", "position": 42}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_deal_registration_deals__deal_id__get: {
         parameters: {
             query?: never;
@@ -4904,6 +5023,83 @@ export interface operations {
             };
             /** @description Not found: no such deal, lead, pipeline or task */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    changes_pipeline_live_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the id of the last event the client had */
+                "Last-Event-ID"?: number | null;
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A server-sent-events stream: `event: ready` first, then `event: changed` each time the service's read models move on (`data: {"service": "…", "position": N}`, `id: N`), and a comment line every 15 s while idle. It carries no data: refetch through the other routes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example event: changed
+                     *     id: 42
+                     *     data: {"service": "pipeline", "position": 42}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -23,6 +23,7 @@ import { defaultRangeExtractor, useVirtualizer } from "@tanstack/react-virtual";
 import { api, reason, type Board, type BoardColumn, type DealCard, type Schemas } from "../api/client";
 import type { LostAnswer } from "./CloseLost";
 import { appendCards, findCard, moveCard } from "../board";
+import { useLive } from "../live";
 import { boardAnswer } from "../prefetch";
 import { date, money, stageLabel, sums } from "../format";
 import { navigate } from "../router";
@@ -293,23 +294,45 @@ export default function BoardPage({ session }: { session: Session }) {
   }, []);
   const onNeedMore = useCallback((stage: string, cursor: string) => void needMore(stage, cursor), [needMore]);
 
+  // Someone else's change (another tab, a colleague, an approval) refetches the board, but
+  // never under the user's hands: while a card is lifted, its move is on its way or a lost
+  // deal's reason is being asked, the refetch waits and runs once the move has settled.
+  const busy = useRef(false);
+  const stale = useRef(false);
+  const refresh = useCallback(() => {
+    if (busy.current) stale.current = true;
+    else void load();
+  }, [load]);
+  useLive("pipeline", refresh, session);
+  const hold = () => {
+    busy.current = true;
+  };
+  const release = () => {
+    busy.current = false;
+    if (stale.current) {
+      stale.current = false;
+      void load();
+    }
+  };
+
   const sensors = useSensors(
     useSensor(PointerSensor, { activationConstraint: { distance: 5 } }),
     useSensor(KeyboardSensor, { coordinateGetter: columnByColumn }),
   );
 
   const onDragStart = ({ active }: DragStartEvent) => {
+    hold();
     setRefusal(null);
     setDragging(board ? (findCard(board, String(active.id))?.card ?? null) : null);
   };
 
   const onDragEnd = async ({ active, over }: DragEndEvent) => {
     setDragging(null);
-    if (!board || !over) return;
+    if (!board || !over) return release();
     const dealId = String(active.id);
     const found = findCard(board, dealId);
     const toStage = String(over.id);
-    if (!found || found.column.stage === toStage) return;
+    if (!found || found.column.stage === toStage) return release();
     const before = board;
     generation.current++; // a load in flight must not undo the move
     setBoard(moveCard(board, dealId, toStage));
@@ -325,6 +348,14 @@ export default function BoardPage({ session }: { session: Session }) {
   };
 
   const settleMove = async (dealId: string, dealName: string, toStage: string, before: Board, error: unknown) => {
+    try {
+      await showMove(dealId, dealName, toStage, before, error);
+    } finally {
+      release();
+    }
+  };
+
+  const showMove = async (dealId: string, dealName: string, toStage: string, before: Board, error: unknown) => {
     if (error) {
       generation.current++;
       setBoard(before); // springs back
@@ -392,7 +423,10 @@ export default function BoardPage({ session }: { session: Session }) {
       )}
       <DndContext
         sensors={sensors}
-        accessibility={{ announcements, screenReaderInstructions: { draggable: t("board.dragHint") } }} onDragStart={onDragStart} onDragEnd={(e) => void onDragEnd(e)} onDragCancel={() => setDragging(null)}>
+        accessibility={{ announcements, screenReaderInstructions: { draggable: t("board.dragHint") } }} onDragStart={onDragStart} onDragEnd={(e) => void onDragEnd(e)} onDragCancel={() => {
+          setDragging(null);
+          release();
+        }}>
         <div style={{ display: "flex", gap: 12, overflowX: "auto", alignItems: "flex-start", paddingBottom: 8 }}>
           {board.columns.map((column) => (
             <Column
@@ -423,6 +457,7 @@ export default function BoardPage({ session }: { session: Session }) {
               generation.current++;
               setBoard(loss.before);
               setLoss(null);
+              release();
             }}
           />
         </Suspense>

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, reason, type Schemas } from "../api/client";
 import { date, money } from "../format";
+import { useLive } from "../live";
 import { navigate } from "../router";
 import { canReview, type Session } from "../session";
 
@@ -43,6 +44,9 @@ export default function QueuePage({ session }: { session: Session }) {
   useEffect(() => {
     void load();
   }, [load]);
+
+  // A registration someone else made, approved or assigned: the queue asks again.
+  useLive("registration", () => void load(), session);
 
   /** The answer is the deal as it now stands; the queue's read model follows within moments,
    * so the row changes (or leaves, once no longer pending) from the answer, not a reload. */
