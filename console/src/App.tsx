@@ -16,6 +16,14 @@ const DealPage = lazy(() => import("./pages/Deal"));
 const QueuePage = lazy(() => import("./pages/Queue"));
 const PoolPage = lazy(() => import("./pages/Pool"));
 const DealListPage = lazy(() => import("./pages/DealList"));
+const AuditPage = lazy(() => import("./pages/Audit"));
+const StageEditorPage = lazy(() => import("./pages/StageEditor"));
+
+/** `/deals/{id}/audit`: the deal's id, or null for any other path. */
+function auditedDeal(path: string): string | null {
+  const found = /^\/deals\/([^/]+)\/audit$/.exec(path);
+  return found ? decodeURIComponent(found[1]) : null;
+}
 
 /** Ant Design's defaults, darkened where their contrast falls below WCAG AA (axe checks it). */
 const THEME = {
@@ -34,7 +42,7 @@ function initialSession(): Session | null {
   const session = direct ?? sessions.load();
   speakAs(session);
   const path = window.location.pathname;
-  if (session && !path.startsWith("/deals/") && !["/signin", "/queue", "/pool", "/deals"].includes(path)) {
+  if (session && !path.startsWith("/deals/") && !["/signin", "/queue", "/pool", "/deals", "/stages"].includes(path)) {
     prefetchBoard(session); // the board's data and its code load side by side
     void import("./pages/Board");
   }
@@ -96,6 +104,11 @@ export default function App() {
                 {t("app.queue")}
               </Button>
             )}
+            {session && sessions.canEditStages(session) && (
+              <Button type="link" onClick={() => navigate("/stages")} style={{ color: "#fff" }}>
+                {t("app.stages")}
+              </Button>
+            )}
             <span style={{ flex: 1 }} />
             <Space>
               <Segmented
@@ -128,6 +141,10 @@ export default function App() {
                   <PoolPage session={session} />
                 ) : path === "/deals" ? (
                   <DealListPage session={session} />
+                ) : path === "/stages" ? (
+                  <StageEditorPage session={session} />
+                ) : auditedDeal(path) ? (
+                  <AuditPage key={path} dealId={auditedDeal(path)!} />
                 ) : path.startsWith("/deals/") ? (
                   <DealPage key={path} dealId={decodeURIComponent(path.slice("/deals/".length))} session={session} />
                 ) : (

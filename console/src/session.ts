@@ -81,3 +81,8 @@ export function canReview(session: Session): boolean {
 export function canClaim(session: Session): boolean {
   return session.role !== "auditor";
 }
+
+/** Who may edit the stage sets (the access table's `stage set define`). */
+export function canEditStages(session: Session): boolean {
+  return session.role === "admin";
+}
