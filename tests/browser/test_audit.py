@@ -11,6 +11,7 @@ except ImportError:  # the `browser` fixture says what is missing: a skip here, 
     expect = None
 
 from tests.browser.board_page import eventually, identity, keep, register_by_api
+from tests.browser.test_accessibility import serious_violations
 
 AUDITOR = identity("aud-1", role="auditor", teams="")
 SERVICE_ORDER = {"registration": 0, "pipeline": 1}
@@ -97,6 +98,7 @@ def test_an_auditor_slides_back_before_the_last_move_and_sees_the_deal_in_its_ea
     expect(page.locator("[aria-current=step]")).to_have_count(len(at_stop))
     expect(items).to_have_count(len(events))
     keep(page, "audit-before-last-move.png")
+    assert serious_violations(page) == []
 
     handle.press("End")
     expect(page.get_by_test_id("stage-then")).to_have_text("Proposal/Price Quote")

@@ -290,7 +290,7 @@ export default function StageEditorPage({ session }: { session: Session }) {
                 key: "retired",
                 render: (_: unknown, row) => (
                   <Space size={4}>
-                    {row.stage.retired ? <Tag>{t("stages.retired")}</Tag> : <Tag color="green">{t("stages.active")}</Tag>}
+                    {row.stage.retired ? <Tag>{t("stages.retired")}</Tag> : <Typography.Text>{t("stages.active")}</Typography.Text>}
                     {row.added ? (
                       <Button size="small" onClick={() => setRows(rows.filter((r) => r.id !== row.id))}>
                         {t("stages.discard")}
