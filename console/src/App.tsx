@@ -20,6 +20,14 @@ const ImportsPage = lazy(() => import("./pages/Imports"));
 // the charts' pages bring echarts with them: it loads only when one is opened
 const ForecastPage = lazy(() => import("./pages/Forecast"));
 const ReportsPage = lazy(() => import("./pages/Reports"));
+const AuditPage = lazy(() => import("./pages/Audit"));
+const StageEditorPage = lazy(() => import("./pages/StageEditor"));
+
+/** `/deals/{id}/audit`: the deal's id, or null for any other path. */
+function auditedDeal(path: string): string | null {
+  const found = /^\/deals\/([^/]+)\/audit$/.exec(path);
+  return found ? decodeURIComponent(found[1]) : null;
+}
 
 /** Ant Design's defaults, darkened where their contrast falls below WCAG AA (axe checks it). */
 const THEME = {
@@ -38,7 +46,7 @@ function initialSession(): Session | null {
   const session = direct ?? sessions.load();
   speakAs(session);
   const path = window.location.pathname;
-  if (session && !path.startsWith("/deals/") && !["/signin", "/queue", "/pool", "/deals", "/imports", "/forecast", "/reports"].includes(path)) {
+  if (session && !path.startsWith("/deals/") && !["/signin", "/queue", "/pool", "/deals", "/imports", "/forecast", "/reports", "/stages"].includes(path)) {
     prefetchBoard(session); // the board's data and its code load side by side
     void import("./pages/Board");
   }
@@ -115,6 +123,11 @@ export default function App() {
                 {t("app.reports")}
               </Button>
             )}
+            {session && sessions.canEditStages(session) && (
+              <Button type="link" onClick={() => navigate("/stages")} style={{ color: "#fff" }}>
+                {t("app.stages")}
+              </Button>
+            )}
             <span style={{ flex: 1 }} />
             <Space>
               <Segmented
@@ -153,6 +166,10 @@ export default function App() {
                   <ImportsPage session={session} />
                 ) : path === "/deals" ? (
                   <DealListPage session={session} />
+                ) : path === "/stages" ? (
+                  <StageEditorPage session={session} />
+                ) : auditedDeal(path) ? (
+                  <AuditPage key={path} dealId={auditedDeal(path)!} />
                 ) : path.startsWith("/deals/") ? (
                   <DealPage key={path} dealId={decodeURIComponent(path.slice("/deals/".length))} session={session} />
                 ) : (

@@ -91,3 +91,8 @@ export function canSeeReports(session: Session): boolean {
 export function canSetTargets(session: Session): boolean {
   return session.role === "manager" || session.role === "admin";
 }
+
+/** Who may edit the stage sets (the access table's `stage set define`). */
+export function canEditStages(session: Session): boolean {
+  return session.role === "admin";
+}

@@ -1,5 +1,6 @@
 """A deal's pipeline history as auditors read it (`shared.eventstore.history`): the fields
-of the pipeline's events worth a column, and how long the deal stood in each stage."""
+of the pipeline's events worth a column, how long the deal stood in each stage, and the
+deal itself as it stood at the instant asked about."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from services.pipeline.domain import Deal
+from services.pipeline.queries import detail
 from shared.clock import in_utc
 from shared.eventstore.history import span, stream_history
 
@@ -36,13 +38,16 @@ def stage_spans(deal: Deal, now: datetime) -> list[dict[str, Any]]:
 
 
 def deal_history(app: PipelineApplication, deal_id: UUID, as_of: datetime | None) -> dict[str, Any]:
-    """Every pipeline event of the deal (who, when, why) and its stage spans, as it stood at
-    `as_of` if given (an instant without a zone is read as UTC)."""
+    """Every pipeline event of the deal (who, when, why), its stage spans and its fields
+    (stage, value, owner, …), as it stood at `as_of` if given (an instant without a zone
+    is read as UTC); NotFound if the deal had no event by then."""
     as_of = in_utc(as_of) if as_of else None
     events, deal = stream_history(app, "pipeline", deal_id, as_of, details=DETAIL_FIELDS, kind="deal")
+    then = as_of or app.clock.now()
     return {
         "deal_id": str(deal_id),
         "as_of": as_of,
         "events": events,
-        "stage_spans": stage_spans(deal, as_of or app.clock.now()),
+        "stage_spans": stage_spans(deal, then),
+        "deal": detail(deal, then),
     }

@@ -151,3 +151,4 @@ class PipelineHistory(BaseModel):
     as_of: Instant | None
     events: list[HistoryEvent]
     stage_spans: list[Span]
+    deal: PipelineDeal = Field(description="the deal as it stood at `as_of` (now if not given)")

@@ -1775,6 +1775,8 @@ export interface components {
             events: components["schemas"]["HistoryEvent"][];
             /** Stage Spans */
             stage_spans: components["schemas"]["Span"][];
+            /** @description the deal as it stood at `as_of` (now if not given) */
+            deal: components["schemas"]["PipelineDeal"];
         };
         /** PipelineRules */
         PipelineRules: {

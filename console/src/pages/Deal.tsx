@@ -79,6 +79,15 @@ export default function DealPage({ dealId, session }: { dealId: string; session:
           {deal.name}
         </Typography.Title>
         {deal.outcome && <Tag color={deal.outcome === "won" ? "green" : "red"}>{t(`deal.outcome.${deal.outcome}`)}</Tag>}
+        <Typography.Link
+          href={`/deals/${dealId}/audit`}
+          onClick={(event) => {
+            event.preventDefault();
+            navigate(`/deals/${dealId}/audit`);
+          }}
+        >
+          {t("audit.open")}
+        </Typography.Link>
       </Space>
       <Card title={t("deal.fields")} size="small" style={{ marginBottom: 12 }}>
         <Descriptions column={{ xs: 1, md: 3 }} size="small">
