@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from crm.console import install as install_console
+from crm.demo_route import install as install_demo
 from shared.clock import Clock
 from shared.messaging.runtime import Runtime
 from shared.observability import CommandMetrics
@@ -118,6 +119,8 @@ def create_app(
     def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    if len(names) > 1 and not settings.kafka_bootstrap_servers:  # embedded: the console may load demo data
+        install_demo(app)
     if len(names) > 1:  # the embedded process serves the console too; last, so every API route wins
         install_console(app, api_prefixes=SERVICES)
     return app
