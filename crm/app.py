@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from crm.console import console_app
 from crm.console import install as install_console
 from crm.demo_route import install as install_demo
 from shared.clock import Clock
@@ -59,6 +60,13 @@ def authenticator(settings: Settings) -> Authenticator:
         algorithms=tuple(a.strip() for a in settings.auth_algorithms.split(",") if a.strip()),
         leeway=settings.auth_leeway_seconds,
     )
+
+
+def serving(settings: Settings, target: str) -> FastAPI:
+    """What `crm serve <target>` runs: all three services, one, or only the console's files."""
+    if target == "console":
+        return console_app()
+    return create_app(settings, SERVICES if target == "all" else (target,))
 
 
 def create_app(

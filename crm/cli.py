@@ -1,7 +1,6 @@
 """The `crm` command.
 
-    crm serve [all|registration|pipeline|forecast|console]
-                                                        run the services, or only the console's files
+    crm serve [all|<service>|console]                  all three services, one of them, or the console
     crm demo [--url URL] [--deals N] [--seed S]         record the demo data in a running server
     crm audit deal <deal id> [--as-of T] [--format F] [--locale L]
                                                         a deal's whole history
@@ -30,6 +29,7 @@ from uuid import UUID
 
 import click
 
+from crm.demo_cli import demo
 from crm.params import DEFAULT_LOCALE, BabelLocale, Instant
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ SERVICES = ("registration", "pipeline", "forecast")
 
 
 @click.group(
+    commands=[demo],
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
     epilog="Examples: crm serve · crm audit deal 5a2f… --format table · crm replay pipeline --as-of 2026-10-01\n\n"
     + "Configuration: the CRM_* environment variables (docs/configuration.md). A usage error exits with 2.",
@@ -54,65 +55,22 @@ def cli() -> None:
 @cli.command(short_help="Serve one service, or all three in one process (the default), or the console.")
 @click.argument("service", default="all", type=click.Choice(("all", *SERVICES, "console")), metavar="[SERVICE]")
 def serve(service: str) -> int:
-    """Serve one service (registration, pipeline or forecast), or all three in one process (the default: all),
-    or only the web console's files (console: what Kubernetes runs behind the ingress's `/`)."""
+    """Serve one service (registration, pipeline or forecast), all three in one process (all), or the console."""
     import uvicorn
 
+    from crm.app import serving
     from shared.observability import configure_logging
 
     settings = _settings()
     configure_logging(settings.log_format, settings.log_level)
-    if service == "console":
-        from crm.console import console_app
-
-        app = console_app()
-    else:
-        from crm.app import create_app
-
-        app = create_app(settings, SERVICES if service == "all" else (service,))
     # uvicorn turns SIGTERM into a graceful stop: no new requests, then the lifespan
     # shutdown stops the consumers, lets in-flight work commit, and closes the stores.
     uvicorn.run(
-        app,
+        serving(settings, service),
         host=settings.host,
         port=settings.port,
         log_config=None,
         timeout_graceful_shutdown=20,
-    )
-    return 0
-
-
-@cli.command(
-    short_help="Record the demo data (the 新城百货 story and generated deals) in a running server.",
-    epilog="Exit 1 when a service refuses something. Speaks as the identity headers say: header mode only.",
-)
-@click.option("--url", help="The running server (default: http://127.0.0.1:<CRM_PORT>).")
-@click.option("--deals", default=300, show_default=True, type=click.IntRange(0, 2000), help="Generated deals.")
-@click.option("--seed", default=14, show_default=True, type=int, help="The same seed records the same deals.")
-def demo(url: str | None, deals: int, seed: int) -> int:
-    """Record the SuiteCRM article's 新城百货 deal (registration, activities, stage moves) and DEALS
-    generated ones (two teams of reps, every stage and source, months of close dates, won, lost,
-    waiting for review, in the pool) with targets for this quarter and the next, through the
-    services' public APIs. Once only: a second run finds the story deal and records nothing.
-    """
-    import asyncio
-
-    from crm.demo import DemoError, load
-    from crm.demo_http import OverTheNetwork
-
-    base = url or f"http://127.0.0.1:{_settings().port}"
-    try:
-        report = asyncio.run(load(OverTheNetwork(base), deals, seed))
-    except (DemoError, OSError) as error:
-        click.echo(f"crm demo: {error}", err=True)
-        return 1
-    if not report["loaded"]:
-        click.echo(f"crm demo: already loaded (the story deal is {report['story_deal_id']}); nothing recorded")
-        return 0
-    outcomes = ", ".join(f"{n} {end}" for end, n in report["outcomes"].items())
-    click.echo(
-        f"crm demo: story deal {report['story_deal_id']}; {report['deals']} deals ({outcomes}); "
-        f"{report['targets']} targets"
     )
     return 0
 
