@@ -7,6 +7,7 @@ console's own routes (/board, /signin, …) survive a reload; an unknown API pat
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,7 +16,8 @@ from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.convertors import Convertor, register_url_convertor
 
-DIST = Path(__file__).resolve().parents[1] / "console" / "dist"
+# the source tree's build; the image puts its own elsewhere (Dockerfile: CRM_CONSOLE_DIST=/srv/console)
+DIST = Path(os.environ.get("CRM_CONSOLE_DIST") or Path(__file__).resolve().parents[1] / "console" / "dist")
 
 NOT_BUILT = """<!doctype html><html lang="en"><meta charset="utf-8"><title>CRM console not built</title>
 <h1>The console is not built</h1>
