@@ -1,7 +1,7 @@
 /** On an empty board, in the embedded mode only: offer to load the demo data (the 新城百货
  * story and a few hundred generated deals, recorded by the server through its own APIs).
  * GET /demo answers only where the server offers it, so elsewhere nothing is shown. */
-import { Alert, Button } from "antd";
+import { Button, Card, Space, Typography } from "antd";
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
@@ -35,18 +35,16 @@ export default function DemoOffer({ onLoaded }: { onLoaded: () => void }) {
       setFailed(response ? `${response.status} ${await response.text()}` : t("board.demo.offline"));
     }
   };
+  // a card, not an Alert: an offer is no alert, and role="alert" belongs to the board's refusals
   return (
-    <Alert
-      type="info"
-      showIcon
-      style={{ marginBottom: 12 }}
-      title={t("board.demo.offer")}
-      description={failed ? t("board.demo.failed", { reason: failed }) : undefined}
-      action={
+    <Card size="small" style={{ marginBottom: 12, background: "#e6f4ff" }}>
+      <Space wrap>
+        <Typography.Text>{t("board.demo.offer")}</Typography.Text>
         <Button type="primary" loading={loading} onClick={() => void load()}>
           {loading ? t("board.demo.loading") : t("board.demo.load")}
         </Button>
-      }
-    />
+        {failed && <Typography.Text type="danger">{t("board.demo.failed", { reason: failed })}</Typography.Text>}
+      </Space>
+    </Card>
   );
 }
