@@ -15,7 +15,9 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from crm.console import console_app
 from crm.console import install as install_console
+from crm.demo_route import install as install_demo
 from shared.clock import Clock
 from shared.messaging.runtime import Runtime
 from shared.observability import CommandMetrics
@@ -58,6 +60,13 @@ def authenticator(settings: Settings) -> Authenticator:
         algorithms=tuple(a.strip() for a in settings.auth_algorithms.split(",") if a.strip()),
         leeway=settings.auth_leeway_seconds,
     )
+
+
+def serving(settings: Settings, target: str) -> FastAPI:
+    """What `crm serve <target>` runs: all three services, one, or only the console's files."""
+    if target == "console":
+        return console_app()
+    return create_app(settings, SERVICES if target == "all" else (target,))
 
 
 def create_app(
@@ -118,6 +127,8 @@ def create_app(
     def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    if len(names) > 1 and not settings.kafka_bootstrap_servers:  # embedded: the console may load demo data
+        install_demo(app)
     if len(names) > 1:  # the embedded process serves the console too; last, so every API route wins
         install_console(app, api_prefixes=SERVICES)
     return app

@@ -1,6 +1,7 @@
 """The `crm` command.
 
-    crm serve [all|registration|pipeline|forecast]     run the services
+    crm serve [all|<service>|console]                  all three services, one of them, or the console
+    crm demo [--url URL] [--deals N] [--seed S]         record the demo data in a running server
     crm audit deal <deal id> [--as-of T] [--format F] [--locale L]
                                                         a deal's whole history
     crm audit verify [<service>] [--checkpoints-from-kafka | --checkpoints FILE]
@@ -28,6 +29,7 @@ from uuid import UUID
 
 import click
 
+from crm.demo_cli import demo
 from crm.params import DEFAULT_LOCALE, BabelLocale, Instant
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ SERVICES = ("registration", "pipeline", "forecast")
 
 
 @click.group(
+    commands=[demo],
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
     epilog="Examples: crm serve · crm audit deal 5a2f… --format table · crm replay pipeline --as-of 2026-10-01\n\n"
     + "Configuration: the CRM_* environment variables (docs/configuration.md). A usage error exits with 2.",
@@ -49,19 +52,18 @@ def cli() -> None:
     """The CRM deal pipeline: serve the services, audit a deal, rebuild projections."""
 
 
-@cli.command(short_help="Serve one service, or all three in one process (the default).")
-@click.argument("service", default="all", type=click.Choice(("all", *SERVICES)), metavar="[SERVICE]")
+@cli.command(short_help="Serve one service, or all three in one process (the default), or the console.")
+@click.argument("service", default="all", type=click.Choice(("all", *SERVICES, "console")), metavar="[SERVICE]")
 def serve(service: str) -> int:
-    """Serve one service (registration, pipeline or forecast), or all three in one process (the default: all)."""
-    from crm.app import create_app
+    """Serve one service (registration, pipeline or forecast), all three in one process (all), or the console."""
+    from crm.app import serving
     from crm.server import serve as run
     from shared.observability import configure_logging
 
     settings = _settings()
     configure_logging(settings.log_format, settings.log_level)
-    names = SERVICES if service == "all" else (service,)
     # A graceful stop on SIGTERM (crm/server.py): live streams end, in-flight work commits.
-    run(create_app(settings, names), settings.host, settings.port)
+    run(serving(settings, service), settings.host, settings.port)
     return 0
 
 

@@ -7,15 +7,17 @@ console's own routes (/board, /signin, …) survive a reload; an unknown API pat
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.convertors import Convertor, register_url_convertor
 
-DIST = Path(__file__).resolve().parents[1] / "console" / "dist"
+# the source tree's build; the image puts its own elsewhere (Dockerfile: CRM_CONSOLE_DIST=/srv/console)
+DIST = Path(os.environ.get("CRM_CONSOLE_DIST") or Path(__file__).resolve().parents[1] / "console" / "dist")
 
 NOT_BUILT = """<!doctype html><html lang="en"><meta charset="utf-8"><title>CRM console not built</title>
 <h1>The console is not built</h1>
@@ -25,7 +27,7 @@ NOT_BUILT = """<!doctype html><html lang="en"><meta charset="utf-8"><title>CRM c
 <a href="/docs">/docs</a>.</p></html>"""
 
 # paths the console must never shadow, beside the services' own prefixes
-RESERVED = ("docs", "redoc", "openapi.json", "healthz", "readyz", "metrics")
+RESERVED = ("docs", "redoc", "openapi.json", "healthz", "readyz", "metrics", "demo")
 
 
 def console_paths(reserved: Iterable[str], prefixes: Iterable[str] = ()) -> Convertor[str]:
@@ -70,3 +72,24 @@ def install(app: FastAPI, api_prefixes: Iterable[str], dist: Path = DIST) -> Non
         if path.startswith("assets/"):
             raise HTTPException(404, "Not Found")  # a missing bundle is not a page
         return index()
+
+
+def console_app(dist: Path = DIST) -> FastAPI:
+    """`crm serve console`: the console's files and nothing else, for Kubernetes, where the ingress
+    sends `/` here and each service's prefix to its own Deployment. The console calls the
+    services at its own origin, so one host serves both. Ready once the build is there."""
+    app = FastAPI(title="CRM console", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        """Not ready without index.html: an image built without its console stage serves nothing."""
+        built = (dist / "index.html").is_file()
+        return JSONResponse({"status": "ready" if built else "not built"}, 200 if built else 503)
+
+    # the services' prefixes are reserved here too: behind a misrouted ingress they are a 404, not index.html
+    install(app, api_prefixes=("registration", "pipeline", "forecast"), dist=dist)
+    return app

@@ -32,7 +32,7 @@ export function blankRow(serial: number): StageRow {
   return {
     id: `new-${serial}`,
     added: true,
-    stage: { key: "", labels: { zh: "", en: "" }, probability: 0, forecast_category: "pipeline", state: "open", exit_criteria: [], retired: false },
+    stage: { key: "", labels: { zh: "", en: "" }, probability: 0, forecast_category: "pipeline", state: "open", exit_criteria: [], required_tasks: [], retired: false },
   };
 }
 

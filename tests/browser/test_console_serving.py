@@ -78,3 +78,24 @@ def test_without_a_build_the_root_says_how_to_make_one(tmp_path):
     answer = app_with_console(tmp_path / "missing").get("/")
     assert answer.status_code == 503
     assert "npm run build" in answer.text and "make run" in answer.text
+
+
+def test_the_console_target_serves_the_console_alone_with_its_probes(dist):
+    """`crm serve console`, as Kubernetes runs it behind the ingress's `/`."""
+    from crm.console import console_app
+
+    client = TestClient(console_app(dist))
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").status_code == 200
+    assert "id=root" in client.get("/board").text
+    # the services' prefixes and the embedded-only demo are never answered with the page
+    for path in ("/pipeline/board", "/registration/deals", "/forecast/pipeline", "/demo", "/openapi.json"):
+        assert client.get(path).status_code == 404, path
+
+
+def test_the_console_target_is_not_ready_without_a_build(tmp_path):
+    from crm.console import console_app
+
+    client = TestClient(console_app(tmp_path))
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 503

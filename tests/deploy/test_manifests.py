@@ -50,6 +50,17 @@ def test_every_overlay_renders_every_service_and_the_operator_resources(document
         "crm.checkpoints",
     }
     assert ("Cluster", "crm-db") in names and ("Ingress", "crm") in names and ("NetworkPolicy", "crm") in names
+    for kind in ("Deployment", "Service", "PodDisruptionBudget"):
+        assert (kind, "crm-console") in names
+
+
+def test_the_console_runs_the_same_image_serving_only_its_files_without_secrets(documents):
+    deployments = {d["metadata"]["name"]: d for d in of_kind(documents, "Deployment")}
+    (console,) = deployments["crm-console"]["spec"]["template"]["spec"]["containers"]
+    (service,) = deployments["crm-pipeline"]["spec"]["template"]["spec"]["containers"]
+    assert console["image"] == service["image"] and console["args"] == ["console"]
+    # it reads no database and no broker: neither the Secret nor the services' configuration
+    assert "envFrom" not in console and all("valueFrom" not in variable for variable in console.get("env", []))
 
 
 def test_every_core_resource_is_valid_against_the_kubernetes_schemas(documents):
@@ -74,8 +85,9 @@ def test_every_pod_runs_unprivileged_read_only_with_probes_and_limits(documents)
             assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
             assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
             assert set(container["resources"]["requests"]) == set(container["resources"]["limits"]) == {"cpu", "memory"}
-            assert container["envFrom"][0]["configMapRef"]["name"].startswith("crm-config")
-            assert container["env"][0]["valueFrom"]["secretKeyRef"]["name"] == "crm-db-app"
+            if deployment["metadata"]["name"] != "crm-console":  # the console's own test: no secrets
+                assert container["envFrom"][0]["configMapRef"]["name"].startswith("crm-config")
+                assert container["env"][0]["valueFrom"]["secretKeyRef"]["name"] == "crm-db-app"
 
 
 def test_the_consumers_never_scale_past_the_topic_partitions(documents):
@@ -88,7 +100,12 @@ def test_the_consumers_never_scale_past_the_topic_partitions(documents):
 def test_the_ingress_routes_each_prefix_to_its_service(documents):
     (ingress,) = of_kind(documents, "Ingress")
     routes = {p["path"]: p["backend"]["service"]["name"] for p in ingress["spec"]["rules"][0]["http"]["paths"]}
-    assert routes == {"/registration": "crm-registration", "/pipeline": "crm-pipeline", "/forecast": "crm-forecast"}
+    assert routes == {
+        "/registration": "crm-registration",
+        "/pipeline": "crm-pipeline",
+        "/forecast": "crm-forecast",
+        "/": "crm-console",
+    }
 
 
 def test_the_ingress_passes_live_streams_on_unbuffered(documents):
@@ -103,7 +120,9 @@ def test_the_dockerfile_passes_hadolint():
     result = subprocess.run([hadolint, "--format", "json", str(ROOT / "Dockerfile")], capture_output=True, text=True)
     assert json.loads(result.stdout or "[]") == [], result.stdout
     text = (ROOT / "Dockerfile").read_text()
-    assert "USER 10001" in text and text.count("FROM ") == 2  # non-root; build tools stay in the first stage
+    # non-root; build tools (pip, node) stay in their stages; the console's build is copied in
+    assert "USER 10001" in text and text.count("FROM ") == 3
+    assert "npm ci" in text and "npm run build" in text and "COPY --from=console" in text
 
 
 def test_checkov_finds_nothing_serious(tmp_path):

@@ -8,6 +8,7 @@ const stage = (key: string, zh: string, en: string, probability = 10): Stage => 
   forecast_category: "pipeline",
   state: "open",
   exit_criteria: [],
+  required_tasks: [],
   retired: false,
 });
 

@@ -22,6 +22,7 @@ import { useTranslation } from "react-i18next";
 import { defaultRangeExtractor, useVirtualizer } from "@tanstack/react-virtual";
 import { api, reason, type Board, type BoardColumn, type DealCard, type Schemas } from "../api/client";
 import type { LostAnswer } from "./CloseLost";
+import DemoOffer from "./DemoOffer";
 import { appendCards, findCard, moveCard } from "../board";
 import { useLive } from "../live";
 import { boardAnswer } from "../prefetch";
@@ -418,6 +419,9 @@ export default function BoardPage({ session }: { session: Session }) {
         <Button onClick={() => void load()}>{t("board.reload")}</Button>
         {!disabled && <Typography.Text type="secondary">{t("board.dragHint")}</Typography.Text>}
       </Space>
+      {board.columns.every((column) => column.count === 0) && (
+        <DemoOffer onLoaded={() => void settle((b) => b.columns.some((column) => column.count > 0))} />
+      )}
       {refusal && (
         <Alert type="error" showIcon closable role="alert" title={refusal} onClose={() => setRefusal(null)} style={{ marginBottom: 12 }} />
       )}
