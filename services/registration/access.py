@@ -6,6 +6,7 @@ from __future__ import annotations
 from shared.web.access import EVERYONE, Rule, Scope
 
 _CREATORS: dict[str, Scope] = {"rep": "own", "manager": "own", "admin": "own"}
+_LEAD_READERS: dict[str, Scope] = {"rep": "own", "manager": "teams", "auditor": "all", "admin": "all"}
 _DEAL_READERS: dict[str, Scope] = {"rep": "own+pool", "manager": "teams+pool", "auditor": "all", "admin": "all"}
 
 RULES: tuple[Rule, ...] = (
@@ -19,6 +20,43 @@ RULES: tuple[Rule, ...] = (
         manager="teams",
         admin="all",
         note="the deal belongs to the lead's owner, whoever converts it",
+    ),
+    Rule(
+        "lead",
+        "disqualify",
+        ("POST /registration/leads/{lead_id}/disqualify",),
+        rep="own",
+        manager="teams",
+        admin="all",
+        note="a reason is required; the lead ends as converting would end it",
+    ),
+    Rule(
+        "lead",
+        "read",
+        ("GET /registration/leads/{lead_id}", "GET /registration/leads/{lead_id}/history"),
+        **_LEAD_READERS,
+        note="with its latest conversion score and the model version; the history holds every score",
+    ),
+    Rule(
+        "lead",
+        "list",
+        ("GET /registration/leads",),
+        **_LEAD_READERS,
+        note="a list: holding only the leads in reach",
+    ),
+    Rule(
+        "lead score model",
+        "read",
+        ("GET /registration/lead-scores/model",),
+        **EVERYONE,
+        note="the model's inputs, quality (ROC AUC, sample) and version",
+    ),
+    Rule(
+        "lead score model",
+        "train",
+        ("POST /registration/lead-scores/train",),
+        admin="all",
+        note="trains synchronously (the sample is capped) and scores every open lead",
     ),
     Rule("deal", "register", ("POST /registration/deals",), **_CREATORS),
     Rule("import", "upload", ("POST /registration/imports/{kind}",), **_CREATORS),
@@ -60,6 +98,13 @@ RULES: tuple[Rule, ...] = (
         note="the new owner must be in reach too",
     ),
     Rule("pool", "read", ("GET /registration/pool",), **EVERYONE),
+    Rule(
+        "account",
+        "read",
+        ("GET /registration/accounts/{account_id}",),
+        **EVERYONE,
+        note="its tier (A / B / C) and RFM: customers are nobody's own",
+    ),
     Rule(
         "pool",
         "claim",

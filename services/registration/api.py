@@ -17,19 +17,38 @@ from sqlalchemy import Engine
 
 from services.registration import queries
 from services.registration.application import RegistrationApplication
-from services.registration.history import deal_history
+from services.registration.domain.account import Account
+from services.registration.domain.deal import Deal
+from services.registration.domain.scoremodel import SCORE_MODEL_ID, ScoreModel
+from services.registration.domain.tiers import rfm
+from services.registration.history import deal_history, lead_history
 from services.registration.imports import MAX_IMPORT_BYTES, import_file
-from services.registration.requests import Assign, CaptureLead, ConvertLead, Recycle, RegisterDeal, Reject
+from services.registration.jobs import LeadScorer
+from services.registration.requests import (
+    Assign,
+    CaptureLead,
+    ConvertLead,
+    Disqualify,
+    Recycle,
+    RegisterDeal,
+    Reject,
+)
 from services.registration.responses import (
+    AccountView,
     CapturedLead,
     ConvertedLead,
     ImportReport,
+    LeadHistory,
+    LeadPage,
+    LeadView,
     Pool,
     RegisteredDeal,
     RegistrationDeal,
     RegistrationHistory,
     RegistrationPage,
     RegistrationStatus,
+    ScoreModelStatus,
+    TrainingRun,
 )
 from services.registration.rules import Rules
 from shared.web.access import Access
@@ -39,8 +58,8 @@ from shared.web.responses import NOT_FOUND
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def router(app: RegistrationApplication, engine: Engine, access: Access) -> APIRouter:
-    routes = Routes(app, engine, access)
+def router(app: RegistrationApplication, engine: Engine, access: Access, scorer: LeadScorer | None = None) -> APIRouter:
+    routes = Routes(app, engine, access, scorer or LeadScorer(app, engine))
     api = APIRouter(prefix="/registration", tags=["registration"])
     for name, member in vars(Routes).items():  # in the order the routes are written
         declared = getattr(member, "declared_route", None)
@@ -81,10 +100,11 @@ route = Declare()
 class Routes:
     """One method per route: ask access, call the application or a query, answer."""
 
-    def __init__(self, app: RegistrationApplication, engine: Engine, access: Access) -> None:
+    def __init__(self, app: RegistrationApplication, engine: Engine, access: Access, scorer: LeadScorer) -> None:
         self.app = app
         self.engine = engine
         self.access = access
+        self.scorer = scorer
 
     @route.get("/rules", response_model=Rules)
     def rules(self, who: CallerDep) -> dict[str, Any]:
@@ -122,6 +142,57 @@ class Routes:
             "review_reasons": list(done.review_reasons),
         }
 
+    @route.post("/leads/{lead_id}/disqualify", response_model=LeadView, responses=NOT_FOUND)
+    def disqualify_lead(self, lead_id: UUID, body: Disqualify, who: CallerDep) -> dict[str, Any]:
+        """The lead ends without a deal, and why (crm.lead.disqualified.v1); a negative example
+        for the conversion model from then on."""
+        self.access.check(who.identity, "lead", "disqualify", self.app.get_lead(lead_id).captured_by)
+        return queries.lead_view(self.app.disqualify_lead(lead_id, body.reason, who.meta))
+
+    @route.get("/leads", response_model=LeadPage)
+    def list_leads(
+        self,
+        who: CallerDep,
+        status: Literal["open", "converted", "disqualified"] | None = None,
+        source: str | None = Query(default=None, max_length=100),
+        region: str | None = Query(default=None, max_length=100),
+        industry: str | None = Query(default=None, max_length=100),
+        owner: str | None = Query(default=None, max_length=200),
+        sort: str = Query(default="-captured_at", max_length=40, description="captured_at, company or score"),
+        limit: int = Query(default=50, ge=1, le=500),
+        cursor: str | None = Query(default=None, max_length=1000),
+    ) -> dict[str, Any]:
+        """The leads in reach, filtered, sorted (`-` first: descending), a page at a time."""
+        self.access.require(who.identity, "lead", "list")
+        filters = {"status": status, "source": source, "region": region, "industry": industry, "owner_id": owner}
+        owners = self.access.owners(who.identity, "lead", "list")
+        return queries.leads(self.engine, filters, owners, sort, limit, cursor)
+
+    @route.get("/leads/{lead_id}", response_model=LeadView, responses=NOT_FOUND)
+    def get_lead(self, lead_id: UUID, who: CallerDep) -> dict[str, Any]:
+        self.access.require(who.identity, "lead", "read")
+        lead = self.app.get_lead(lead_id)
+        self.access.check(who.identity, "lead", "read", lead.captured_by)
+        return queries.lead_view(lead)
+
+    @route.get("/leads/{lead_id}/history", response_model=LeadHistory, responses=NOT_FOUND)
+    def lead_history(self, lead_id: UUID, who: CallerDep, as_of: datetime | None = None) -> dict[str, Any]:
+        self.access.require(who.identity, "lead", "read")
+        self.access.check(who.identity, "lead", "read", self.app.get_lead(lead_id).captured_by)
+        return lead_history(self.app, lead_id, as_of)
+
+    @route.get("/lead-scores/model", response_model=ScoreModelStatus)
+    def score_model(self, who: CallerDep) -> dict[str, Any]:
+        self.access.require(who.identity, "lead score model", "read")
+        record = self.app.find(ScoreModel, SCORE_MODEL_ID)
+        return queries.model_status(self.engine, record, self.app.rules.lead_scoring)
+
+    @route.post("/lead-scores/train", response_model=TrainingRun)
+    def train_score_model(self, who: CallerDep) -> dict[str, Any]:
+        """Train now, on this request's thread (the sample is capped), and score every open lead."""
+        self.access.require(who.identity, "lead score model", "train")
+        return self.scorer.run(who.meta)
+
     # -- deals ------------------------------------------------------------------------------
 
     @route.post("/deals", status_code=201, response_model=RegisteredDeal)
@@ -156,12 +227,19 @@ class Routes:
         items = [queries.queued(self.app.get_deal(deal_id)) for deal_id in ids]
         return {"items": items, "total": total, "limit": limit, "offset": offset}
 
+    @route.get("/accounts/{account_id}", response_model=AccountView, responses=NOT_FOUND)
+    def get_account(self, account_id: UUID, who: CallerDep) -> dict[str, Any]:
+        """A customer's tier (A / B / C) and the RFM of its won deals as of today."""
+        self.access.require(who.identity, "account", "read")
+        account = self.app.get(Account, account_id)
+        return queries.account_view(account, rfm(account.wins, self.app.clock.now().date(), self.app.rules.tiers))
+
     @route.get("/deals/{deal_id}", response_model=RegistrationDeal, responses=NOT_FOUND)
     def get_deal(self, deal_id: UUID, who: CallerDep) -> dict[str, Any]:
         self.access.require(who.identity, "deal", "read")
         deal = self.app.get_deal(deal_id)
         self.access.check(who.identity, "deal", "read", deal.owner_id)
-        return queries.deal_view(deal)
+        return self._view(deal)
 
     @route.get("/deals/{deal_id}/history", response_model=RegistrationHistory, responses=NOT_FOUND)
     def history(self, deal_id: UUID, who: CallerDep, as_of: datetime | None = None) -> dict[str, Any]:
@@ -176,28 +254,33 @@ class Routes:
     @route.post("/deals/{deal_id}/approve", response_model=RegistrationDeal, responses=NOT_FOUND)
     def approve(self, deal_id: UUID, who: CallerDep) -> dict[str, Any]:
         self._manages(deal_id, who)
-        return queries.deal_view(self.app.approve(deal_id, who.meta))
+        return self._view(self.app.approve(deal_id, who.meta))
 
     @route.post("/deals/{deal_id}/reject", response_model=RegistrationDeal, responses=NOT_FOUND)
     def reject(self, deal_id: UUID, body: Reject, who: CallerDep) -> dict[str, Any]:
         self._manages(deal_id, who)
-        return queries.deal_view(self.app.reject(deal_id, body.reason, body.conflicting_deal_id, body.note, who.meta))
+        return self._view(self.app.reject(deal_id, body.reason, body.conflicting_deal_id, body.note, who.meta))
 
     @route.post("/deals/{deal_id}/assign", response_model=RegistrationDeal, responses=NOT_FOUND)
     def assign(self, deal_id: UUID, body: Assign, who: CallerDep) -> dict[str, Any]:
         self._manages(deal_id, who, "assign")
         self.access.check(who.identity, "deal", "assign", body.owner_id)  # and only to someone in reach
-        return queries.deal_view(self.app.assign(deal_id, body.owner_id, who.meta))
+        return self._view(self.app.assign(deal_id, body.owner_id, who.meta))
 
     @route.post("/deals/{deal_id}/claim", response_model=RegistrationDeal, responses=NOT_FOUND)
     def claim(self, deal_id: UUID, who: CallerDep) -> dict[str, Any]:
         self.access.require(who.identity, "pool", "claim")
-        return queries.deal_view(self.app.claim(deal_id, who.meta))
+        return self._view(self.app.claim(deal_id, who.meta))
 
     @route.post("/deals/{deal_id}/recycle", response_model=RegistrationDeal, responses=NOT_FOUND)
     def recycle(self, deal_id: UUID, body: Recycle, who: CallerDep) -> dict[str, Any]:
         self._manages(deal_id, who)
-        return queries.deal_view(self.app.recycle(deal_id, "manual", body.reason, who.meta))
+        return self._view(self.app.recycle(deal_id, "manual", body.reason, who.meta))
+
+    def _view(self, deal: Deal) -> dict[str, Any]:
+        """The deal, with its account's tier."""
+        account = self.app.find(Account, deal.account_id)
+        return queries.deal_view(deal, account.tier if account is not None else None)
 
     def _manages(self, deal_id: UUID, who: Caller, action: str = "review") -> None:
         """A manager acts on the deals of their teams (and the pool); an admin on all."""

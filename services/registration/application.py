@@ -7,14 +7,16 @@ A lost race (another command saved the same version first) is retried from the s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
 from services.registration.domain import normalise
+from services.registration.domain.account import Account
 from services.registration.domain.deal import Deal, Upstream
 from services.registration.domain.duplicates import check_duplicates
 from services.registration.domain.indexes import CustomerKey, Holdings, holdings_id
@@ -46,6 +48,7 @@ class Conversion(Registration):
 
 
 Swept = Literal["recycled", "warned"] | None
+A = TypeVar("A", bound=Aggregate)
 
 
 class RegistrationApplication(ServiceApplication):
@@ -109,6 +112,21 @@ class RegistrationApplication(ServiceApplication):
             )
 
         return retrying(convert)
+
+    def disqualify_lead(self, lead_id: UUID, reason: str, meta: dict[str, str]) -> Lead:
+        return self.change(Lead, lead_id, lambda lead: lead.disqualify(reason, meta))
+
+    def change(self, kind: type[A], aggregate_id: UUID, change: Callable[[A], object], new: type[A] | None = None) -> A:
+        """One aggregate's command (a lead's score, a model's record, an account's tier): load
+        it (or make a `new` one), let `change` decide, save what it recorded, if anything."""
+
+        def run() -> A:
+            found = self.find(kind, aggregate_id) or (new() if new is not None else self.get(kind, aggregate_id))
+            change(found)
+            self.save(found)
+            return found
+
+        return retrying(run)
 
     # -- registration (报备) -----------------------------------------------------------------
 
@@ -204,7 +222,8 @@ class RegistrationApplication(ServiceApplication):
             deal = self.find(Deal, deal_id)
             if deal is None:
                 return None
-            decision = sweep_decision(self.rules.recycling, deal, now)
+            account = self.find(Account, deal.account_id)
+            decision = sweep_decision(self.rules.recycling, deal, now, account.tier if account else None)
             if isinstance(decision, Recycle):
                 touched = self.let_go(deal, meta, keys=False)
                 deal.recycle(decision.reason, None, now, meta)

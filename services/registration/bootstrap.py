@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.registration.access import RULES
 from services.registration.api import router
 from services.registration.application import RegistrationApplication
-from services.registration.jobs import sweep_owned_deals
+from services.registration.jobs import LeadScorer, retier_accounts, sweep_owned_deals
 from services.registration.projections import RegistrationDeals
 from services.registration.publishing import to_public
 from services.registration.rules import Rules, load_registration_rules
@@ -23,15 +23,20 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: Rules | Non
     storage = open_storage(settings, NAME)
     rules = rules or load_registration_rules()
     app = RegistrationApplication(env=storage.eventstore_env, clock=clock, rules=rules)
+    scorer = LeadScorer(app, storage.engine)
     return assemble(
         NAME,
         settings,
         storage,
         app,
         RegistrationDeals(),
-        router(app, storage.engine, Access(settings.teams, RULES)),
+        router(app, storage.engine, Access(settings.teams, RULES), scorer),
         publishes_to=REGISTRATION,
         translate=to_public,
         subscribes_to=(PIPELINE,),
-        jobs=[Job("recycling sweeper", rules.sweep_interval_seconds, lambda: sweep_owned_deals(app, storage.engine))],
+        jobs=[
+            Job("recycling sweeper", rules.sweep_interval_seconds, lambda: sweep_owned_deals(app, storage.engine)),
+            Job("lead scorer", rules.lead_scoring.interval_seconds, scorer.run),
+            Job("account tiers", rules.tiers.interval_seconds, lambda: retier_accounts(app, storage.engine)),
+        ],
     )

@@ -94,3 +94,7 @@ class Assign(Command):
 
 class Recycle(Command):
     reason: str = Field(min_length=1, max_length=1000, description="why the deal goes back to the pool")
+
+
+class Disqualify(Command):
+    reason: str = Field(min_length=1, max_length=1000, description="why the lead will not become a deal")

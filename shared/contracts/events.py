@@ -3,61 +3,20 @@
 Compatibility rule: within a major version (`.v1`) fields are only ever added, and only
 as optional. Consumers ignore fields they do not know, so an older consumer keeps working
 when a newer producer adds one.
+
+The base models live in `shared.contracts.base`, and the lead-scoring and customer-tier
+events in `shared.contracts.customers`; both are re-exported here with the same names.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import Field
 
-
-class Contract(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-class Money(Contract):
-    """An amount of money; the amount travels as a decimal string, never a float."""
-
-    amount: Decimal = Field(max_digits=18, decimal_places=2)
-    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
-
-    @field_serializer("amount")
-    def _amount_as_string(self, amount: Decimal) -> str:
-        return f"{amount:.2f}"
-
-
-def money(amount: Decimal | float | int, currency: str) -> dict[str, str]:
-    """Money as it travels, for a body or event built by hand: the same document the
-    `Money` contract serialises to (two decimal places, the number never a float)."""
-    return {"amount": f"{amount:.2f}", "currency": currency}
-
-
-class Contact(Contract):
-    name: str
-    phone: str | None = None
-    email: str | None = None
-
-
-class AccountRef(Contract):
-    id: str
-    name: str
-
-
-class DealContact(Contract):
-    id: str
-    name: str
-    role: str | None = None
-    phone: str | None = None
-    email: str | None = None
-
-
-class EventData(Contract):
-    """Base of every catalogue entry; TYPE is the CloudEvents `type`."""
-
-    TYPE: ClassVar[str]
+from shared.contracts.base import AccountRef, Contact, Contract, DealContact, EventData, Money, money
+from shared.contracts.customers import AccountTierChanged, LeadDisqualified, LeadScored, LeadScoreModelTrained, Rfm
 
 
 class LeadCaptured(EventData):
@@ -297,6 +256,10 @@ CATALOGUE: dict[str, type[EventData]] = {
     for model in (
         LeadCaptured,
         LeadConverted,
+        LeadDisqualified,
+        LeadScored,
+        LeadScoreModelTrained,
+        AccountTierChanged,
         DealRegistered,
         DealRegistrationApproved,
         DealRegistrationRejected,
@@ -318,3 +281,20 @@ CATALOGUE: dict[str, type[EventData]] = {
         CheckpointRecorded,
     )
 }
+
+__all__ = [  # the names the catalogue has always offered, wherever they are defined now
+    "CATALOGUE",
+    "AccountRef",
+    "AccountTierChanged",
+    "Contact",
+    "Contract",
+    "DealContact",
+    "EventData",
+    "LeadDisqualified",
+    "LeadScoreModelTrained",
+    "LeadScored",
+    "Money",
+    "Rfm",
+    "money",
+    *(model.__name__ for model in CATALOGUE.values()),
+]

@@ -132,6 +132,10 @@ ADDED_TYPES = {
     "crm.product.added.v1",
     "crm.product.changed.v1",
     "crm.product.retired.v1",
+    "crm.lead.disqualified.v1",  # issue 15: lead scoring and customer tiers
+    "crm.lead.scored.v1",
+    "crm.lead.score_model_trained.v1",
+    "crm.account.tier_changed.v1",
 }
 
 
