@@ -64,7 +64,7 @@ def lead_view(lead: Lead) -> dict[str, Any]:
     return {
         "lead_id": str(lead.id),
         "company": lead.company,
-        "contact": lead.contact,
+        "contact": {k: v for k, v in lead.contact.items() if v},
         "source": lead.source,
         "region": lead.region,
         "industry": lead.industry,
