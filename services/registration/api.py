@@ -146,6 +146,7 @@ class Routes:
     def disqualify_lead(self, lead_id: UUID, body: Disqualify, who: CallerDep) -> dict[str, Any]:
         """The lead ends without a deal, and why (crm.lead.disqualified.v1); a negative example
         for the conversion model from then on."""
+        self.access.require(who.identity, "lead", "disqualify")  # before the look-up: no 404 for the role
         self.access.check(who.identity, "lead", "disqualify", self.app.get_lead(lead_id).captured_by)
         return queries.lead_view(self.app.disqualify_lead(lead_id, body.reason, who.meta))
 

@@ -22,17 +22,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import sklearn
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import GradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
 from services.registration.rules import LeadScoring
+
+# scikit-learn and numpy are imported where a model is trained or used, not at start-up:
+# they double a process's import time, and most processes never train.
 
 CATEGORICAL = ("source", "region", "industry")
 NUMERIC = ("has_budget", "budget_log10", "has_phone", "has_email", "has_company_email")
@@ -52,7 +45,7 @@ class Insufficient:
 
 @dataclass(frozen=True)
 class Model:
-    pipeline: Pipeline
+    pipeline: Any  # a fitted sklearn.pipeline.Pipeline
     version: str
     algorithm: str
     n: int
@@ -94,6 +87,9 @@ def train(rows: list[dict[str, Any]], labels: list[int], rules: LeadScoring) -> 
     disqualified = len(labels) - converted
     if len(labels) < rules.min_sample or min(converted, disqualified) < rules.min_per_class:
         return Insufficient(converted, disqualified, rules.min_sample, rules.min_per_class)
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import train_test_split
+
     started = time.perf_counter()
     # In a canonical order, so that the same leads in any order give the same split and model.
     pairs = sorted(zip(rows, labels, strict=True), key=lambda pair: json.dumps(pair, sort_keys=True))
@@ -120,13 +116,21 @@ def train(rows: list[dict[str, Any]], labels: list[int], rules: LeadScoring) -> 
 def version_of(rows: list[dict[str, Any]], labels: list[int], rules: LeadScoring) -> str:
     """A hash of what the model is a function of: the training set (in a canonical order),
     the parameters and the library's version."""
+    import sklearn
+
     examples = sorted(json.dumps([row, label], sort_keys=True) for row, label in zip(rows, labels, strict=True))
     parameters = {"rules": rules.model_dump(mode="json"), "inputs": INPUTS, "sklearn": sklearn.__version__}
     digest = hashlib.sha256(json.dumps([examples, parameters], sort_keys=True).encode())
     return digest.hexdigest()[:16]
 
 
-def _pipeline(rules: LeadScoring) -> Pipeline:
+def _pipeline(rules: LeadScoring) -> Any:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
     columns = ColumnTransformer(
         [
             ("categories", OneHotEncoder(handle_unknown="ignore"), list(range(len(CATEGORICAL)))),
@@ -144,4 +148,6 @@ def _pipeline(rules: LeadScoring) -> Pipeline:
 def _matrix(rows: list[dict[str, Any]]) -> Any:
     """The rows as the column transformer takes them: one object array, columns in `INPUTS`
     order (the categories first), since there is no data-frame library here."""
+    import numpy as np
+
     return np.array([[row[name] for name in INPUTS] for row in rows], dtype=object)
