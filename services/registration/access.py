@@ -7,6 +7,7 @@ from shared.web.access import EVERYONE, STAFF, Rule, Scope
 from shared.web.live import NOTE
 
 _CREATORS: dict[str, Scope] = {"rep": "own", "manager": "own", "admin": "own"}
+_LEAD_READERS: dict[str, Scope] = {"rep": "own", "manager": "teams", "auditor": "all", "admin": "all"}
 _DEAL_READERS: dict[str, Scope] = {"rep": "own+pool", "manager": "teams+pool", "auditor": "all", "admin": "all"}
 # A channel partner's user registers for its organisation and reads only its organisation's
 # registrations; a manager reaches a partner's deals when they are its channel manager.
@@ -24,6 +25,43 @@ RULES: tuple[Rule, ...] = (
         manager="teams",
         admin="all",
         note="the deal belongs to the lead's owner, whoever converts it",
+    ),
+    Rule(
+        "lead",
+        "disqualify",
+        ("POST /registration/leads/{lead_id}/disqualify",),
+        rep="own",
+        manager="teams",
+        admin="all",
+        note="a reason is required; the lead ends as converting would end it",
+    ),
+    Rule(
+        "lead",
+        "read",
+        ("GET /registration/leads/{lead_id}", "GET /registration/leads/{lead_id}/history"),
+        **_LEAD_READERS,
+        note="with its latest conversion score and the model version; the history holds every score",
+    ),
+    Rule(
+        "lead",
+        "list",
+        ("GET /registration/leads",),
+        **_LEAD_READERS,
+        note="a list: holding only the leads in reach",
+    ),
+    Rule(
+        "lead score model",
+        "read",
+        ("GET /registration/lead-scores/model",),
+        **STAFF,
+        note="the model's inputs, quality (ROC AUC, sample) and version",
+    ),
+    Rule(
+        "lead score model",
+        "train",
+        ("POST /registration/lead-scores/train",),
+        admin="all",
+        note="trains synchronously (the sample is capped) and scores every open lead",
     ),
     Rule(
         "deal",
@@ -86,6 +124,13 @@ RULES: tuple[Rule, ...] = (
         ("GET /registration/pool",),
         **STAFF,
         note="not a partner: the pool names other parties' customers",
+    ),
+    Rule(
+        "account",
+        "read",
+        ("GET /registration/accounts/{account_id}",),
+        **STAFF,
+        note="its tier (A / B / C) and RFM: customers are nobody's own (not a partner's: it would name other parties' customers)",
     ),
     Rule(
         "pool",

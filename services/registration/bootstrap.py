@@ -5,10 +5,10 @@ from __future__ import annotations
 from services.registration.access import RULES
 from services.registration.api import router
 from services.registration.application import RegistrationApplication
-from services.registration.jobs import sweep_owned_deals
+from services.registration.jobs import LeadScorer, retier_accounts, sweep_owned_deals
 from services.registration.projections import RegistrationDeals
 from services.registration.publishing import to_public
-from services.registration.queries import PartnerDirectory
+from services.registration.queries.partners import PartnerDirectory
 from services.registration.rules import Rules, load_registration_rules
 from shared.clock import Clock
 from shared.contracts import PIPELINE, REGISTRATION
@@ -26,16 +26,23 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: Rules | Non
     rules = rules or load_registration_rules()
     live = LiveFeed(NAME, storage.engine, poll_seconds=settings.poll_interval)
     app = RegistrationApplication(env=storage.eventstore_env, clock=clock, rules=rules)
+    scorer = LeadScorer(app, storage.engine)
     return assemble(
         NAME,
         settings,
         storage,
         app,
         RegistrationDeals(),
-        router(app, storage.engine, Access(settings.teams, RULES, PartnerDirectory(app.find, storage.engine)), live),
+        router(
+            app, storage.engine, Access(settings.teams, RULES, PartnerDirectory(app.find, storage.engine)), live, scorer
+        ),
         publishes_to=REGISTRATION,
         translate=to_public,
         subscribes_to=(PIPELINE,),
         live=live,
-        jobs=[Job("recycling sweeper", rules.sweep_interval_seconds, lambda: sweep_owned_deals(app, storage.engine))],
+        jobs=[
+            Job("recycling sweeper", rules.sweep_interval_seconds, lambda: sweep_owned_deals(app, storage.engine)),
+            Job("lead scorer", rules.lead_scoring.interval_seconds, scorer.run),
+            Job("account tiers", rules.tiers.interval_seconds, lambda: retier_accounts(app, storage.engine)),
+        ],
     )

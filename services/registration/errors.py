@@ -22,6 +22,11 @@ class LeadAlreadyConverted(Refused):
         super().__init__(f"lead {lead_id} was already converted into deal {deal_id}", deal_id=str(deal_id))
 
 
+class LeadDisqualified(Refused):
+    def __init__(self, lead_id: UUID, reason: str) -> None:
+        super().__init__(f"lead {lead_id} was disqualified ({reason})", lead_status="disqualified")
+
+
 class DuplicateRegistration(Refused):
     def __init__(self, customer: str, conflicting_deal_id: UUID, matched_on: str) -> None:
         super().__init__(

@@ -34,6 +34,17 @@ def owner_spans(deal: Deal, now: datetime) -> list[dict[str, Any]]:
     ]
 
 
+LEAD_DETAILS = ("status", "source", "region", "industry", "deal_id", "score", "model_version", "model_sequence")
+
+
+def lead_history(app: RegistrationApplication, lead_id: UUID, as_of: datetime | None) -> dict[str, Any]:
+    """Every event of the lead: captured, each score with the model version that gave it
+    (explained by that version's `Trained` record), and how it ended."""
+    as_of = in_utc(as_of) if as_of else None
+    events, _ = stream_history(app, "registration", lead_id, as_of, details=LEAD_DETAILS, kind="lead")
+    return {"lead_id": str(lead_id), "as_of": as_of, "events": events}
+
+
 def deal_history(app: RegistrationApplication, deal_id: UUID, as_of: datetime | None) -> dict[str, Any]:
     """Every registration event of the deal (who, when, why) and its owners' spans, as it
     stood at `as_of` if given (an instant without a zone is read as UTC)."""

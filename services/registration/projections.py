@@ -1,5 +1,7 @@
 """Registration's read model: one row per deal, for the pool, the approval queue and the
-recycling sweeper; one row per channel partner, for the access rules and the partner report."""
+recycling sweeper; one per channel partner, for the access rules and the partner report; one
+per lead, for the lead list and the conversion model's training set; one per account with a
+tier, for the re-tiering job."""
 
 from __future__ import annotations
 
@@ -12,16 +14,20 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
+    Float,
     Integer,
     MetaData,
     Numeric,
     String,
     Table,
     case,
+    select,
     update,
 )
 
+from services.registration.domain.account import Account
 from services.registration.domain.deal import Deal
+from services.registration.domain.lead import Lead
 from services.registration.domain.partner import Partner
 
 metadata = MetaData()
@@ -61,6 +67,37 @@ registration_partners = Table(
     Column("refused", Integer, nullable=False, default=0),  # registrations refused: the customer was taken
 )
 
+registration_leads = Table(
+    "registration_leads",
+    metadata,
+    Column("lead_id", String(36), primary_key=True),
+    Column("company", String(300), nullable=False),
+    Column("contact_name", String(200)),
+    Column("phone", String(50)),
+    Column("email", String(320)),
+    Column("source", String(100), index=True),
+    Column("region", String(100), index=True),
+    Column("industry", String(100), index=True),
+    Column("budget_amount", Numeric(18, 2)),
+    Column("budget_currency", String(3)),
+    Column("owner_id", String(200), nullable=False, index=True),
+    Column("status", String(20), nullable=False, index=True),
+    Column("captured_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("disqualified_reason", String(1000)),
+    Column("deal_id", String(36)),
+    Column("score", Float, index=True),
+    Column("model_version", String(64)),
+    Column("model_sequence", Integer),
+)
+
+account_tiers = Table(
+    "registration_account_tiers",
+    metadata,
+    Column("account_id", String(36), primary_key=True),
+    Column("tier", String(1)),
+)
+
 
 class RegistrationDeals:
     name = "registration.deals"
@@ -68,7 +105,9 @@ class RegistrationDeals:
 
     def apply(self, connection: Connection, event: Any) -> None:
         deal_id = str(event.originator_id)
-        if isinstance(event, Deal.Registered):
+        if isinstance(event, (Lead.Event, Account.Event)):
+            self._lead_or_account(connection, event)
+        elif isinstance(event, Deal.Registered):
             connection.execute(
                 registration_deals.insert().values(
                     deal_id=deal_id,
@@ -141,6 +180,53 @@ class RegistrationDeals:
             partners = registration_partners
             connection.execute(
                 update(partners).where(partners.c.partner_id == event.partner_id).values(refused=partners.c.refused + 1)
+            )
+
+    @staticmethod
+    def _lead_or_account(connection: Connection, event: Any) -> None:
+        subject = str(event.originator_id)
+        leads = registration_leads
+        if isinstance(event, Lead.Captured):
+            budget = event.budget or {}
+            connection.execute(
+                leads.insert().values(
+                    lead_id=subject,
+                    company=event.company,
+                    contact_name=event.contact.get("name"),
+                    phone=event.contact.get("phone"),
+                    email=event.contact.get("email"),
+                    source=event.source,
+                    region=event.region,
+                    industry=event.industry,
+                    budget_amount=budget.get("amount"),
+                    budget_currency=budget.get("currency"),
+                    owner_id=event.meta["actor"],
+                    status="open",
+                    captured_at=event.timestamp,
+                )
+            )
+            return
+        where = leads.c.lead_id == subject
+        if isinstance(event, Lead.Converted):
+            values: dict[str, Any] = {"status": "converted", "ended_at": event.timestamp, "deal_id": str(event.deal_id)}
+            connection.execute(update(leads).where(where).values(**values))
+        elif isinstance(event, Lead.Disqualified):
+            values = {"status": "disqualified", "ended_at": event.timestamp, "disqualified_reason": event.reason}
+            connection.execute(update(leads).where(where).values(**values))
+        elif isinstance(event, Lead.Scored):
+            values = {
+                "score": event.score,
+                "model_version": event.model_version,
+                "model_sequence": event.model_sequence,
+            }
+            connection.execute(update(leads).where(where).values(**values))
+        elif isinstance(event, Account.WonDealNoted):
+            known = select(account_tiers.c.account_id).where(account_tiers.c.account_id == subject)
+            if connection.execute(known).first() is None:  # the re-tiering job's candidate from now on
+                connection.execute(account_tiers.insert().values(account_id=subject, tier=None))
+        elif isinstance(event, Account.TierChanged):
+            connection.execute(
+                update(account_tiers).where(account_tiers.c.account_id == subject).values(tier=event.tier)
             )
 
     @staticmethod

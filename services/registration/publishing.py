@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.registration.domain.account import Account
 from services.registration.domain.deal import Deal
 from services.registration.domain.lead import Lead
 from services.registration.domain.partner import Partner
+from services.registration.domain.scoremodel import ScoreModel
 from shared.contracts import CloudEvent
 from shared.contracts import events as public
 from shared.eventstore.application import public_event
@@ -25,7 +27,9 @@ def to_public(event: Any) -> CloudEvent | None:
 
 
 def _data(event: Any) -> public.EventData | None:
-    subject = str(event.originator_id)  # the lead's id, the deal's id or the partner's
+    subject = str(event.originator_id)  # the lead's, the deal's, the partner's, the account's or the model record's id
+    if isinstance(event, (Lead.Disqualified, Lead.Scored, ScoreModel.Trained, Account.TierChanged)):
+        return _scoring(subject, event)
     if isinstance(event, Lead.Captured):
         return public.LeadCaptured(
             lead_id=subject,
@@ -99,3 +103,30 @@ def _data(event: Any) -> public.EventData | None:
             deal_id=subject, owner_id=event.owner_id, reason=event.reason, recycle_at=event.recycle_at
         )
     return None
+
+
+def _scoring(subject: str, event: Any) -> public.EventData:
+    if isinstance(event, Lead.Disqualified):
+        return public.LeadDisqualified(lead_id=subject, reason=event.reason, disqualified_by=event.meta["actor"])
+    if isinstance(event, Lead.Scored):
+        return public.LeadScored(
+            lead_id=subject, score=event.score, model_version=event.model_version, model_sequence=event.model_sequence
+        )
+    if isinstance(event, ScoreModel.Trained):
+        return public.LeadScoreModelTrained(**{k: v for k, v in vars(event).items() if k in TRAINED_FIELDS})
+    return public.AccountTierChanged(
+        account_id=subject,
+        account_name=event.account_name,
+        previous_tier=event.previous_tier,
+        tier=event.tier,
+        rfm=public.Rfm(
+            recency_days=event.rfm["recency_days"],
+            frequency=event.rfm["frequency"],
+            monetary=public.Money(amount=event.rfm["monetary"], currency=event.rfm["currency"]),
+            score=event.rfm["score"],
+        ),
+        as_of=event.as_of,
+    )
+
+
+TRAINED_FIELDS = set(public.LeadScoreModelTrained.model_fields)

@@ -107,3 +107,7 @@ class RegisterPartner(Command):
     channel_managers: list[str] = Field(
         min_length=1, max_length=50, description="the managers who review its registrations"
     )
+
+
+class Disqualify(Command):
+    reason: str = Field(min_length=1, max_length=1000, description="why the lead will not become a deal")

@@ -30,9 +30,13 @@ class ConvertedLead(RegisteredDeal):
     contact_id: UUID
 
 
+Tier = Literal["A", "B", "C"]
+
+
 class DealAccount(BaseModel):
     id: UUID
     name: str
+    tier: Tier | None = Field(default=None, description="the account's tier (RFM of its won deals); None: none won")
 
 
 class RegisteredContact(TypedDict):
@@ -183,6 +187,95 @@ class ImportReport(BaseModel):
     already_imported: int
     refused: int
     report: list[ImportedRow]
+
+
+class LeadContact(TypedDict):
+    name: NotRequired[str]
+    phone: NotRequired[str]
+    email: NotRequired[str]
+
+
+class LeadView(BaseModel):
+    """A lead: open, or ended (converted into a deal, or disqualified and why); its latest
+    conversion score and the model version that gave it (the history holds every score)."""
+
+    lead_id: UUID
+    company: str
+    contact: LeadContact
+    source: str | None
+    region: str | None
+    industry: str | None
+    budget: MoneyOut | None
+    owner_id: str
+    status: Literal["open", "converted", "disqualified"]
+    captured_at: Instant | None
+    disqualified_reason: str | None
+    deal_id: UUID | None
+    score: float | None = Field(description="the probability to convert, 0 to 1; None until scored")
+    model_version: str | None
+
+
+class LeadPage(BaseModel):
+    items: list[LeadView]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; None on the last")
+
+
+class LeadHistory(BaseModel):
+    lead_id: UUID
+    as_of: Instant | None
+    events: list[HistoryEvent]
+
+
+class TrainedModel(BaseModel):
+    version: str = Field(description="a hash of the training set and the parameters")
+    sequence: int
+    algorithm: str
+    inputs: list[str]
+    n: int
+    converted: int
+    disqualified: int
+    roc_auc: float = Field(description="on the held-out stratified split")
+    held_out: int
+    training_ms: int
+    trained_at: Instant
+
+
+class ScoreModelStatus(BaseModel):
+    status: Literal["trained", "untrained", "insufficient data"]
+    converted: int = Field(description="converted leads (the positives)")
+    disqualified: int = Field(description="disqualified leads (the negatives)")
+    needed: int = Field(description="ended leads needed to train")
+    needed_per_class: int
+    inputs: list[str] = Field(description="the lead fields the model reads")
+    model: TrainedModel | None
+
+
+class TrainingRun(ScoreModelStatus):
+    open_leads: int = 0
+    scored: int = Field(default=0, description="open leads whose score changed")
+
+
+class Rfm(BaseModel):
+    recency_days: int | None
+    frequency: int
+    monetary: str = Field(description="the won value in `currency`, a decimal string")
+    currency: str
+    score: int = Field(description="recency, frequency and value points (1 to 3 each) added")
+
+
+class WonDeal(BaseModel):
+    deal_id: UUID
+    value: MoneyOut
+    closed_on: date
+
+
+class AccountView(BaseModel):
+    account_id: UUID
+    name: str
+    tier: Tier | None = Field(description="as last recorded (crm.account.tier_changed.v1); None: nothing won")
+    tier_since: date | None
+    rfm: Rfm | None = Field(description="the RFM as of today")
+    won_deals: list[WonDeal]
 
 
 def money(amount: Decimal, currency: str) -> dict[str, str]:

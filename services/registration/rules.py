@@ -83,6 +83,34 @@ class Recycling(Strict):
         return RecyclingPolicy(**policy)
 
 
+class LeadScoring(Strict):
+    """The conversion model (智能评分): what it needs to learn, how it is checked, how often."""
+
+    algorithm: Literal["logistic_regression", "gradient_boosting"] = "logistic_regression"
+    min_sample: int = Field(default=30, ge=4, description="ended leads (converted + disqualified) to train on")
+    min_per_class: int = Field(default=5, ge=2, description="of each: converted and disqualified")
+    held_out_fraction: float = Field(default=0.25, gt=0, lt=1, description="of the sample, for the ROC AUC")
+    max_training_rows: int = Field(
+        default=20000, ge=10, description="the most recent ended leads trained on (training runs synchronously)"
+    )
+    interval_seconds: float = Field(default=3600.0, gt=0, description="retrain and rescore every N seconds")
+
+
+class Tiers(Strict):
+    """Customer tiers (客户分级) from the account's won deals (RFM): recency, frequency and
+    value each score 1, 2 or 3 against fixed thresholds; the sum decides the tier."""
+
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$", description="the value counted (others are not)")
+    recency_days: tuple[int, int] = Field(default=(180, 365), description="won within: 3 points, 2 points")
+    frequency: tuple[int, int] = Field(default=(5, 2), description="won deals at least: 3 points, 2 points")
+    monetary: tuple[Decimal, Decimal] = Field(
+        default=(Decimal("1000000"), Decimal("200000")), description="won value at least: 3 points, 2 points"
+    )
+    a_from: int = Field(default=8, ge=3, le=9, description="points for tier A")
+    b_from: int = Field(default=6, ge=3, le=9, description="points for tier B; fewer: C")
+    interval_seconds: float = Field(default=86400.0, gt=0, description="re-tier (recency ages) every N seconds")
+
+
 class Rules(Strict):
     lead_sources: tuple[str, ...] = (
         "trade_fair",
@@ -104,6 +132,8 @@ class Rules(Strict):
     reclaim_cooldown_days: int = Field(default=7, ge=0, description="before a previous owner may reclaim")
     recycling: Recycling = Recycling()
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
+    lead_scoring: LeadScoring = LeadScoring()
+    tiers: Tiers = Tiers()
 
     def limit_for(self, owner_id: str) -> int:
         return self.holding_limits.get(owner_id, self.holding_limit)

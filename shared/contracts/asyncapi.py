@@ -16,6 +16,7 @@ from shared.contracts.topics import CHECKPOINTS, DEADLETTER, FORECAST, PIPELINE,
 PRODUCED_ON = {
     REGISTRATION: (
         "crm.lead.",
+        "crm.account.",
         "crm.deal.registered.",
         "crm.deal.registration_",
         "crm.deal.assigned.",
@@ -27,8 +28,9 @@ PRODUCED_ON = {
 }
 
 TOPIC_NOTES = {
-    REGISTRATION: "Leads and registration (报备), ownership, pool and recycling, channel partners. "
-    "Key: the deal id (lead events: the lead id; partner events: the partner's id).",
+    REGISTRATION: "Leads (their end, their conversion scores and models) and registration (报备), ownership, pool "
+    "and recycling; channel partners; customer tiers. Key: the deal id (lead events: the lead id; partner "
+    "events: the partner's id; tiers: the account id).",
     PIPELINE: "Stage changes, edits, line items, activities, alerts, won / lost; the product catalogue. "
     "Key: the deal id (product events: the product's id).",
     FORECAST: "Forecast snapshots of the month, quarter and year, on a schedule. Key: the snapshot id.",

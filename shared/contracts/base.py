@@ -1,5 +1,6 @@
-"""The building blocks of every public event's `data`: the frozen contract base, money as it
-travels, and the base of the catalogue's entries (`shared.contracts.events`)."""
+"""What every catalogue entry is made of: the frozen base models and the shapes several
+events share (money, contacts, an account reference). `shared.contracts.events` re-exports
+them, so `from shared.contracts.events import Money` keeps working."""
 
 from __future__ import annotations
 
@@ -28,6 +29,25 @@ def money(amount: Decimal | float | int, currency: str) -> dict[str, str]:
     """Money as it travels, for a body or event built by hand: the same document the
     `Money` contract serialises to (two decimal places, the number never a float)."""
     return {"amount": f"{amount:.2f}", "currency": currency}
+
+
+class Contact(Contract):
+    name: str
+    phone: str | None = None
+    email: str | None = None
+
+
+class AccountRef(Contract):
+    id: str
+    name: str
+
+
+class DealContact(Contract):
+    id: str
+    name: str
+    role: str | None = None
+    phone: str | None = None
+    email: str | None = None
 
 
 class EventData(Contract):

@@ -3,6 +3,9 @@
 Compatibility rule: within a major version (`.v1`) fields are only ever added, and only
 as optional. Consumers ignore fields they do not know, so an older consumer keeps working
 when a newer producer adds one.
+
+The base models live in `shared.contracts.base`, and the lead-scoring and customer-tier
+events in `shared.contracts.customers`; both are re-exported here with the same names.
 """
 
 from __future__ import annotations
@@ -12,30 +15,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-# re-exported: where every contract has always been imported from
-from shared.contracts.base import Contract as Contract
-from shared.contracts.base import EventData as EventData
-from shared.contracts.base import Money as Money
-from shared.contracts.base import money as money
-
-
-class Contact(Contract):
-    name: str
-    phone: str | None = None
-    email: str | None = None
-
-
-class AccountRef(Contract):
-    id: str
-    name: str
-
-
-class DealContact(Contract):
-    id: str
-    name: str
-    role: str | None = None
-    phone: str | None = None
-    email: str | None = None
+from shared.contracts.base import AccountRef, Contact, Contract, DealContact, EventData, Money, money
+from shared.contracts.customers import AccountTierChanged, LeadDisqualified, LeadScored, LeadScoreModelTrained, Rfm
 
 
 class LeadCaptured(EventData):
@@ -289,6 +270,10 @@ CATALOGUE: dict[str, type[EventData]] = {
     for model in (
         LeadCaptured,
         LeadConverted,
+        LeadDisqualified,
+        LeadScored,
+        LeadScoreModelTrained,
+        AccountTierChanged,
         DealRegistered,
         PartnerRegistered,
         DealRegistrationApproved,
@@ -311,3 +296,20 @@ CATALOGUE: dict[str, type[EventData]] = {
         CheckpointRecorded,
     )
 }
+
+__all__ = [  # the names the catalogue has always offered, wherever they are defined now
+    "CATALOGUE",
+    "AccountRef",
+    "AccountTierChanged",
+    "Contact",
+    "Contract",
+    "DealContact",
+    "EventData",
+    "LeadDisqualified",
+    "LeadScoreModelTrained",
+    "LeadScored",
+    "Money",
+    "Rfm",
+    "money",
+    *(model.__name__ for model in CATALOGUE.values()),
+]

@@ -250,6 +250,7 @@ BODIES = {
         "list_price": {"amount": "1.00"},
     },
     "/pipeline/products/{code}": {"unit": "件"},
+    "/registration/leads/{lead_id}/disqualify": {"reason": "probe"},
     "/pipeline/deals/{deal_id}/line-items": {"items": [{"product_code": "AUDIT-PROBE", "quantity": 1}]},
     "/pipeline/deals/{deal_id}": {"priority": "high"},
     "/pipeline/deals/{deal_id}/activities": {"kind": "call", "subject": "probe"},

@@ -261,7 +261,27 @@ def team(client, owner: str) -> dict[str, Any]:
     return {"team": "east"}
 
 
+def listed_lead(client, owner: str) -> dict[str, Any]:
+    """A lead the lead list's read model already holds."""
+    subject = lead(client, owner)
+    eventually(
+        lambda: subject["lead_id"]
+        in [
+            i["lead_id"]
+            for i in client.get("/registration/leads", headers=ADMIN, params={"owner": owner}).json()["items"]
+        ]
+    )
+    return subject
+
+
+def account(client, owner: str) -> dict[str, Any]:
+    subject = deal(client, owner)
+    found = client.get(f"/registration/deals/{subject['deal_id']}", headers=ADMIN).json()
+    return {**subject, "account_id": found["account"]["id"]}
+
+
 UNKNOWN = {
+    "account_id": "00000000-0000-0000-0000-00000000acc0",
     "deal_id": "00000000-0000-0000-0000-00000000dead",
     "lead_id": "00000000-0000-0000-0000-00000000beef",
     "owner_id": "nobody-known",
@@ -310,6 +330,19 @@ SPECS: dict[str, Spec] = {
         201, relations=NONE, body=lambda v: {"company": unique("Own"), "contact": {"name": "Li"}}
     ),
     "POST /registration/leads/{lead_id}/convert": Spec(201, lead, body=lambda v: terms()),
+    "POST /registration/leads/{lead_id}/disqualify": Spec(subject=lead, body=lambda v: {"reason": "probe"}),
+    "GET /registration/leads/{lead_id}": Spec(subject=lead, cached=True),
+    "GET /registration/leads/{lead_id}/history": Spec(subject=lead, cached=True),
+    "GET /registration/leads": Spec(
+        subject=listed_lead,
+        cached=True,
+        relations=RELATIONS[:3],
+        params=lambda v: {"owner": v["owner"]},
+        visible=lambda answer, v: v["lead_id"] in [i["lead_id"] for i in answer["items"]],
+    ),
+    "GET /registration/lead-scores/model": Spec(relations=NONE),
+    "POST /registration/lead-scores/train": Spec(relations=NONE),
+    "GET /registration/accounts/{account_id}": Spec(subject=account, cached=True, relations=ANY),
     "POST /registration/deals": Spec(
         201, relations=NONE, body=lambda v: {**terms(), "name": unique("New"), "account": {"name": unique("Acc")}}
     ),

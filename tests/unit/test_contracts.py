@@ -133,6 +133,10 @@ ADDED_TYPES = {
     "crm.product.changed.v1",
     "crm.product.retired.v1",
     "crm.partner.registered.v1",  # the second round's channel partners (SPEC: Additions)
+    "crm.lead.disqualified.v1",  # issue 15: lead scoring and customer tiers
+    "crm.lead.scored.v1",
+    "crm.lead.score_model_trained.v1",
+    "crm.account.tier_changed.v1",
 }
 
 

@@ -7,7 +7,7 @@ import pytest
 from fastapi import HTTPException
 from starlette.requests import Request
 
-from services.registration.queries import for_partner
+from services.registration.queries.partners import for_partner
 from shared.web.access import Access, Rule
 from shared.web.identity import HeaderIdentity, Identity
 

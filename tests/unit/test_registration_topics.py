@@ -26,6 +26,11 @@ BEFORE_THE_MOVE = {
     "services.registration.domain:Lead.Created": Lead.Created,
     "services.registration.domain:Lead.Captured": Lead.Captured,
     "services.registration.domain:Lead.Converted": Lead.Converted,
+    # added since the move, stored under the same module's topics as their aggregates'
+    "services.registration.domain:Lead.Disqualified": Lead.Disqualified,
+    "services.registration.domain:Lead.Scored": Lead.Scored,
+    "services.registration.domain:Account.WonDealNoted": Account.WonDealNoted,
+    "services.registration.domain:Account.TierChanged": Account.TierChanged,
     "services.registration.domain:Account": Account,
     "services.registration.domain:Account.Event": Account.Event,
     "services.registration.domain:Account.Created": Account.Created,

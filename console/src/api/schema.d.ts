@@ -21,44 +21,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/registration/leads": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Capture Lead */
-        post: operations["capture_lead_registration_leads_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/registration/leads/{lead_id}/convert": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Convert Lead
-         * @description Only the lead's owner, a manager whose teams reach them, or an admin converts it;
-         *     the deal is the lead's owner's, whoever converts it.
-         */
-        post: operations["convert_lead_registration_leads__lead_id__convert_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/registration/deals": {
         parameters: {
             query?: never;
@@ -100,6 +62,26 @@ export interface paths {
          *     on: no data, only the cue to fetch again through the routes above.
          */
         get: operations["changes_registration_live_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registration/accounts/{account_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Account
+         * @description A customer's tier (A / B / C) and the RFM of its won deals as of today.
+         */
+        get: operations["get_account_registration_accounts__account_id__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -298,6 +280,140 @@ export interface paths {
         put?: never;
         /** Import Rows */
         post: operations["import_rows_registration_imports__kind__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registration/leads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Leads
+         * @description The leads in reach, filtered, sorted (`-` first: descending), a page at a time.
+         */
+        get: operations["list_leads_registration_leads_get"];
+        put?: never;
+        /** Capture Lead */
+        post: operations["capture_lead_registration_leads_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registration/leads/{lead_id}/convert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Convert Lead
+         * @description Only the lead's owner, a manager whose teams reach them, or an admin converts it;
+         *     the deal is the lead's owner's, whoever converts it.
+         */
+        post: operations["convert_lead_registration_leads__lead_id__convert_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registration/leads/{lead_id}/disqualify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disqualify Lead
+         * @description The lead ends without a deal, and why (crm.lead.disqualified.v1); a negative example
+         *     for the conversion model from then on.
+         */
+        post: operations["disqualify_lead_registration_leads__lead_id__disqualify_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registration/leads/{lead_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Lead */
+        get: operations["get_lead_registration_leads__lead_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registration/leads/{lead_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lead History */
+        get: operations["lead_history_registration_leads__lead_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registration/lead-scores/model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Score Model */
+        get: operations["score_model_registration_lead_scores_model_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registration/lead-scores/train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Train Score Model
+         * @description Train now, on this request's thread (the sample is capped), and score every open lead.
+         */
+        post: operations["train_score_model_registration_lead_scores_train_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -728,6 +844,27 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** AccountView */
+        AccountView: {
+            /**
+             * Account Id
+             * Format: uuid
+             */
+            account_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Tier
+             * @description as last recorded (crm.account.tier_changed.v1); None: nothing won
+             */
+            tier: ("A" | "B" | "C") | null;
+            /** Tier Since */
+            tier_since: string | null;
+            /** @description the RFM as of today */
+            rfm: components["schemas"]["Rfm"] | null;
+            /** Won Deals */
+            won_deals: components["schemas"]["WonDeal"][];
+        };
         /**
          * Accuracy
          * @description accuracy: the weighted forecast as it stood at each date beside what was won.
@@ -1061,6 +1198,11 @@ export interface components {
             id: string;
             /** Name */
             name: string;
+            /**
+             * Tier
+             * @description the account's tier (RFM of its won deals); None: none won
+             */
+            tier?: ("A" | "B" | "C") | null;
         };
         /** DealCard */
         DealCard: {
@@ -1135,6 +1277,14 @@ export interface components {
         DefinePipeline: {
             /** Stages */
             stages: components["schemas"]["Stage"][];
+        };
+        /** Disqualify */
+        Disqualify: {
+            /**
+             * Reason
+             * @description why the lead will not become a deal
+             */
+            reason: string;
         };
         /**
          * DuplicateRules
@@ -1490,6 +1640,121 @@ export interface components {
             conflict?: {
                 [key: string]: string;
             };
+        };
+        /** LeadContact */
+        LeadContact: {
+            /** Name */
+            name?: string;
+            /** Phone */
+            phone?: string;
+            /** Email */
+            email?: string;
+        };
+        /** LeadHistory */
+        LeadHistory: {
+            /**
+             * Lead Id
+             * Format: uuid
+             */
+            lead_id: string;
+            /** As Of */
+            as_of: string | null;
+            /** Events */
+            events: components["schemas"]["HistoryEvent"][];
+        };
+        /** LeadPage */
+        LeadPage: {
+            /** Items */
+            items: components["schemas"]["LeadView"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; None on the last
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * LeadScoring
+         * @description The conversion model (智能评分): what it needs to learn, how it is checked, how often.
+         */
+        LeadScoring: {
+            /**
+             * Algorithm
+             * @default logistic_regression
+             * @enum {string}
+             */
+            algorithm: "logistic_regression" | "gradient_boosting";
+            /**
+             * Min Sample
+             * @description ended leads (converted + disqualified) to train on
+             * @default 30
+             */
+            min_sample: number;
+            /**
+             * Min Per Class
+             * @description of each: converted and disqualified
+             * @default 5
+             */
+            min_per_class: number;
+            /**
+             * Held Out Fraction
+             * @description of the sample, for the ROC AUC
+             * @default 0.25
+             */
+            held_out_fraction: number;
+            /**
+             * Max Training Rows
+             * @description the most recent ended leads trained on (training runs synchronously)
+             * @default 20000
+             */
+            max_training_rows: number;
+            /**
+             * Interval Seconds
+             * @description retrain and rescore every N seconds
+             * @default 3600
+             */
+            interval_seconds: number;
+        };
+        /**
+         * LeadView
+         * @description A lead: open, or ended (converted into a deal, or disqualified and why); its latest
+         *     conversion score and the model version that gave it (the history holds every score).
+         */
+        LeadView: {
+            /**
+             * Lead Id
+             * Format: uuid
+             */
+            lead_id: string;
+            /** Company */
+            company: string;
+            contact: components["schemas"]["LeadContact"];
+            /** Source */
+            source: string | null;
+            /** Region */
+            region: string | null;
+            /** Industry */
+            industry: string | null;
+            budget: components["schemas"]["MoneyOut"] | null;
+            /** Owner Id */
+            owner_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "converted" | "disqualified";
+            /** Captured At */
+            captured_at: string | null;
+            /** Disqualified Reason */
+            disqualified_reason: string | null;
+            /** Deal Id */
+            deal_id: string | null;
+            /**
+             * Score
+             * @description the probability to convert, 0 to 1; None until scored
+             */
+            score: number | null;
+            /** Model Version */
+            model_version: string | null;
         };
         /** LearnedRate */
         LearnedRate: {
@@ -2173,6 +2438,25 @@ export interface components {
              */
             due_in_days: number;
         };
+        /** Rfm */
+        Rfm: {
+            /** Recency Days */
+            recency_days: number | null;
+            /** Frequency */
+            frequency: number;
+            /**
+             * Monetary
+             * @description the won value in `currency`, a decimal string
+             */
+            monetary: string;
+            /** Currency */
+            currency: string;
+            /**
+             * Score
+             * @description recency, frequency and value points (1 to 3 each) added
+             */
+            score: number;
+        };
         /** RowProblem */
         RowProblem: {
             /** Field */
@@ -2272,6 +2556,38 @@ export interface components {
              * @default 60
              */
             sweep_interval_seconds: number;
+            /**
+             * @default {
+             *       "algorithm": "logistic_regression",
+             *       "min_sample": 30,
+             *       "min_per_class": 5,
+             *       "held_out_fraction": 0.25,
+             *       "max_training_rows": 20000,
+             *       "interval_seconds": 3600
+             *     }
+             */
+            lead_scoring: components["schemas"]["LeadScoring"];
+            /**
+             * @default {
+             *       "currency": "CNY",
+             *       "recency_days": [
+             *         180,
+             *         365
+             *       ],
+             *       "frequency": [
+             *         5,
+             *         2
+             *       ],
+             *       "monetary": [
+             *         "1000000",
+             *         "200000"
+             *       ],
+             *       "a_from": 8,
+             *       "b_from": 6,
+             *       "interval_seconds": 86400
+             *     }
+             */
+            tiers: components["schemas"]["Tiers"];
         };
         /**
          * SalesCycle
@@ -2292,6 +2608,37 @@ export interface components {
             won?: components["schemas"]["Spread"];
             /** Lost */
             lost?: components["schemas"]["Spread"];
+        };
+        /** ScoreModelStatus */
+        ScoreModelStatus: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "trained" | "untrained" | "insufficient data";
+            /**
+             * Converted
+             * @description converted leads (the positives)
+             */
+            converted: number;
+            /**
+             * Disqualified
+             * @description disqualified leads (the negatives)
+             */
+            disqualified: number;
+            /**
+             * Needed
+             * @description ended leads needed to train
+             */
+            needed: number;
+            /** Needed Per Class */
+            needed_per_class: number;
+            /**
+             * Inputs
+             * @description the lead fields the model reads
+             */
+            inputs: string[];
+            model: components["schemas"]["TrainedModel"] | null;
         };
         /**
          * SetLineItems
@@ -2479,6 +2826,73 @@ export interface components {
             amount: components["schemas"]["MoneyOut"];
         };
         /**
+         * Tiers
+         * @description Customer tiers (客户分级) from the account's won deals (RFM): recency, frequency and
+         *     value each score 1, 2 or 3 against fixed thresholds; the sum decides the tier.
+         */
+        Tiers: {
+            /**
+             * Currency
+             * @description the value counted (others are not)
+             * @default CNY
+             */
+            currency: string;
+            /**
+             * Recency Days
+             * @description won within: 3 points, 2 points
+             * @default [
+             *       180,
+             *       365
+             *     ]
+             */
+            recency_days: [
+                number,
+                number
+            ];
+            /**
+             * Frequency
+             * @description won deals at least: 3 points, 2 points
+             * @default [
+             *       5,
+             *       2
+             *     ]
+             */
+            frequency: [
+                number,
+                number
+            ];
+            /**
+             * Monetary
+             * @description won value at least: 3 points, 2 points
+             * @default [
+             *       "1000000",
+             *       "200000"
+             *     ]
+             */
+            monetary: [
+                string,
+                string
+            ];
+            /**
+             * A From
+             * @description points for tier A
+             * @default 8
+             */
+            a_from: number;
+            /**
+             * B From
+             * @description points for tier B; fewer: C
+             * @default 6
+             */
+            b_from: number;
+            /**
+             * Interval Seconds
+             * @description re-tier (recency ages) every N seconds
+             * @default 86400
+             */
+            interval_seconds: number;
+        };
+        /**
          * TimeInStage
          * @description time-in-stage: days per completed stay in each stage.
          */
@@ -2490,6 +2904,82 @@ export interface components {
             unit: "days";
             /** Stages */
             stages: components["schemas"]["StageDuration"][];
+        };
+        /** TrainedModel */
+        TrainedModel: {
+            /**
+             * Version
+             * @description a hash of the training set and the parameters
+             */
+            version: string;
+            /** Sequence */
+            sequence: number;
+            /** Algorithm */
+            algorithm: string;
+            /** Inputs */
+            inputs: string[];
+            /** N */
+            n: number;
+            /** Converted */
+            converted: number;
+            /** Disqualified */
+            disqualified: number;
+            /**
+             * Roc Auc
+             * @description on the held-out stratified split
+             */
+            roc_auc: number;
+            /** Held Out */
+            held_out: number;
+            /** Training Ms */
+            training_ms: number;
+            /**
+             * Trained At
+             * Format: date-time
+             */
+            trained_at: string;
+        };
+        /** TrainingRun */
+        TrainingRun: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "trained" | "untrained" | "insufficient data";
+            /**
+             * Converted
+             * @description converted leads (the positives)
+             */
+            converted: number;
+            /**
+             * Disqualified
+             * @description disqualified leads (the negatives)
+             */
+            disqualified: number;
+            /**
+             * Needed
+             * @description ended leads needed to train
+             */
+            needed: number;
+            /** Needed Per Class */
+            needed_per_class: number;
+            /**
+             * Inputs
+             * @description the lead fields the model reads
+             */
+            inputs: string[];
+            model: components["schemas"]["TrainedModel"] | null;
+            /**
+             * Open Leads
+             * @default 0
+             */
+            open_leads: number;
+            /**
+             * Scored
+             * @description open leads whose score changed
+             * @default 0
+             */
+            scored: number;
         };
         /**
          * ValidationProblem
@@ -2524,6 +3014,20 @@ export interface components {
             lost: number;
             /** Win Rate */
             win_rate: number | null;
+        };
+        /** WonDeal */
+        WonDeal: {
+            /**
+             * Deal Id
+             * Format: uuid
+             */
+            deal_id: string;
+            value: components["schemas"]["MoneyOut"];
+            /**
+             * Closed On
+             * Format: date
+             */
+            closed_on: string;
         };
     };
     responses: never;
@@ -2575,219 +3079,6 @@ export interface operations {
             };
             /** @description The request body is over its limit */
             413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Refused values: where each is, and why */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ValidationProblem"];
-                };
-            };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
-            503: {
-                headers: {
-                    /** @description seconds to wait (2) */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    capture_lead_registration_leads_post: {
-        parameters: {
-            query?: never;
-            header?: {
-                "x-correlation-id"?: string | null;
-                traceparent?: string | null;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CaptureLead"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CapturedLead"];
-                };
-            };
-            /** @description The body cannot be read: not UTF-8, or a malformed form */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description No identity: the X-User-Id header is missing */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description The caller's role or reach does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description The request body is over its limit */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description The body is not JSON (send content-type application/json) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Refused values: where each is, and why */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ValidationProblem"];
-                };
-            };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
-            503: {
-                headers: {
-                    /** @description seconds to wait (2) */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    convert_lead_registration_leads__lead_id__convert_post: {
-        parameters: {
-            query?: never;
-            header?: {
-                "x-correlation-id"?: string | null;
-                traceparent?: string | null;
-            };
-            path: {
-                lead_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ConvertLead"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConvertedLead"];
-                };
-            };
-            /** @description The body cannot be read: not UTF-8, or a malformed form */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description No identity: the X-User-Id header is missing */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description The caller's role or reach does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not found: no such deal, lead, pipeline or task */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description The request body is over its limit */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description The body is not JSON (send content-type application/json) */
-            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3031,6 +3322,87 @@ export interface operations {
             };
             /** @description The caller's role or reach does not allow this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_account_registration_accounts__account_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountView"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4106,6 +4478,733 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_leads_registration_leads_get: {
+        parameters: {
+            query?: {
+                status?: ("open" | "converted" | "disqualified") | null;
+                source?: string | null;
+                region?: string | null;
+                industry?: string | null;
+                owner?: string | null;
+                /** @description captured_at, company or score */
+                sort?: string;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadPage"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    capture_lead_registration_leads_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaptureLead"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CapturedLead"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON (send content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    convert_lead_registration_leads__lead_id__convert_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConvertLead"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConvertedLead"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON (send content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    disqualify_lead_registration_leads__lead_id__disqualify_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Disqualify"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadView"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON (send content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_lead_registration_leads__lead_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadView"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    lead_history_registration_leads__lead_id__history_get: {
+        parameters: {
+            query?: {
+                as_of?: string | null;
+            };
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadHistory"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    score_model_registration_lead_scores_model_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScoreModelStatus"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    train_score_model_registration_lead_scores_train_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingRun"];
                 };
             };
             /** @description The body cannot be read: not UTF-8, or a malformed form */

@@ -1,4 +1,5 @@
-"""A lead: a company somebody met, until it is converted into a registered deal."""
+"""A lead: a company somebody met, until it is converted into a registered deal or
+disqualified; meanwhile the conversion model scores it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from services.registration.domain.topics import first_stored_in
-from services.registration.errors import LeadAlreadyConverted
+from services.registration.errors import LeadAlreadyConverted, LeadDisqualified
 
 
 @first_stored_in("services.registration.domain")
@@ -18,6 +19,8 @@ class Lead(Aggregate):
         # so the type checker cannot see them; their fields are the methods' parameters.
         Captured: ClassVar[type[Any]]
         Converted: ClassVar[type[Any]]
+        Disqualified: ClassVar[type[Any]]
+        Scored: ClassVar[type[Any]]
 
     @event("Captured")
     def __init__(
@@ -39,10 +42,42 @@ class Lead(Aggregate):
         self.budget = budget
         self.captured_by = meta["actor"]
         self.deal_id: UUID | None = None
+        self.disqualified_reason: str | None = None
+        self.score: float | None = None
+        self.model_version: str | None = None
+
+    @property
+    def status(self) -> str:
+        if self.deal_id is not None:
+            return "converted"
+        return "open" if self.disqualified_reason is None else "disqualified"
 
     def check_convertible(self) -> None:
+        """An open lead may end (converted or disqualified); an ended one may not, again."""
         if self.deal_id is not None:
             raise LeadAlreadyConverted(self.id, self.deal_id)
+        if self.disqualified_reason is not None:
+            raise LeadDisqualified(self.id, self.disqualified_reason)
+
+    def disqualify(self, reason: str, meta: dict[str, str]) -> None:
+        self.check_convertible()
+        self._disqualified(reason, meta)
+
+    @event("Disqualified")
+    def _disqualified(self, reason: str, meta: dict[str, str]) -> None:
+        self.disqualified_reason = reason
+
+    def record_score(self, score: float, model_version: str, model_sequence: int, meta: dict[str, str]) -> bool:
+        """Record an open lead's score; the same score by the same model again records nothing."""
+        if self.status != "open" or (self.score, self.model_version) == (score, model_version):
+            return False
+        self._scored(score, model_version, model_sequence, meta)
+        return True
+
+    @event("Scored")
+    def _scored(self, score: float, model_version: str, model_sequence: int, meta: dict[str, str]) -> None:
+        self.score = score
+        self.model_version = model_version
 
     def convert(self, deal_id: UUID, account_id: UUID, contact_id: UUID, meta: dict[str, str]) -> None:
         self.check_convertible()

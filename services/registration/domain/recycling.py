@@ -25,11 +25,15 @@ class Warn:
     recycle_at: datetime
 
 
-def sweep_decision(recycling: Recycling, deal: Deal, now: datetime) -> Recycle | Warn | None:
-    """What the sweep does to an approved, open, owned deal at `now` (to any other: nothing)."""
+def sweep_decision(recycling: Recycling, deal: Deal, now: datetime, tier: str | None = None) -> Recycle | Warn | None:
+    """What the sweep does to an approved, open, owned deal at `now` (to any other: nothing).
+
+    The policy keys on the customer level set on the deal by hand, else on its account's
+    computed tier (A / B / C, `tiers`): a level somebody set is a decision, the tier only
+    the default, so `by_customer_level` rules written for "A" apply to tier-A customers."""
     if deal.owner_id is None or deal.registration_status != "approved" or deal.outcome:
         return None
-    policy = recycling.policy_for(deal.deal_type, deal.customer_level)
+    policy = recycling.policy_for(deal.deal_type, deal.customer_level or tier)
     due = due_recycle(
         policy,
         last_activity_at=deal.last_activity_at,

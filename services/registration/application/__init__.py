@@ -7,14 +7,16 @@ A lost race (another command saved the same version first) is retried from the s
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
+from services.registration.application.leads import LeadCommands
 from services.registration.domain import normalise
+from services.registration.domain.account import Account
 from services.registration.domain.deal import Deal, Upstream
 from services.registration.domain.duplicates import check_duplicates
 from services.registration.domain.indexes import CustomerKey, Holdings, holdings_id
@@ -22,7 +24,9 @@ from services.registration.domain.lead import Lead
 from services.registration.domain.partner import Partner, partner_aggregate_id
 from services.registration.domain.recycling import Recycle, sweep_decision
 from services.registration.domain.registration import (
-    Conversion,
+    Conversion as Conversion,  # what convert_lead answers, where the callers have found it
+)
+from services.registration.domain.registration import (
     Registration,
     check_close_date,
     register_new_deal,
@@ -39,14 +43,15 @@ from services.registration.reactions import react
 from services.registration.rules import Rules
 from shared.clock import Clock, SystemClock
 from shared.contracts import ReceivedEvent
-from shared.errors import Forbidden, Invalid
+from shared.errors import Forbidden
 from shared.eventstore.application import ServiceApplication
 from shared.eventstore.retries import retrying
 
 Swept = Literal["recycled", "warned"] | None
+A = TypeVar("A", bound=Aggregate)
 
 
-class RegistrationApplication(ServiceApplication):
+class RegistrationApplication(LeadCommands, ServiceApplication):
     name = "registration"  # names its tables: registration_events
 
     def __init__(
@@ -56,57 +61,17 @@ class RegistrationApplication(ServiceApplication):
         self.clock = clock or SystemClock()
         self.rules = rules or Rules()
 
-    # -- leads ------------------------------------------------------------------------------
+    def change(self, kind: type[A], aggregate_id: UUID, change: Callable[[A], object], new: type[A] | None = None) -> A:
+        """One aggregate's command (a lead's score, a model's record, an account's tier): load
+        it (or make a `new` one), let `change` decide, save what it recorded, if anything."""
 
-    def capture_lead(
-        self,
-        *,
-        company: str,
-        contact: dict[str, Any],
-        source: str | None,
-        region: str | None,
-        meta: dict[str, str],
-        industry: str | None = None,
-        budget: dict[str, str] | None = None,
-        lead_id: UUID | None = None,
-    ) -> UUID:
-        if source is not None and source not in self.rules.lead_sources:
-            raise Invalid("source", f"source must be one of {', '.join(self.rules.lead_sources)}")
-        lead = Lead(
-            id=lead_id or uuid4(),
-            company=company,
-            contact=normalise.contact(contact),
-            source=source,
-            region=region,
-            industry=industry,
-            budget=budget,
-            meta=meta,
-        )
-        self.save(lead)
-        return lead.id
+        def run() -> A:
+            found = self.find(kind, aggregate_id) or (new() if new is not None else self.get(kind, aggregate_id))
+            change(found)
+            self.save(found)
+            return found
 
-    def convert_lead(self, lead_id: UUID, terms: DealTerms, meta: dict[str, str]) -> Conversion:
-        def convert() -> Conversion:
-            lead = self.get(Lead, lead_id)
-            lead.check_convertible()  # before the duplicate check: its answer is the better one
-            deal_terms = replace(terms, name=terms.name or lead.company, source=terms.source or lead.source)
-            contact = {"id": str(uuid4()), **lead.contact}
-            deal, touched = self._register(
-                deal_terms,
-                deal_id=uuid4(),
-                account_name=lead.company,
-                contacts=[contact],
-                lead_id=lead.id,
-                meta=meta,
-                owner_id=lead.captured_by,  # the lead's owner's, whoever converts it
-            )
-            lead.convert(deal.id, deal.account_id, UUID(contact["id"]), meta)
-            self.save(lead, *touched)
-            return Conversion(
-                deal.id, deal.registration_status, tuple(deal.review_reasons), deal.account_id, UUID(contact["id"])
-            )
-
-        return retrying(convert)
+        return retrying(run)
 
     # -- registration (报备) -----------------------------------------------------------------
 
@@ -227,7 +192,8 @@ class RegistrationApplication(ServiceApplication):
             deal = self.find(Deal, deal_id)
             if deal is None:
                 return None
-            decision = sweep_decision(self.rules.recycling, deal, now)
+            account = self.find(Account, deal.account_id)
+            decision = sweep_decision(self.rules.recycling, deal, now, account.tier if account else None)
             if isinstance(decision, Recycle):
                 touched = self.let_go(deal, meta, keys=False)
                 deal.recycle(decision.reason, None, now, meta)

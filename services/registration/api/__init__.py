@@ -6,33 +6,35 @@ field); the shared error handlers answer them. Roles are checked before anything
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, File, Query, UploadFile
 from sqlalchemy import Engine
 
 from services.registration import queries
+from services.registration.api.declare import RouteSet, route
+from services.registration.api.leads import LeadRoutes
 from services.registration.application import RegistrationApplication
+from services.registration.domain.account import Account
+from services.registration.domain.deal import Deal
+from services.registration.domain.tiers import rfm
 from services.registration.history import deal_history
 from services.registration.imports import MAX_IMPORT_BYTES, import_file
+from services.registration.jobs import LeadScorer
+from services.registration.queries import partners
 from services.registration.requests import (
     Assign,
-    CaptureLead,
-    ConvertLead,
     Recycle,
     RegisterDeal,
     RegisterPartner,
     Reject,
 )
 from services.registration.responses import (
-    CapturedLead,
+    AccountView,
     ChannelPartner,
     ChannelPartners,
-    ConvertedLead,
     ImportReport,
     PartnerReport,
     Pool,
@@ -49,92 +51,23 @@ from shared.web.live import RESPONSES as STREAM
 from shared.web.live import EventStream, LastEventId, LiveFeed
 from shared.web.responses import NOT_FOUND
 
-F = TypeVar("F", bound=Callable[..., Any])
 
-
-def router(app: RegistrationApplication, engine: Engine, access: Access, live: LiveFeed) -> APIRouter:
-    routes = Routes(app, engine, access, live)
+def router(
+    app: RegistrationApplication, engine: Engine, access: Access, live: LiveFeed, scorer: LeadScorer | None = None
+) -> APIRouter:
     api = APIRouter(prefix="/registration", tags=["registration"])
-    for name, member in vars(Routes).items():  # in the order the routes are written
-        declared = getattr(member, "declared_route", None)
-        if isinstance(declared, Declared):
-            api.add_api_route(declared.path, getattr(routes, name), methods=[declared.method], **declared.options)
+    parts = (app, engine, access, live, scorer or LeadScorer(app, engine))
+    for routes in (Routes(*parts), LeadRoutes(*parts)):
+        routes.add_to(api)
     return api
 
 
-@dataclass(frozen=True)
-class Declared:
-    method: str
-    path: str
-    options: dict[str, Any]
-
-
-class Declare:
-    """`@route.post(path, **options)` on a method of `Routes`: what `APIRouter`'s decorator
-    would take, kept on the method until `router()` adds it, bound to the service's parts."""
-
-    def get(self, path: str, **options: Any) -> Callable[[F], F]:
-        return self._declare("GET", path, options)
-
-    def post(self, path: str, **options: Any) -> Callable[[F], F]:
-        return self._declare("POST", path, options)
-
-    @staticmethod
-    def _declare(method: str, path: str, options: dict[str, Any]) -> Callable[[F], F]:
-        def declare(function: F) -> F:
-            function.declared_route = Declared(method, path, options)  # type: ignore[attr-defined]
-            return function
-
-        return declare
-
-
-route = Declare()
-
-
-class Routes:
+class Routes(RouteSet):
     """One method per route: ask access, call the application or a query, answer."""
-
-    def __init__(self, app: RegistrationApplication, engine: Engine, access: Access, live: LiveFeed) -> None:
-        self.app = app
-        self.engine = engine
-        self.access = access
-        self.live = live
 
     @route.get("/rules", response_model=Rules)
     def rules(self, who: CallerDep) -> dict[str, Any]:
         return self.app.rules.model_dump(mode="json")
-
-    # -- leads ------------------------------------------------------------------------------
-
-    @route.post("/leads", status_code=201, response_model=CapturedLead)
-    def capture_lead(self, body: CaptureLead, who: CallerDep) -> dict[str, str]:
-        self.access.require(who.identity, "lead", "capture")
-        lead_id = self.app.capture_lead(
-            company=body.company,
-            contact=body.contact.model_dump(mode="json"),
-            source=body.source,
-            region=body.region,
-            industry=body.industry,
-            budget=body.budget.model_dump(mode="json") if body.budget else None,
-            meta=who.meta,
-        )
-        return {"lead_id": str(lead_id)}
-
-    @route.post("/leads/{lead_id}/convert", status_code=201, response_model=ConvertedLead, responses=NOT_FOUND)
-    def convert_lead(self, lead_id: UUID, body: ConvertLead, who: CallerDep) -> dict[str, Any]:
-        """Only the lead's owner, a manager whose teams reach them, or an admin converts it;
-        the deal is the lead's owner's, whoever converts it."""
-        self.access.require(who.identity, "lead", "convert")
-        self.access.check(who.identity, "lead", "convert", self.app.get_lead(lead_id).captured_by)
-        terms = body.terms(body.name or "", body.value.amount, body.value.currency)
-        done = self.app.convert_lead(lead_id, terms, who.meta)
-        return {
-            "deal_id": str(done.deal_id),
-            "account_id": str(done.account_id),
-            "contact_id": str(done.contact_id),
-            "registration_status": done.registration_status,
-            "review_reasons": list(done.review_reasons),
-        }
 
     # -- deals ------------------------------------------------------------------------------
 
@@ -186,12 +119,19 @@ class Routes:
         self.access.require(who.identity, "changes", "subscribe")
         return EventStream(self.live.events(last_event_id))
 
+    @route.get("/accounts/{account_id}", response_model=AccountView, responses=NOT_FOUND)
+    def get_account(self, account_id: UUID, who: CallerDep) -> dict[str, Any]:
+        """A customer's tier (A / B / C) and the RFM of its won deals as of today."""
+        self.access.require(who.identity, "account", "read")
+        account = self.app.get(Account, account_id)
+        return queries.account_view(account, rfm(account.wins, self.app.clock.now().date(), self.app.rules.tiers))
+
     @route.get("/deals/{deal_id}", response_model=RegistrationDeal, responses=NOT_FOUND)
     def get_deal(self, deal_id: UUID, who: CallerDep) -> dict[str, Any]:
         self.access.require(who.identity, "deal", "read")
         deal = self.app.get_deal(deal_id)
         self.access.check(who.identity, "deal", "read", deal.owner_id, organisation=deal.partner)
-        return self._seen_by(who, queries.deal_view(deal))
+        return self._seen_by(who, self._view(deal))
 
     @route.get("/deals/{deal_id}/history", response_model=RegistrationHistory, responses=NOT_FOUND)
     def history(self, deal_id: UUID, who: CallerDep, as_of: datetime | None = None) -> dict[str, Any]:
@@ -207,28 +147,33 @@ class Routes:
     @route.post("/deals/{deal_id}/approve", response_model=RegistrationDeal, responses=NOT_FOUND)
     def approve(self, deal_id: UUID, who: CallerDep) -> dict[str, Any]:
         self._manages(deal_id, who)
-        return queries.deal_view(self.app.approve(deal_id, who.meta))
+        return self._view(self.app.approve(deal_id, who.meta))
 
     @route.post("/deals/{deal_id}/reject", response_model=RegistrationDeal, responses=NOT_FOUND)
     def reject(self, deal_id: UUID, body: Reject, who: CallerDep) -> dict[str, Any]:
         self._manages(deal_id, who)
-        return queries.deal_view(self.app.reject(deal_id, body.reason, body.conflicting_deal_id, body.note, who.meta))
+        return self._view(self.app.reject(deal_id, body.reason, body.conflicting_deal_id, body.note, who.meta))
 
     @route.post("/deals/{deal_id}/assign", response_model=RegistrationDeal, responses=NOT_FOUND)
     def assign(self, deal_id: UUID, body: Assign, who: CallerDep) -> dict[str, Any]:
         self._manages(deal_id, who, "assign")
         self.access.check(who.identity, "deal", "assign", body.owner_id)  # and only to someone in reach
-        return queries.deal_view(self.app.assign(deal_id, body.owner_id, who.meta))
+        return self._view(self.app.assign(deal_id, body.owner_id, who.meta))
 
     @route.post("/deals/{deal_id}/claim", response_model=RegistrationDeal, responses=NOT_FOUND)
     def claim(self, deal_id: UUID, who: CallerDep) -> dict[str, Any]:
         self.access.require(who.identity, "pool", "claim")
-        return queries.deal_view(self.app.claim(deal_id, who.meta))
+        return self._view(self.app.claim(deal_id, who.meta))
 
     @route.post("/deals/{deal_id}/recycle", response_model=RegistrationDeal, responses=NOT_FOUND)
     def recycle(self, deal_id: UUID, body: Recycle, who: CallerDep) -> dict[str, Any]:
         self._manages(deal_id, who)
-        return queries.deal_view(self.app.recycle(deal_id, "manual", body.reason, who.meta))
+        return self._view(self.app.recycle(deal_id, "manual", body.reason, who.meta))
+
+    def _view(self, deal: Deal) -> dict[str, Any]:
+        """The deal, with its account's tier."""
+        account = self.app.find(Account, deal.account_id)
+        return queries.deal_view(deal, account.tier if account is not None else None)
 
     def _manages(self, deal_id: UUID, who: Caller, action: str = "review") -> None:
         """A manager acts on the deals of their teams (and the pool) and of the partners they
@@ -239,7 +184,7 @@ class Routes:
 
     @staticmethod
     def _seen_by(who: Caller, answer: dict[str, Any]) -> dict[str, Any]:
-        return queries.for_partner(answer, who.user_id) if who.partner is not None else answer
+        return partners.for_partner(answer, who.user_id) if who.partner is not None else answer
 
     # -- channel partners (渠道伙伴) ------------------------------------------------------------
 
@@ -252,7 +197,7 @@ class Routes:
     @route.get("/partners", response_model=ChannelPartners)
     def list_partners(self, who: CallerDep) -> dict[str, Any]:
         self.access.require(who.identity, "partner", "list")
-        return {"items": queries.partners(self.engine)}
+        return {"items": partners.partners(self.engine)}
 
     @route.get("/partners/report", response_model=PartnerReport)
     def partner_report(self, who: CallerDep) -> dict[str, Any]:
@@ -260,7 +205,7 @@ class Routes:
         conflicts (撞单) and the value won."""
         self.access.require(who.identity, "partner report", "read")
         reach = self.access.organisations_in_reach(who.identity, "partner report", "read")
-        return {"items": queries.partner_report(self.engine, reach)}
+        return {"items": partners.partner_report(self.engine, reach)}
 
     # -- the pool and imports -------------------------------------------------------------------
 
