@@ -5,7 +5,7 @@ import zhCN from "antd/locale/zh_CN";
 import { lazy, Suspense, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { speakAs } from "./api/client";
-import { prefetchBoard } from "./prefetch";
+import { dropBoardPrefetch, prefetchBoard } from "./prefetch";
 import { navigate, usePath } from "./router";
 import * as sessions from "./session";
 import type { Session } from "./session";
@@ -61,6 +61,10 @@ export default function App() {
   const [session, setSession] = useState<Session | null>(startup);
   const path = usePath();
   const language = i18n.resolvedLanguage ?? "zh-CN";
+
+  useEffect(() => {
+    if (path !== "/board" && path !== "/") dropBoardPrefetch();
+  }, [path]);
 
   useEffect(() => {
     document.documentElement.lang = language;

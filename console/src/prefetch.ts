@@ -26,3 +26,9 @@ export function boardAnswer(session: Session): BoardAnswer {
   pending = null;
   return prefetched ?? askBoard();
 }
+
+/** The prefetched answer is the first screen's: once the user has gone elsewhere before the
+ * board took it (a quick click on another page), it may be stale by the time they come back. */
+export function dropBoardPrefetch(): void {
+  pending = null;
+}

@@ -39,7 +39,21 @@ export default function ForecastPage({ session }: { session: Session }) {
       setForecast(data);
       setFailure(null);
     } else setFailure({ status: response.status, text: reason(error) });
+    return data ?? null;
   }, [period, groupBy, asOf]);
+
+  /** A target is recorded at once but reaches the forecast's read model a moment later: ask
+   * again (a few times, briefly) until the forecast shows the target just set. */
+  const showTarget = useCallback(
+    async (subject: string, amount: string) => {
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const shown = await load();
+        if (!shown || shown.groups?.some((g) => g.key === subject && g.target?.amount === amount)) return;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    },
+    [load],
+  );
 
   useEffect(() => {
     void load();
@@ -129,7 +143,7 @@ export default function ForecastPage({ session }: { session: Session }) {
           )}
         </>
       )}
-      {canSetTargets(session) && <TargetForm session={session} period={period} onSaved={() => void load()} />}
+      {canSetTargets(session) && <TargetForm session={session} period={period} onSaved={(subject, amount) => void showTarget(subject, amount)} />}
       {canSeeReports(session) && <Changes period={period} />}
     </Space>
   );

@@ -11,7 +11,7 @@ import PeriodSelect from "./PeriodSelect";
 
 type Kind = "owner" | "team";
 
-export default function TargetForm({ session, period: shown, onSaved }: { session: Session; period: string; onSaved: () => void }) {
+export default function TargetForm({ session, period: shown, onSaved }: { session: Session; period: string; onSaved: (subject: string, amount: string) => void }) {
   const { t, i18n } = useTranslation();
   const language = i18n.resolvedLanguage ?? "zh-CN";
   const [kind, setKind] = useState<Kind>("owner");
@@ -41,7 +41,7 @@ export default function TargetForm({ session, period: shown, onSaved }: { sessio
     if (answer.data) {
       const target = answer.data;
       setOutcome({ ok: true, text: t("targets.saved", { subject: target.subject_id, period: target.period, amount: money(target.amount, language) }) });
-      onSaved();
+      onSaved(target.subject_id, target.amount.amount);
     } else setOutcome({ ok: false, text: t("targets.refused", { status: answer.response.status, reason: reason(answer.error) }) });
   };
 
