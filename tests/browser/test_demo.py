@@ -22,6 +22,7 @@ def test_the_empty_board_offers_the_demo_and_the_board_fills_with_the_story_deal
     expect(column(page, "谈判/复审").get_by_role("listitem", name="新城百货合作项目")).to_be_visible(timeout=LOADING)
     expect(story).to_contain_text("新城百货")
     expect(page.get_by_role("button", name="加载演示数据")).to_have_count(0)
+
     # the rest of 李明's generated deals are on his board too, and the demo is not offered again
     # (the story is recorded first and shows at once, live; the generated deals follow it)
     def deals_on_his_board() -> int:
