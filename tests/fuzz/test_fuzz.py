@@ -60,7 +60,9 @@ def declared_operations() -> list[str]:
     under `APIRouter(prefix=...)`), read without importing or building anything."""
     labels = []
     for service in SERVICES:
-        tree = ast.parse((ROOT / "services" / service / "api.py").read_text(encoding="utf-8"))
+        module = ROOT / "services" / service / "api.py"
+        files = [module] if module.exists() else sorted((ROOT / "services" / service / "api").glob("*.py"))
+        tree = ast.Module(body=[ast.parse(path.read_text(encoding="utf-8")) for path in files], type_ignores=[])
         prefix = next(
             (
                 keyword.value.value
