@@ -40,6 +40,16 @@ class LeadConverted(EventData):
     converted_by: str
 
 
+class RequestedLineItem(Contract):
+    """A line item as a registration (an import row) asks for it, before any catalogue has
+    priced it: the pipeline prices it against its catalogue when it starts tracking the deal."""
+
+    product_code: str
+    quantity: str = Field(pattern=r"^\d+(\.\d+)?$")  # decimal strings, never floats
+    unit_price: Money | None = Field(default=None, description="None: the product's list price")
+    discount_percent: str = Field(default="0", pattern=r"^\d+(\.\d+)?$", description="0 to 100")
+
+
 class DealRegistered(EventData):
     TYPE: ClassVar[str] = "crm.deal.registered.v1"
     deal_id: str
@@ -57,6 +67,7 @@ class DealRegistered(EventData):
     product_line: str | None = None
     review_reasons: list[str] = []  # why a pending registration awaits a manager
     partner: str | None = None  # added within v1: the channel partner organisation that registered it
+    line_items: list[RequestedLineItem] = []  # added within v1: the items an import asked for, not yet priced
 
 
 class PartnerRegistered(EventData):
