@@ -94,7 +94,9 @@ def test_an_unknown_product_leaves_every_item_unapplied_and_the_imported_value_n
 def test_a_product_priced_in_another_currency_or_retired_is_not_applied(client):
     dollars, retired = product(client, "100.00", "USD"), product(client, "10.00")
     assert client.post(f"/pipeline/products/{retired}/retire", headers=ADMIN).status_code == 200
-    report = imported(client, row("Delta 有限公司", "7000", f"{dollars}:1"), row("Eps 有限公司", "6000", f"{retired}:1"))
+    report = imported(
+        client, row("Delta 有限公司", "7000", f"{dollars}:1"), row("Eps 有限公司", "6000", f"{retired}:1")
+    )
 
     for entry, amount, word in zip(report, ("7000.00", "6000.00"), ("USD", "retired"), strict=True):
         deal = eventually(lambda e=entry: (d := tracked(client, e["id"]))["line_items_note"] and d)

@@ -17,7 +17,9 @@ def test_a_cell_of_several_items_reads_as_codes_quantities_prices_and_discounts(
 
 
 def test_an_empty_price_means_the_list_price_and_full_width_separators_read_as_ascii():
-    assert parse_line_items("erp-std：2::10；") == [{"product_code": "ERP-STD", "quantity": "2", "discount_percent": "10"}]
+    assert parse_line_items("erp-std：2::10；") == [
+        {"product_code": "ERP-STD", "quantity": "2", "discount_percent": "10"}
+    ]
 
 
 @pytest.mark.parametrize(
