@@ -4,8 +4,9 @@ Compatibility rule: within a major version (`.v1`) fields are only ever added, a
 as optional. Consumers ignore fields they do not know, so an older consumer keeps working
 when a newer producer adds one.
 
-The base models live in `shared.contracts.base`, and the lead-scoring and customer-tier
-events in `shared.contracts.customers`; both are re-exported here with the same names.
+The base models live in `shared.contracts.base`, the lead-scoring and customer-tier events
+in `shared.contracts.customers` and a deal's line items in `shared.contracts.lineitems`; all
+are re-exported here with the same names.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import Field
 
 from shared.contracts.base import AccountRef, Contact, Contract, DealContact, EventData, Money, money
 from shared.contracts.customers import AccountTierChanged, LeadDisqualified, LeadScored, LeadScoreModelTrained, Rfm
+from shared.contracts.lineitems import DealLineItem, RequestedLineItem
 
 
 class LeadCaptured(EventData):
@@ -38,16 +40,6 @@ class LeadConverted(EventData):
     account_id: str
     contact_id: str
     converted_by: str
-
-
-class RequestedLineItem(Contract):
-    """A line item as a registration (an import row) asks for it, before any catalogue has
-    priced it: the pipeline prices it against its catalogue when it starts tracking the deal."""
-
-    product_code: str
-    quantity: str = Field(pattern=r"^\d+(\.\d+)?$")  # decimal strings, never floats
-    unit_price: Money | None = Field(default=None, description="None: the product's list price")
-    discount_percent: str = Field(default="0", pattern=r"^\d+(\.\d+)?$", description="0 to 100")
 
 
 class DealRegistered(EventData):
@@ -188,18 +180,6 @@ class DealClosed(EventData):
     owner_id: str | None = None
 
 
-class DealLineItem(Contract):  # the product as it was when the line was set, and its price
-    product_code: str
-    name_zh: str
-    name_en: str | None = None
-    product_line: str
-    unit: str
-    quantity: str = Field(pattern=r"^\d+(\.\d+)?$")  # decimal strings, never floats
-    unit_price: Money
-    discount_percent: str = Field(pattern=r"^\d+(\.\d+)?$", description="0 to 100")
-    net: Money = Field(description="quantity × unit price × (1 − discount %), rounded half-up to the cent")
-
-
 class DealLineItemsChanged(EventData):
     """Every line item of the deal after an edit; a value change it causes is published
     as a `crm.deal.updated.v1` of `value`, as an edit of the value is."""
@@ -315,11 +295,13 @@ __all__ = [  # the names the catalogue has always offered, wherever they are def
     "Contact",
     "Contract",
     "DealContact",
+    "DealLineItem",
     "EventData",
     "LeadDisqualified",
     "LeadScoreModelTrained",
     "LeadScored",
     "Money",
+    "RequestedLineItem",
     "Rfm",
     "money",
     *(model.__name__ for model in CATALOGUE.values()),
