@@ -85,6 +85,10 @@ def test_an_unknown_product_leaves_every_item_unapplied_and_the_imported_value_n
     assert "NO-SUCH-THING" in deal["line_items_note"]
     assert deal["line_items"] == []
     assert deal["value"] == {"amount": "88000.00", "currency": "CNY"}
+    trail = client.get(f"/pipeline/deals/{entry['id']}/history", headers=AUDITOR)
+    assert trail.status_code == 200, trail.text  # the auditor's trail reads the note's event too
+    [noted] = [event for event in trail.json()["events"] if event["event"] == "Deal.LineItemsNotApplied"]
+    assert "NO-SUCH-THING" in noted["reason"]
     # The consumer went on: a deal imported after it is tracked and priced.
     [later] = imported(client, row("Gamma 有限公司", "1", f"{known}:3"))
     assert eventually(lambda: tracked(client, later["id"])["line_items"])
