@@ -165,9 +165,9 @@ class PipelineApplication(ServiceApplication):
     ) -> Deal:
         """`items`: product_code, quantity, unit_price (money or None: the list price) and
         discount_percent each; priced from the catalogue in the deal's currency."""
-        return self._on_deal(deal_id, lambda deal: deal.set_line_items(self._priced(deal, items), meta), check)
+        return self._on_deal(deal_id, lambda deal: deal.set_line_items(self.priced(deal, items), meta), check)
 
-    def _priced(self, deal: Deal, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def priced(self, deal: Deal, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The items as the deal keeps them, or 422 naming the item's field: an unknown
         product; a retired one not already on the deal; a price in another currency."""
         kept = {item["product_code"] for item in deal.line_items}

@@ -138,6 +138,7 @@ def detail(deal: Deal, now: datetime) -> dict[str, Any]:
         "competitor": deal.competitor,
         "activities": sorted(deal.activities.values(), key=lambda a: a["logged_at"]),
         "line_items": [line_item(item) for item in deal.line_items],
+        "line_items_note": deal.line_items_note,
         "version": deal.version,
         "stage_history": [
             {**entry, "seconds_in_stage": ((entry["left_at"] or now) - entry["entered_at"]).total_seconds()}

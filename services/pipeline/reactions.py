@@ -7,6 +7,7 @@ nothing. Anything else registration publishes is not the pipeline's business."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from services.pipeline.domain.deal import Deal
 from services.pipeline.errors import UnknownDeal
 from shared.contracts import ReceivedEvent
 from shared.contracts import events as public
+from shared.errors import Invalid
 from shared.eventstore.application import meta_from
 
 if TYPE_CHECKING:
@@ -54,11 +56,12 @@ def _track(
             upstream=upstream,
             meta=who,
             contacts=[contact.model_dump(exclude_none=True) for contact in data.contacts],
+            requested_items=[item.model_dump(mode="json") for item in data.line_items] or None,
         )
     elif deal.has_seen(*upstream):
         return ()
     if data.registration_status == "approved":
-        deal.enter(app.stages_of(deal), at, upstream, who)
+        _enter(app, deal, at, upstream, who)
     return (deal,)
 
 
@@ -75,7 +78,7 @@ def _follow(
     if deal.has_seen(*upstream):
         return ()
     if isinstance(data, public.DealRegistrationApproved):
-        deal.enter(app.stages_of(deal), at, upstream, who)
+        _enter(app, deal, at, upstream, who)
     elif isinstance(data, public.DealRegistrationRejected):
         deal.withdraw(data.reason, upstream, who)
     elif isinstance(data, public.DealAssigned):
@@ -83,3 +86,30 @@ def _follow(
     else:
         deal.change_owner(None, f"recycled: {data.reason}", upstream, who)
     return (deal,)
+
+
+def _enter(app: PipelineApplication, deal: Deal, at: datetime, upstream: tuple[str, int], who: dict[str, str]) -> None:
+    """The deal enters the pipeline, and the line items registration asked for are priced
+    (the same pricing and events as PUT …/line-items), so its value becomes their sum. An
+    item the catalogue cannot price (no such product, a retired one, a list price in another
+    currency) leaves them all unapplied and noted: the consumer never stops on it, and the
+    deal keeps its registered value rather than a sum missing a product."""
+    entering = not deal.in_pipeline
+    deal.enter(app.stages_of(deal), at, upstream, who)
+    if not entering or not deal.requested_items:
+        return
+    asked = [
+        {
+            "product_code": item["product_code"],
+            "quantity": Decimal(item["quantity"]),
+            "unit_price": item.get("unit_price"),
+            "discount_percent": Decimal(item.get("discount_percent", "0")),
+        }
+        for item in deal.requested_items
+    ]
+    try:
+        priced = app.priced(deal, asked)
+    except Invalid as refused:
+        deal.note_items_not_applied(f"{refused} ({refused.field})", who)
+        return
+    deal.set_line_items(priced, who)

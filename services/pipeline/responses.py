@@ -106,6 +106,9 @@ class PipelineDeal(BaseModel):
     competitor: str | None
     activities: list[Activity]
     line_items: list[LineItem] = Field(description="once there are any, the value is their sum")
+    line_items_note: str | None = Field(
+        default=None, description="why the line items the deal was imported with were not applied (none were)"
+    )
     version: int
     stage_history: list[StageVisit]
     seconds_per_stage: dict[str, float]

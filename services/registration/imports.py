@@ -11,6 +11,8 @@ import asyncio
 import csv
 import io
 import json
+import re
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -29,6 +31,61 @@ from shared.web.inputs import Currency, check_text, text_problem
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
+
+
+# -- the line_items column ------------------------------------------------------------------
+# One cell per deal, so a row stays one deal (and one command, its id from its content):
+# several rows per deal would make a row's meaning depend on its neighbours.
+
+LINE_ITEMS_FORMAT = (
+    "CODE:quantity[:unit_price[:discount_percent]], items separated by ';' "
+    "(e.g. ERP-STD:10;SVC-IMPL:1:50000:5); no unit price (or an empty one) means the product's list price, "
+    "a given one is in the row's currency; ： and ； are read as : and ;"
+)
+MAX_LINE_ITEMS = 200  # as many as PUT /pipeline/deals/{id}/line-items takes
+MAX_QUANTITY = Decimal(1_000_000)
+MAX_PRICE = Decimal("9999999999999999.99")
+_CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,39}$")  # the catalogue's product code
+_NUMBER = re.compile(r"^\d+(\.\d+)?$", re.ASCII)  # plain decimals: no sign, exponent, NaN or Infinity
+_WIDE = str.maketrans({"：": ":", "；": ";"})
+
+
+def parse_line_items(cell: str) -> list[dict[str, str]]:
+    """The cell's items as registration carries them (decimal strings), or ValueError naming
+    the item and what is wrong with it. Syntax only: the catalogue is the pipeline's."""
+    items = []
+    for number, text in enumerate((t.strip() for t in cell.translate(_WIDE).split(";")), start=1):
+        if not text:
+            continue  # a trailing ';' is harmless
+        where = f"item {number} ({text!r})"
+        parts = [part.strip() for part in text.split(":")]
+        if not 2 <= len(parts) <= 4:
+            raise ValueError(f"{where} is not CODE:quantity[:unit_price[:discount_percent]]")
+        code, quantity, price, discount = (parts + ["", ""])[:4]
+        code = code.upper()  # the catalogue's codes are upper case: erp-std can only mean ERP-STD
+        if not _CODE.match(code):
+            raise ValueError(f"{where}: the product code is letters, digits, '.', '_' or '-'")
+        item = {"product_code": code, "quantity": _decimal(where, "quantity", quantity, 3, MAX_QUANTITY)}
+        if Decimal(item["quantity"]) == 0:
+            raise ValueError(f"{where}: the quantity is more than 0")
+        if price:
+            item["unit_price"] = _decimal(where, "unit price", price, 2, MAX_PRICE)
+        item["discount_percent"] = _decimal(where, "discount", discount, 2, Decimal(100)) if discount else "0"
+        items.append(item)
+    if len(items) > MAX_LINE_ITEMS:
+        raise ValueError(f"a deal takes at most {MAX_LINE_ITEMS} line items")
+    return items
+
+
+def _decimal(where: str, what: str, text: str, places: int, most: Decimal) -> str:
+    if not _NUMBER.match(text):
+        raise ValueError(f"{where}: the {what} {text!r} is not a plain number such as 12 or 12.5")
+    value = Decimal(text)
+    if -value.as_tuple().exponent > places:  # type: ignore[operator]  # a finite decimal's exponent is an int
+        raise ValueError(f"{where}: the {what} has at most {places} decimal places")
+    if value > most:
+        raise ValueError(f"{where}: the {what} is at most {most}")
+    return str(value)
 
 
 class Row(BaseModel):
@@ -70,6 +127,12 @@ class DealRow(DealTermsFields, DealColumns):
     source: str | None = None
     customer_level: str | None = None
     product_line: str | None = None
+    line_items: list[dict[str, str]] = Field(default=[], description=LINE_ITEMS_FORMAT)
+
+    @field_validator("line_items", mode="before")
+    @classmethod
+    def _parsed(cls, value: Any) -> Any:
+        return parse_line_items(value) if isinstance(value, str) else value
 
 
 async def import_file(
@@ -146,7 +209,7 @@ def _import_rows(
             entry |= {"status": "refused", "errors": [_error(e) for e in error.errors()]}
             report.append(entry)
             continue
-        row_id = uuid5(NAMESPACE_URL, f"crm:import:{kind}:{json.dumps(row.model_dump(mode='json'), sort_keys=True)}")
+        row_id = uuid5(NAMESPACE_URL, f"crm:import:{kind}:{json.dumps(_content(row), sort_keys=True)}")
         try:
             created = (
                 _create_lead(app, row, row_id, meta)
@@ -186,14 +249,27 @@ def _create_lead(app: RegistrationApplication, row: LeadRow, lead_id: Any, meta:
 
 def _create_deal(app: RegistrationApplication, row: DealRow, deal_id: Any, meta: dict[str, str]) -> dict[str, Any]:
     contacts = [{"name": row.contact_name, "phone": row.phone, "email": row.email}] if row.contact_name else []
+    terms = replace(row.terms(row.name, row.amount, row.currency), line_items=tuple(row.line_items))
     done = app.register_deal(
-        row.terms(row.name, row.amount, row.currency),
+        terms,
         account_name=row.account_name,
         contacts=contacts,
         meta=meta,
         deal_id=deal_id,
     )
-    return {"status": "created", "id": str(done.deal_id), "registration_status": done.registration_status}
+    created = {"status": "created", "id": str(done.deal_id), "registration_status": done.registration_status}
+    # Registration knows no catalogue: whether each product exists, is still sold and is
+    # priced in the deal's currency is the pipeline's to say when it starts tracking the deal.
+    return created | ({"line_items": "accepted for pricing"} if row.line_items else {})
+
+
+def _content(row: Row) -> dict[str, Any]:
+    """What the row's id derives from; a row without line items leaves the column out, so
+    its id is the one it had before the column existed and a file imported again matches."""
+    content = row.model_dump(mode="json")
+    if not content.get("line_items", True):
+        del content["line_items"]
+    return content
 
 
 def _error(error: Any) -> dict[str, str]:

@@ -6,6 +6,7 @@ the other services and the analytics consumers see.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from services.registration.domain.account import Account
@@ -66,6 +67,7 @@ def _data(event: Any) -> public.EventData | None:
             product_line=event.product_line,
             review_reasons=event.review_reasons,
             partner=getattr(event, "partner", None),  # none on the registrations stored before partners
+            line_items=[_requested(item, event.currency) for item in getattr(event, "line_items", None) or []],
         )
     if isinstance(event, Partner.Registered):
         return public.PartnerRegistered(
@@ -130,3 +132,14 @@ def _scoring(subject: str, event: Any) -> public.EventData:
 
 
 TRAINED_FIELDS = set(public.LeadScoreModelTrained.model_fields)
+
+
+def _requested(item: dict[str, str], currency: str) -> public.RequestedLineItem:
+    """An item as the import asked for it; its unit price, if given, is in the deal's currency."""
+    price = item.get("unit_price")
+    return public.RequestedLineItem(
+        product_code=item["product_code"],
+        quantity=item["quantity"],
+        unit_price=public.Money(amount=Decimal(price), currency=currency) if price is not None else None,
+        discount_percent=item.get("discount_percent", "0"),
+    )

@@ -178,6 +178,9 @@ class ImportedRow(TypedDict):
     registration_status: NotRequired[RegistrationStatus]
     errors: NotRequired[list[RowProblem]]
     conflict: NotRequired[dict[str, str]]
+    # The row's line items passed the syntax check; the catalogue is the pipeline's, which
+    # prices them when it starts tracking the deal (GET /pipeline/deals/{id}: line_items_note).
+    line_items: NotRequired[Literal["accepted for pricing"]]
 
 
 class ImportReport(BaseModel):

@@ -4,8 +4,9 @@ Compatibility rule: within a major version (`.v1`) fields are only ever added, a
 as optional. Consumers ignore fields they do not know, so an older consumer keeps working
 when a newer producer adds one.
 
-The base models live in `shared.contracts.base`, and the lead-scoring and customer-tier
-events in `shared.contracts.customers`; both are re-exported here with the same names.
+The base models live in `shared.contracts.base`, the lead-scoring and customer-tier events
+in `shared.contracts.customers` and a deal's line items in `shared.contracts.lineitems`; all
+are re-exported here with the same names.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import Field
 
 from shared.contracts.base import AccountRef, Contact, Contract, DealContact, EventData, Money, money
 from shared.contracts.customers import AccountTierChanged, LeadDisqualified, LeadScored, LeadScoreModelTrained, Rfm
+from shared.contracts.lineitems import DealLineItem, RequestedLineItem
 
 
 class LeadCaptured(EventData):
@@ -57,6 +59,7 @@ class DealRegistered(EventData):
     product_line: str | None = None
     review_reasons: list[str] = []  # why a pending registration awaits a manager
     partner: str | None = None  # added within v1: the channel partner organisation that registered it
+    line_items: list[RequestedLineItem] = []  # added within v1: the items an import asked for, not yet priced
 
 
 class PartnerRegistered(EventData):
@@ -177,18 +180,6 @@ class DealClosed(EventData):
     owner_id: str | None = None
 
 
-class DealLineItem(Contract):  # the product as it was when the line was set, and its price
-    product_code: str
-    name_zh: str
-    name_en: str | None = None
-    product_line: str
-    unit: str
-    quantity: str = Field(pattern=r"^\d+(\.\d+)?$")  # decimal strings, never floats
-    unit_price: Money
-    discount_percent: str = Field(pattern=r"^\d+(\.\d+)?$", description="0 to 100")
-    net: Money = Field(description="quantity × unit price × (1 − discount %), rounded half-up to the cent")
-
-
 class DealLineItemsChanged(EventData):
     """Every line item of the deal after an edit; a value change it causes is published
     as a `crm.deal.updated.v1` of `value`, as an edit of the value is."""
@@ -304,11 +295,13 @@ __all__ = [  # the names the catalogue has always offered, wherever they are def
     "Contact",
     "Contract",
     "DealContact",
+    "DealLineItem",
     "EventData",
     "LeadDisqualified",
     "LeadScoreModelTrained",
     "LeadScored",
     "Money",
+    "RequestedLineItem",
     "Rfm",
     "money",
     *(model.__name__ for model in CATALOGUE.values()),

@@ -40,6 +40,7 @@ STORED: dict[str, list[str]] = {
         "upstream",
         "meta",
         "contacts",
+        "requested_items",  # added with the import's line items: absent from the deals tracked before
     ],
     "Deal.StageChanged": [
         *BASE,
@@ -99,6 +100,7 @@ STORED: dict[str, list[str]] = {
 }
 STORED |= {
     "Deal.LineItemsChanged": [*BASE, "items", "meta"],
+    "Deal.LineItemsNotApplied": [*BASE, "items", "reason", "meta"],
     "Product.Added": [
         *BASE,
         "originator_topic",

@@ -1640,6 +1640,11 @@ export interface components {
             conflict?: {
                 [key: string]: string;
             };
+            /**
+             * Line Items
+             * @constant
+             */
+            line_items?: "accepted for pricing";
         };
         /** LeadContact */
         LeadContact: {
@@ -2018,6 +2023,11 @@ export interface components {
              * @description once there are any, the value is their sum
              */
             line_items: components["schemas"]["LineItem"][];
+            /**
+             * Line Items Note
+             * @description why the line items the deal was imported with were not applied (none were)
+             */
+            line_items_note?: string | null;
             /** Version */
             version: number;
             /** Stage History */

@@ -19,8 +19,9 @@ const quarterAhead = () => new Date(Date.now() + 90 * 86_400_000).toISOString().
 /** The columns the server reads (services/registration/imports.py), with one example row. */
 const templates = (): Record<Kind, string[][]> => ({
   deals: [
-    ["name", "account_name", "contact_name", "phone", "email", "amount", "currency", "expected_close_date", "source", "product_line"],
-    ["新城百货 ERP 升级", "新城百货", "王经理", "13800000000", "wang@example.com", "120000", "CNY", quarterAhead(), "trade_fair", "ERP"],
+    ["name", "account_name", "contact_name", "phone", "email", "amount", "currency", "expected_close_date", "source", "product_line", "line_items"],
+    // line_items: CODE:quantity[:unit_price[:discount %]], items separated by ";" (imports.lineItemsHint)
+    ["新城百货 ERP 升级", "新城百货", "王经理", "13800000000", "wang@example.com", "120000", "CNY", quarterAhead(), "trade_fair", "ERP", "ERP-STD:10;SVC-IMPL:1:50000:5"],
   ],
   leads: [
     ["company", "contact_name", "phone", "email", "source", "region", "industry", "budget_amount", "budget_currency"],
@@ -89,6 +90,7 @@ export default function ImportsPage({ session }: { session: Session }) {
     <main>
       <Typography.Title level={3}>{t("imports.title")}</Typography.Title>
       <Typography.Paragraph type="secondary">{t("imports.hint")}</Typography.Paragraph>
+      {kind === "deals" && <Typography.Paragraph type="secondary">{t("imports.lineItemsHint")}</Typography.Paragraph>}
       <Space wrap style={{ marginBottom: 16 }}>
         <Radio.Group
           aria-label={t("imports.kind")}

@@ -52,6 +52,7 @@ class Deal(RemembersUpstream, Progress, Terms, LineItems, Activities, Alerts, Ag
         upstream: Upstream,
         meta: dict[str, str],
         contacts: list[dict[str, Any]] | None = None,  # absent from deals tracked before it was kept
+        requested_items: list[dict[str, Any]] | None = None,  # added later: the items an import asked for
     ) -> None:
         self.name = name
         self.account_name = account_name
@@ -74,6 +75,10 @@ class Deal(RemembersUpstream, Progress, Terms, LineItems, Activities, Alerts, Ag
         self.slip_count = 0
         self.activities: dict[str, dict[str, Any]] = {}
         self.line_items: list[dict[str, Any]] = []
+        # Priced against the catalogue when the deal enters the pipeline (`reactions`);
+        # a note says why they were not applied, if they were not.
+        self.requested_items: list[dict[str, Any]] = list(requested_items or [])
+        self.line_items_note: str | None = None
         self.alerts: list[str] = []
         self.history: list[dict[str, Any]] = []
         self.seen: dict[str, int] = {}

@@ -68,3 +68,19 @@ class LineItems(DealPart):
 
         def apply(self, deal: Deal) -> None:
             deal.line_items = [dict(item) for item in self.items]
+
+    def note_items_not_applied(self, reason: str, meta: dict[str, str]) -> None:
+        """The items registration asked for could not all be priced: none is applied and the
+        deal keeps the value it was registered with, so its value is never a partial sum
+        that looks complete; the note says which item failed and why."""
+        self.trigger_event(self.LineItemsNotApplied, items=self.requested_items, reason=reason, meta=meta)
+
+    class LineItemsNotApplied(Aggregate.Event):
+        TOPIC = "services.pipeline.domain:Deal.LineItemsNotApplied"
+
+        items: list[dict[str, Any]]
+        reason: str
+        meta: dict[str, str]
+
+        def apply(self, deal: Deal) -> None:
+            deal.line_items_note = self.reason

@@ -46,6 +46,8 @@ class DealPart:
     history: list[dict[str, Any]]
     seen: dict[str, int]
     line_items: list[dict[str, Any]]
+    requested_items: list[dict[str, Any]]
+    line_items_note: str | None
 
     if TYPE_CHECKING:
         # Defined elsewhere in `Deal`'s classes; declared here only for the type checker, as

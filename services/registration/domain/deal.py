@@ -70,6 +70,7 @@ class Deal(Aggregate):
         at: datetime,
         meta: dict[str, str],
         partner: str | None = None,  # added later: the registrations stored before have none
+        line_items: list[dict[str, str]] | None = None,  # added later: asked for by an import, priced by the pipeline
     ) -> None:
         # An auto-approved registration is approved in its very first event: it was
         # never pending, not even for a moment, so no event may say it was.
@@ -84,6 +85,7 @@ class Deal(Aggregate):
         self.currency = currency
         self.expected_close_date = expected_close_date
         self.source = source
+        self.line_items = list(line_items or [])
         self.partner = partner  # the channel partner organisation that registered it, for good
         self.owner_id: str | None = owner_id
         self.lead_id = lead_id

@@ -99,6 +99,7 @@ def register_new_deal(
         at=now,
         meta=meta,
         partner=partner,
+        line_items=[dict(item) for item in terms.line_items] or None,
     )
     for key, existing in check.free_keys:
         if existing is None:

@@ -25,3 +25,8 @@ class DealTerms:
     source: str | None = None
     customer_level: str | None = None
     product_line: str | None = None
+    # The line items an import row asks for, not priced here: registration knows no
+    # catalogue; the pipeline prices them. Each: product_code, quantity, discount_percent
+    # (decimal strings) and unit_price (a decimal string in the deal's currency, or absent
+    # for the product's list price).
+    line_items: tuple[dict[str, str], ...] = ()
