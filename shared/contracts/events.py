@@ -31,6 +31,18 @@ class LeadCaptured(EventData):
     budget: Money | None = None
 
 
+class LeadAssigned(EventData):
+    """The assignment rules gave the lead an owner (线索分配)."""
+
+    TYPE: ClassVar[str] = "crm.lead.assigned.v1"
+    lead_id: str
+    previous_owner_id: str | None = None
+    owner_id: str
+    rule: str
+    reasons: list[str] = Field(description="why each earlier rule did not decide")
+    assigned_by: str
+
+
 class LeadConverted(EventData):
     TYPE: ClassVar[str] = "crm.lead.converted.v1"
     lead_id: str
@@ -91,6 +103,8 @@ class DealAssigned(EventData):
     previous_owner_id: str | None = None
     owner_id: str
     reason: Literal["assignment", "reassignment", "claim"]
+    rule: str | None = Field(default=None, description="the assignment rule that chose the owner (none: a person did)")
+    reasons: list[str] | None = Field(default=None, description="why each earlier rule did not decide")
 
 
 class DealRecycled(EventData):
@@ -270,6 +284,7 @@ CATALOGUE: dict[str, type[EventData]] = {
     for model in (
         LeadCaptured,
         LeadConverted,
+        LeadAssigned,
         LeadDisqualified,
         LeadScored,
         LeadScoreModelTrained,
