@@ -16,40 +16,16 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from shared.contracts.base import AccountRef, Contact, Contract, DealContact, EventData, Money, money
-from shared.contracts.customers import AccountTierChanged, LeadDisqualified, LeadScored, LeadScoreModelTrained, Rfm
-
-
-class LeadCaptured(EventData):
-    TYPE: ClassVar[str] = "crm.lead.captured.v1"
-    lead_id: str
-    company: str
-    contact: Contact
-    source: str | None = None
-    region: str | None = None
-    captured_by: str
-    industry: str | None = None
-    budget: Money | None = None
-
-
-class LeadAssigned(EventData):
-    """The assignment rules gave the lead an owner (线索分配)."""
-
-    TYPE: ClassVar[str] = "crm.lead.assigned.v1"
-    lead_id: str
-    previous_owner_id: str | None = None
-    owner_id: str
-    rule: str
-    reasons: list[str] = Field(description="why each earlier rule did not decide")
-    assigned_by: str
-
-
-class LeadConverted(EventData):
-    TYPE: ClassVar[str] = "crm.lead.converted.v1"
-    lead_id: str
-    deal_id: str
-    account_id: str
-    contact_id: str
-    converted_by: str
+from shared.contracts.customers import (
+    AccountTierChanged,
+    LeadAssigned,
+    LeadCaptured,
+    LeadConverted,
+    LeadDisqualified,
+    LeadScored,
+    LeadScoreModelTrained,
+    Rfm,
+)
 
 
 class DealRegistered(EventData):
@@ -321,6 +297,9 @@ __all__ = [  # the names the catalogue has always offered, wherever they are def
     "DealContact",
     "EventData",
     "LeadDisqualified",
+    "LeadAssigned",
+    "LeadCaptured",
+    "LeadConverted",
     "LeadScoreModelTrained",
     "LeadScored",
     "Money",
