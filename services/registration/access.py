@@ -152,4 +152,28 @@ RULES: tuple[Rule, ...] = (
         admin="all",
         note="a manager: the partners they are a channel manager of",
     ),
+    Rule(
+        "assignment rules",
+        "read",
+        ("GET /registration/assignment-rules", "GET /registration/assignment-rules/history"),
+        **STAFF,
+        note="the rules in force with their version; the history holds every version, who set it and when",
+    ),
+    Rule("assignment rules", "define", ("PUT /registration/assignment-rules",), admin="all"),
+    Rule(
+        "assignment rules",
+        "dry run",
+        ("POST /registration/assignment-rules/dry-run",),
+        manager="all",
+        admin="all",
+        note="what the rules would decide for a batch; records nothing",
+    ),
+    Rule(
+        "assignment rules",
+        "apply",
+        ("POST /registration/assignment-rules/apply",),
+        manager="teams+pool",
+        admin="all",
+        note="each lead and deal must be in reach, and so must the rep the rules pick; also a lead captured with assign: rules",
+    ),
 )

@@ -23,6 +23,8 @@ DETAIL_FIELDS = (
     "currency",
     "expected_close_date",
     "note",
+    "rule",  # an assignment by the rules: which rule decided, and why the others did not
+    "reasons",
 )
 
 
@@ -34,7 +36,20 @@ def owner_spans(deal: Deal, now: datetime) -> list[dict[str, Any]]:
     ]
 
 
-LEAD_DETAILS = ("status", "source", "region", "industry", "deal_id", "score", "model_version", "model_sequence")
+LEAD_DETAILS = (
+    "status",
+    "source",
+    "region",
+    "industry",
+    "deal_id",
+    "score",
+    "model_version",
+    "model_sequence",
+    "owner_id",
+    "previous_owner_id",
+    "rule",
+    "reasons",
+)
 
 
 def lead_history(app: RegistrationApplication, lead_id: UUID, as_of: datetime | None) -> dict[str, Any]:

@@ -213,6 +213,8 @@ class RegistrationDeals:
         elif isinstance(event, Lead.Disqualified):
             values = {"status": "disqualified", "ended_at": event.timestamp, "disqualified_reason": event.reason}
             connection.execute(update(leads).where(where).values(**values))
+        elif isinstance(event, Lead.Assigned):
+            connection.execute(update(leads).where(where).values(owner_id=event.owner_id))
         elif isinstance(event, Lead.Scored):
             values = {
                 "score": event.score,

@@ -88,9 +88,23 @@ def _data(event: Any) -> public.EventData | None:
             conflicting_deal_id=str(event.conflicting_deal_id) if event.conflicting_deal_id else None,
             note=event.note,
         )
+    if isinstance(event, Lead.Assigned):
+        return public.LeadAssigned(
+            lead_id=subject,
+            previous_owner_id=event.previous_owner_id,
+            owner_id=event.owner_id,
+            rule=event.rule,
+            reasons=list(event.reasons),
+            assigned_by=event.meta["actor"],
+        )
     if isinstance(event, Deal.Assigned):
         return public.DealAssigned(
-            deal_id=subject, previous_owner_id=event.previous_owner_id, owner_id=event.owner_id, reason=event.reason
+            deal_id=subject,
+            previous_owner_id=event.previous_owner_id,
+            owner_id=event.owner_id,
+            reason=event.reason,
+            rule=getattr(event, "rule", None),  # none on the assignments stored before the rules
+            reasons=getattr(event, "reasons", None),
         )
     if isinstance(event, Deal.Recycled):
         return public.DealRecycled(

@@ -11,8 +11,9 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
+from services.registration.domain.assignment import AssignmentRule
 from services.registration.domain.terms import DealTerms, DealType
 from shared.web.inputs import MoneyIn
 
@@ -57,6 +58,10 @@ class CaptureLead(Command):
     region: str | None = Field(default=None, max_length=100)
     industry: str | None = Field(default=None, max_length=100)
     budget: MoneyIn | None = None
+    assign: Literal["rules"] | None = Field(
+        default=None,
+        description="rules: the assignment rules give the lead an owner (a web form's, an integration's lead)",
+    )
 
 
 class Valued(Command):
@@ -111,3 +116,51 @@ class RegisterPartner(Command):
 
 class Disqualify(Command):
     reason: str = Field(min_length=1, max_length=1000, description="why the lead will not become a deal")
+
+
+# -- assignment rules (线索分配) -----------------------------------------------------------------
+
+
+class DefineAssignmentRules(Command):
+    """The rules in the order they are asked: the first a candidate meets decides."""
+
+    rules: list[AssignmentRule] = Field(max_length=200)
+
+    @field_validator("rules")
+    @classmethod
+    def _named_once(cls, rules: list[AssignmentRule]) -> list[AssignmentRule]:
+        names = [rule.name for rule in rules]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"each rule needs its own name; more than one is named {', '.join(twice)}")
+        return rules
+
+
+class ApplyAssignment(Command):
+    """The leads and deals the rules should (re)assign now, e.g. a trade fair's batch."""
+
+    deal_ids: list[UUID] = Field(default_factory=list, max_length=500)
+    lead_ids: list[UUID] = Field(default_factory=list, max_length=500)
+
+    @model_validator(mode="after")
+    def _some(self) -> ApplyAssignment:
+        if not self.deal_ids and not self.lead_ids:
+            raise ValueError("name at least one of deal_ids and lead_ids")
+        return self
+
+
+class CandidateIn(Command):
+    """A lead or deal as the rules look at it; `ref` is echoed back to tell the answers apart."""
+
+    ref: str | None = Field(default=None, max_length=200)
+    region: str | None = Field(default=None, max_length=100)
+    industry: str | None = Field(default=None, max_length=100)
+    source: str | None = Field(default=None, max_length=100)
+    customer_level: str | None = Field(default=None, max_length=30)
+    product_line: str | None = Field(default=None, max_length=100)
+    value: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=2)
+    owner_id: str | None = Field(default=None, max_length=200, description="its owner now, if any")
+
+
+class DryRun(Command):
+    candidates: list[CandidateIn] = Field(min_length=1, max_length=500)

@@ -1,6 +1,7 @@
-"""The catalogue's lead-scoring and customer-tier events: how a lead ends without a deal,
-what the conversion model said of a lead and which model said it, and a customer's tier
-(A / B / C from the recency, frequency and value of its won deals)."""
+"""The catalogue's lead and customer events: a lead captured, converted, given an owner by
+the assignment rules or ended without a deal; what the conversion model said of a lead and
+which model said it; and a customer's tier (A / B / C from the recency, frequency and value
+of its won deals)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,40 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from shared.contracts.base import Contract, EventData, Money
+from shared.contracts.base import Contact, Contract, EventData, Money
+
+
+class LeadCaptured(EventData):
+    TYPE: ClassVar[str] = "crm.lead.captured.v1"
+    lead_id: str
+    company: str
+    contact: Contact
+    source: str | None = None
+    region: str | None = None
+    captured_by: str
+    industry: str | None = None
+    budget: Money | None = None
+
+
+class LeadConverted(EventData):
+    TYPE: ClassVar[str] = "crm.lead.converted.v1"
+    lead_id: str
+    deal_id: str
+    account_id: str
+    contact_id: str
+    converted_by: str
+
+
+class LeadAssigned(EventData):
+    """The assignment rules gave the lead an owner (线索分配)."""
+
+    TYPE: ClassVar[str] = "crm.lead.assigned.v1"
+    lead_id: str
+    previous_owner_id: str | None = None
+    owner_id: str
+    rule: str
+    reasons: list[str] = Field(description="why each earlier rule did not decide")
+    assigned_by: str
 
 
 class LeadDisqualified(EventData):

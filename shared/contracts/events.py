@@ -17,29 +17,17 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from shared.contracts.base import AccountRef, Contact, Contract, DealContact, EventData, Money, money
-from shared.contracts.customers import AccountTierChanged, LeadDisqualified, LeadScored, LeadScoreModelTrained, Rfm
+from shared.contracts.customers import (
+    AccountTierChanged,
+    LeadAssigned,
+    LeadCaptured,
+    LeadConverted,
+    LeadDisqualified,
+    LeadScored,
+    LeadScoreModelTrained,
+    Rfm,
+)
 from shared.contracts.lineitems import DealLineItem, RequestedLineItem
-
-
-class LeadCaptured(EventData):
-    TYPE: ClassVar[str] = "crm.lead.captured.v1"
-    lead_id: str
-    company: str
-    contact: Contact
-    source: str | None = None
-    region: str | None = None
-    captured_by: str
-    industry: str | None = None
-    budget: Money | None = None
-
-
-class LeadConverted(EventData):
-    TYPE: ClassVar[str] = "crm.lead.converted.v1"
-    lead_id: str
-    deal_id: str
-    account_id: str
-    contact_id: str
-    converted_by: str
 
 
 class DealRegistered(EventData):
@@ -94,6 +82,8 @@ class DealAssigned(EventData):
     previous_owner_id: str | None = None
     owner_id: str
     reason: Literal["assignment", "reassignment", "claim"]
+    rule: str | None = Field(default=None, description="the assignment rule that chose the owner (none: a person did)")
+    reasons: list[str] | None = Field(default=None, description="why each earlier rule did not decide")
 
 
 class DealRecycled(EventData):
@@ -261,6 +251,7 @@ CATALOGUE: dict[str, type[EventData]] = {
     for model in (
         LeadCaptured,
         LeadConverted,
+        LeadAssigned,
         LeadDisqualified,
         LeadScored,
         LeadScoreModelTrained,
@@ -298,6 +289,9 @@ __all__ = [  # the names the catalogue has always offered, wherever they are def
     "DealLineItem",
     "EventData",
     "LeadDisqualified",
+    "LeadAssigned",
+    "LeadCaptured",
+    "LeadConverted",
     "LeadScoreModelTrained",
     "LeadScored",
     "Money",

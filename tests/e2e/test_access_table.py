@@ -395,6 +395,13 @@ SPECS: dict[str, Spec] = {
     "POST /pipeline/deals/{deal_id}/reopen": Spec(subject=won, body=lambda v: {}),
     "POST /registration/deals/{deal_id}/assign": Spec(subject=deal, body=lambda v: {"owner_id": "rep-2"}),
     "GET /registration/pool": Spec(relations=NONE),
+    "GET /registration/assignment-rules": Spec(relations=NONE),
+    "GET /registration/assignment-rules/history": Spec(relations=NONE),
+    "PUT /registration/assignment-rules": Spec(relations=NONE, body=lambda v: {"rules": []}),
+    "POST /registration/assignment-rules/dry-run": Spec(
+        relations=NONE, body=lambda v: {"candidates": [{"region": "east"}]}
+    ),
+    "POST /registration/assignment-rules/apply": Spec(subject=lead, body=lambda v: {"lead_ids": [v["lead_id"]]}),
     "POST /registration/deals/{deal_id}/claim": Spec(subject=pooled, relations=("other team", "unknown")),
     "GET /forecast/pipeline": Spec(
         subject=deal,

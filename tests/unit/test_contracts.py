@@ -137,6 +137,7 @@ ADDED_TYPES = {
     "crm.lead.scored.v1",
     "crm.lead.score_model_trained.v1",
     "crm.account.tier_changed.v1",
+    "crm.lead.assigned.v1",  # issue 15: assignment rules (线索分配)
 }
 
 

@@ -29,6 +29,8 @@ BEFORE_THE_MOVE = {
     # added since the move, stored under the same module's topics as their aggregates'
     "services.registration.domain:Lead.Disqualified": Lead.Disqualified,
     "services.registration.domain:Lead.Scored": Lead.Scored,
+    "services.registration.domain:Lead.Assigned": Lead.Assigned,  # issue 15: assignment rules
+    "services.registration.domain:Lead.LeftUnassigned": Lead.LeftUnassigned,
     "services.registration.domain:Account.WonDealNoted": Account.WonDealNoted,
     "services.registration.domain:Account.TierChanged": Account.TierChanged,
     "services.registration.domain:Account": Account,

@@ -299,7 +299,11 @@ export interface paths {
          */
         get: operations["list_leads_registration_leads_get"];
         put?: never;
-        /** Capture Lead */
+        /**
+         * Capture Lead
+         * @description With `assign: rules` (a manager, an admin, an integration acting as one), the
+         *     assignment rules give the lead its owner at once; otherwise it is the capturer's.
+         */
         post: operations["capture_lead_registration_leads_post"];
         delete?: never;
         options?: never;
@@ -414,6 +418,90 @@ export interface paths {
          * @description Train now, on this request's thread (the sample is capped), and score every open lead.
          */
         post: operations["train_score_model_registration_lead_scores_train_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registration/assignment-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Assignment Rules */
+        get: operations["assignment_rules_registration_assignment_rules_get"];
+        /**
+         * Define Assignment Rules
+         * @description A new version of the rules, replacing the whole list (the old ones stay in the history).
+         */
+        put: operations["define_assignment_rules_registration_assignment_rules_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registration/assignment-rules/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Assignment Rules History
+         * @description Every version of the rules, oldest first: who set it, when, and what it said.
+         */
+        get: operations["assignment_rules_history_registration_assignment_rules_history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registration/assignment-rules/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dry Run
+         * @description What the rules would decide for each candidate in turn (each counting the ones
+         *     before it); nothing is recorded.
+         */
+        post: operations["dry_run_registration_assignment_rules_dry_run_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registration/assignment-rules/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply
+         * @description (Re)assign each named lead and deal by the rules, in order; each is recorded on its
+         *     own. A manager: only leads and deals of their teams (and the pool), and only to the
+         *     members of their teams.
+         */
+        post: operations["apply_registration_assignment_rules_apply_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -972,10 +1060,90 @@ export interface components {
             unit: string;
             list_price: components["schemas"]["MoneyIn"];
         };
+        /** AppliedView */
+        AppliedView: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "lead" | "deal";
+            /** Id */
+            id: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "assigned" | "unassigned" | "unchanged" | "refused";
+            /** Owner Id */
+            owner_id: string | null;
+            /** Rule */
+            rule: string | null;
+            /** Reasons */
+            reasons: string[];
+        };
+        /**
+         * ApplyAssignment
+         * @description The leads and deals the rules should (re)assign now, e.g. a trade fair's batch.
+         */
+        ApplyAssignment: {
+            /** Deal Ids */
+            deal_ids?: string[];
+            /** Lead Ids */
+            lead_ids?: string[];
+        };
+        /** ApplyResult */
+        ApplyResult: {
+            /** Items */
+            items: components["schemas"]["AppliedView"][];
+        };
         /** Assign */
         Assign: {
             /** Owner Id */
             owner_id: string;
+        };
+        /** AssignmentRule */
+        "AssignmentRule-Input": {
+            /** Name */
+            name: string;
+            /** @default {} */
+            when: components["schemas"]["Conditions-Input"];
+            to: components["schemas"]["Target-Input"];
+            /**
+             * Strategy
+             * @default round_robin
+             * @enum {string}
+             */
+            strategy: "round_robin" | "least_loaded";
+        };
+        /** AssignmentRule */
+        "AssignmentRule-Output": {
+            /** Name */
+            name: string;
+            /** @default {} */
+            when: components["schemas"]["Conditions-Output"];
+            to: components["schemas"]["services__registration__domain__assignment__Target"];
+            /**
+             * Strategy
+             * @default round_robin
+             * @enum {string}
+             */
+            strategy: "round_robin" | "least_loaded";
+        };
+        /** AssignmentRulesHistory */
+        AssignmentRulesHistory: {
+            /** Versions */
+            versions: components["schemas"]["AssignmentRulesView"][];
+        };
+        /** AssignmentRulesView */
+        AssignmentRulesView: {
+            /** Version */
+            version: number;
+            /** Rules */
+            rules: components["schemas"]["AssignmentRule-Output"][];
+            /** Defined By */
+            defined_by: string | null;
+            /** Defined At */
+            defined_at: string | null;
         };
         /**
          * AutoApproval
@@ -1038,6 +1206,31 @@ export interface components {
              */
             file: string;
         };
+        /**
+         * CandidateIn
+         * @description A lead or deal as the rules look at it; `ref` is echoed back to tell the answers apart.
+         */
+        CandidateIn: {
+            /** Ref */
+            ref?: string | null;
+            /** Region */
+            region?: string | null;
+            /** Industry */
+            industry?: string | null;
+            /** Source */
+            source?: string | null;
+            /** Customer Level */
+            customer_level?: string | null;
+            /** Product Line */
+            product_line?: string | null;
+            /** Value */
+            value?: number | string | null;
+            /**
+             * Owner Id
+             * @description its owner now, if any
+             */
+            owner_id?: string | null;
+        };
         /** CaptureLead */
         CaptureLead: {
             /** Company */
@@ -1050,6 +1243,11 @@ export interface components {
             /** Industry */
             industry?: string | null;
             budget?: components["schemas"]["MoneyIn"] | null;
+            /**
+             * Assign
+             * @description rules: the assignment rules give the lead an owner (a web form's, an integration's lead)
+             */
+            assign?: "rules" | null;
         };
         /** CapturedLead */
         CapturedLead: {
@@ -1117,6 +1315,46 @@ export interface components {
             reason?: string | null;
             /** Competitor */
             competitor?: string | null;
+        };
+        /**
+         * Conditions
+         * @description What a candidate must have for the rule to apply; a condition left out matches anything.
+         */
+        "Conditions-Input": {
+            /** Region */
+            region?: string | null;
+            /** Industry */
+            industry?: string | null;
+            /** Source */
+            source?: string | null;
+            /** Customer Level */
+            customer_level?: string | null;
+            /** Product Line */
+            product_line?: string | null;
+            /** Min Value */
+            min_value?: number | string | null;
+            /** Max Value */
+            max_value?: number | string | null;
+        };
+        /**
+         * Conditions
+         * @description What a candidate must have for the rule to apply; a condition left out matches anything.
+         */
+        "Conditions-Output": {
+            /** Region */
+            region?: string | null;
+            /** Industry */
+            industry?: string | null;
+            /** Source */
+            source?: string | null;
+            /** Customer Level */
+            customer_level?: string | null;
+            /** Product Line */
+            product_line?: string | null;
+            /** Min Value */
+            min_value?: string | null;
+            /** Max Value */
+            max_value?: string | null;
         };
         /** ContactIn */
         ContactIn: {
@@ -1273,6 +1511,25 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /** DecisionView */
+        DecisionView: {
+            /** Ref */
+            ref: string | null;
+            /** Owner Id */
+            owner_id: string | null;
+            /** Rule */
+            rule: string | null;
+            /** Reasons */
+            reasons: string[];
+        };
+        /**
+         * DefineAssignmentRules
+         * @description The rules in the order they are asked: the first a candidate meets decides.
+         */
+        DefineAssignmentRules: {
+            /** Rules */
+            rules: components["schemas"]["AssignmentRule-Input"][];
+        };
         /** DefinePipeline */
         DefinePipeline: {
             /** Stages */
@@ -1285,6 +1542,16 @@ export interface components {
              * @description why the lead will not become a deal
              */
             reason: string;
+        };
+        /** DryRun */
+        DryRun: {
+            /** Candidates */
+            candidates: components["schemas"]["CandidateIn"][];
+        };
+        /** DryRunResult */
+        DryRunResult: {
+            /** Decisions */
+            decisions: components["schemas"]["DecisionView"][];
         };
         /**
          * DuplicateRules
@@ -2822,18 +3089,15 @@ export interface components {
             /** Seconds In Stage */
             seconds_in_stage: number;
         };
-        /** Target */
-        Target: {
-            /**
-             * Kind
-             * @enum {string}
-             */
-            kind: "owner" | "team";
-            /** Subject Id */
-            subject_id: string;
-            /** Period */
-            period: string;
-            amount: components["schemas"]["MoneyOut"];
+        /**
+         * Target
+         * @description A team (its members share the rule's leads) or one rep.
+         */
+        "Target-Input": {
+            /** Team */
+            team?: string | null;
+            /** Rep */
+            rep?: string | null;
         };
         /**
          * Tiers
@@ -3038,6 +3302,29 @@ export interface components {
              * Format: date
              */
             closed_on: string;
+        };
+        /** Target */
+        services__forecast__responses__Target: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "owner" | "team";
+            /** Subject Id */
+            subject_id: string;
+            /** Period */
+            period: string;
+            amount: components["schemas"]["MoneyOut"];
+        };
+        /**
+         * Target
+         * @description A team (its members share the rule's leads) or one rep.
+         */
+        services__registration__domain__assignment__Target: {
+            /** Team */
+            team?: string | null;
+            /** Rep */
+            rep?: string | null;
         };
     };
     responses: never;
@@ -5284,6 +5571,458 @@ export interface operations {
             };
         };
     };
+    assignment_rules_registration_assignment_rules_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentRulesView"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    define_assignment_rules_registration_assignment_rules_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DefineAssignmentRules"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentRulesView"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON (send content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    assignment_rules_history_registration_assignment_rules_history_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentRulesHistory"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    dry_run_registration_assignment_rules_dry_run_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DryRun"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DryRunResult"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON (send content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    apply_registration_assignment_rules_apply_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplyAssignment"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplyResult"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON (send content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     rules_pipeline_rules_get: {
         parameters: {
             query?: never;
@@ -7358,7 +8097,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Target"];
+                    "application/json": components["schemas"]["services__forecast__responses__Target"];
                 };
             };
             /** @description The body cannot be read: not UTF-8, or a malformed form */
@@ -7462,7 +8201,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Target"];
+                    "application/json": components["schemas"]["services__forecast__responses__Target"];
                 };
             };
             /** @description The body cannot be read: not UTF-8, or a malformed form */

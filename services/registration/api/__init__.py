@@ -14,6 +14,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from sqlalchemy import Engine
 
 from services.registration import queries
+from services.registration.api.assignment import AssignmentRoutes
 from services.registration.api.declare import RouteSet, route
 from services.registration.api.leads import LeadRoutes
 from services.registration.application import RegistrationApplication
@@ -57,7 +58,7 @@ def router(
 ) -> APIRouter:
     api = APIRouter(prefix="/registration", tags=["registration"])
     parts = (app, engine, access, live, scorer or LeadScorer(app, engine))
-    for routes in (Routes(*parts), LeadRoutes(*parts)):
+    for routes in (Routes(*parts), LeadRoutes(*parts), AssignmentRoutes(*parts)):
         routes.add_to(api)
     return api
 

@@ -34,6 +34,9 @@ class Declare:
     def post(self, path: str, **options: Any) -> Callable[[F], F]:
         return self._declare("POST", path, options)
 
+    def put(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self._declare("PUT", path, options)
+
     @staticmethod
     def _declare(method: str, path: str, options: dict[str, Any]) -> Callable[[F], F]:
         def declare(function: F) -> F:

@@ -37,7 +37,11 @@ class LeadRoutes(RouteSet):
 
     @route.post("/leads", status_code=201, response_model=CapturedLead)
     def capture_lead(self, body: CaptureLead, who: CallerDep) -> dict[str, str]:
+        """With `assign: rules` (a manager, an admin, an integration acting as one), the
+        assignment rules give the lead its owner at once; otherwise it is the capturer's."""
         self.access.require(who.identity, "lead", "capture")
+        if body.assign == "rules":
+            self.access.require(who.identity, "assignment rules", "apply")
         lead_id = self.app.capture_lead(
             company=body.company,
             contact=body.contact.model_dump(mode="json"),
@@ -47,6 +51,9 @@ class LeadRoutes(RouteSet):
             budget=body.budget.model_dump(mode="json") if body.budget else None,
             meta=who.meta,
         )
+        if body.assign == "rules":
+            may_own = lambda rep: self.access.allows(who.identity, "assignment rules", "apply", rep)  # noqa: E731
+            self.app.assign_lead_by_rules(lead_id, self.access.teams, who.meta, may_own)
         return {"lead_id": str(lead_id)}
 
     @route.post("/leads/{lead_id}/convert", status_code=201, response_model=ConvertedLead, responses=NOT_FOUND)

@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
+from services.registration.application.assignment import AssignmentCommands
 from services.registration.application.leads import LeadCommands
 from services.registration.domain import normalise
 from services.registration.domain.account import Account
@@ -51,7 +52,7 @@ Swept = Literal["recycled", "warned"] | None
 A = TypeVar("A", bound=Aggregate)
 
 
-class RegistrationApplication(LeadCommands, ServiceApplication):
+class RegistrationApplication(LeadCommands, AssignmentCommands, ServiceApplication):
     name = "registration"  # names its tables: registration_events
 
     def __init__(

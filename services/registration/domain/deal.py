@@ -150,12 +150,22 @@ class Deal(Aggregate):
 
     # -- ownership --------------------------------------------------------------------------
 
-    def assign(self, owner_id: str, protected_until: datetime, at: datetime, meta: dict[str, str]) -> None:
+    def assign(
+        self,
+        owner_id: str,
+        protected_until: datetime,
+        at: datetime,
+        meta: dict[str, str],
+        rule: str | None = None,
+        reasons: list[str] | None = None,
+    ) -> None:
+        """`rule` and `reasons`: the assignment rule that chose the owner and why each earlier
+        rule did not (an assignment by the rules; a person's has neither)."""
         self._check_approved_and_open()
         if owner_id == self.owner_id:
             raise AlreadyOwner(self.id, owner_id)
         reason = "assignment" if self.owner_id is None else "reassignment"
-        self._assigned(owner_id, self.owner_id, reason, protected_until, at, meta)
+        self._assigned(owner_id, self.owner_id, reason, protected_until, at, meta, rule, reasons)
 
     def claim(
         self, owner_id: str, protected_until: datetime, cooldown: timedelta, at: datetime, meta: dict[str, str]
@@ -176,6 +186,8 @@ class Deal(Aggregate):
         protected_until: datetime,
         at: datetime,
         meta: dict[str, str],
+        rule: str | None = None,  # added later, with `reasons`: the events stored before have neither
+        reasons: list[str] | None = None,
     ) -> None:
         self.owner_id = owner_id
         self.protected_until = protected_until

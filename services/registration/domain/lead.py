@@ -21,6 +21,8 @@ class Lead(Aggregate):
         Converted: ClassVar[type[Any]]
         Disqualified: ClassVar[type[Any]]
         Scored: ClassVar[type[Any]]
+        Assigned: ClassVar[type[Any]]
+        LeftUnassigned: ClassVar[type[Any]]
 
     @event("Captured")
     def __init__(
@@ -88,3 +90,25 @@ class Lead(Aggregate):
         self.deal_id = deal_id
         self.account_id = account_id
         self.contact_id = contact_id
+
+    # -- assignment by the rules (线索分配) -----------------------------------------------------
+
+    def assign(self, owner_id: str, rule: str, reasons: list[str], meta: dict[str, str]) -> None:
+        self.check_convertible()
+        self._assigned(owner_id, self.captured_by, rule, reasons, meta)
+
+    @event("Assigned")
+    def _assigned(
+        self, owner_id: str, previous_owner_id: str, rule: str, reasons: list[str], meta: dict[str, str]
+    ) -> None:
+        # `captured_by` is the lead's owner: whoever captured it until the rules give it to
+        # someone; what reads it (reach, conversion) follows the new owner.
+        self.captured_by = owner_id
+
+    def leave_unassigned(self, rule: str | None, reasons: list[str], meta: dict[str, str]) -> None:
+        """The rules found nobody: the lead stays its capturer's, and this says why."""
+        self._left_unassigned(rule, reasons, meta)
+
+    @event("LeftUnassigned")
+    def _left_unassigned(self, rule: str | None, reasons: list[str], meta: dict[str, str]) -> None:
+        pass
