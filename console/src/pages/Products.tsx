@@ -93,6 +93,15 @@ export default function ProductsPage({ session }: { session: Session }) {
     }
   };
 
+  /** The answer is the product as it now stands; the list is a read model that follows within
+   * moments, so the row changes from the answer (as long as it still fits the filter). */
+  const settle = (product: Product) =>
+    setItems((now) => {
+      const rest = (now ?? []).filter((p) => p.code !== product.code);
+      const fits = activity === "all" || (activity === "active") === product.active;
+      return fits ? [...rest, product].sort((a, b) => a.code.localeCompare(b.code)) : rest;
+    });
+
   const save = async (values: Values) => {
     if (!editing) return;
     setProblem(null);
@@ -124,7 +133,7 @@ export default function ProductsPage({ session }: { session: Session }) {
     if (answer.data) {
       message.success(t("products.saved", { code: answer.data.code }));
       setEditing(null);
-      await load();
+      settle(answer.data);
       return;
     }
     const { fields, rest } = fieldProblems(answer.error);
@@ -136,7 +145,7 @@ export default function ProductsPage({ session }: { session: Session }) {
     const { data, error } = await api.POST("/pipeline/products/{code}/retire", { params: { path: { code: product.code } } });
     if (data) {
       message.success(t("products.retiredDone", { code: product.code }));
-      await load();
+      settle(data);
     } else message.error(t("products.refused", { reason: reason(error) }));
   };
 
