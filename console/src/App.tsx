@@ -5,7 +5,7 @@ import zhCN from "antd/locale/zh_CN";
 import { lazy, Suspense, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { speakAs } from "./api/client";
-import { prefetchBoard } from "./prefetch";
+import { forgetBoard, prefetchBoard } from "./prefetch";
 import { navigate, usePath } from "./router";
 import * as sessions from "./session";
 import type { Session } from "./session";
@@ -69,6 +69,10 @@ export default function App() {
   const language = i18n.resolvedLanguage ?? "zh-CN";
   // a partner's user is offered only its registrations: none of the staff's pages
   const staff = session !== null && !sessions.isPartner(session);
+
+  useEffect(() => {
+    if (path !== "/" && path !== "/board") forgetBoard();
+  }, [path]);
 
   useEffect(() => {
     document.documentElement.lang = language;

@@ -26,3 +26,9 @@ export function boardAnswer(session: Session): BoardAnswer {
   pending = null;
   return prefetched ?? askBoard();
 }
+
+/** Another page was opened before the board took its prefetched answer: what that page changes
+ * (a stage's label, a deal) would not be in it, so the board asks afresh when it is opened. */
+export function forgetBoard(): void {
+  pending = null;
+}

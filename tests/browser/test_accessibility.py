@@ -64,7 +64,13 @@ def test_the_forecast_and_reports_pages_have_no_serious_accessibility_violations
 @pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
 def test_the_products_leads_and_partners_pages_have_no_serious_accessibility_violations(new_page, api, server, locale):
     admin = identity("admin-1", role="admin", teams="")
-    product = {"code": "A11Y-1", "name_zh": "无障碍产品", "product_line": "ERP", "unit": "套", "list_price": {"amount": "100.00", "currency": "CNY"}}
+    product = {
+        "code": "A11Y-1",
+        "name_zh": "无障碍产品",
+        "product_line": "ERP",
+        "unit": "套",
+        "list_price": {"amount": "100.00", "currency": "CNY"},
+    }
     assert api.post("/pipeline/products", headers=admin, json=product).status_code == 201
     lead = {"company": "Accessible Lead Co", "contact": {"name": "Li"}}
     assert api.post("/registration/leads", headers=admin, json=lead).status_code == 201

@@ -3,6 +3,7 @@ Chromium against the real embedded server; what the screen shows is checked agai
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 try:
@@ -18,11 +19,20 @@ ADMIN = identity("admin-1", role="admin", teams="")
 def choose(page, text: str) -> None:
     """Picks an option of the open select (Ant Design keeps a hidden copy of each for screen
     readers, so the visible one is chosen by its class)."""
-    page.locator(".ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option").filter(has_text=text).first.click()
+    page.locator(".ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option").filter(
+        has_text=text
+    ).first.click()
 
 
 def add_product(api, code: str, name: str, price: str) -> None:
-    body = {"code": code, "name_zh": name, "name_en": name, "product_line": "ERP", "unit": "套", "list_price": {"amount": price, "currency": "CNY"}}
+    body = {
+        "code": code,
+        "name_zh": name,
+        "name_en": name,
+        "product_line": "ERP",
+        "unit": "套",
+        "list_price": {"amount": price, "currency": "CNY"},
+    }
     answer = api.post("/pipeline/products", headers=ADMIN, json=body)
     assert answer.status_code == 201, answer.text
     # the catalogue's list is a read model: it has the product within moments
@@ -114,7 +124,11 @@ def test_a_rep_adds_line_items_and_the_deal_value_is_their_sum(new_page, api, se
 
 def test_a_rep_disqualifies_a_lead_with_a_reason_and_it_leaves_the_open_leads(new_page, api):
     for company in ("Lead Keep Co", "Lead Drop Co"):
-        answer = api.post("/registration/leads", headers=identity("rep-1"), json={"company": company, "contact": {"name": "Li"}, "source": "website"})
+        answer = api.post(
+            "/registration/leads",
+            headers=identity("rep-1"),
+            json={"company": company, "contact": {"name": "Li"}, "source": "website"},
+        )
         assert answer.status_code == 201, answer.text
     listed = lambda: api.get("/registration/leads", headers=identity("rep-1")).json()["items"]  # noqa: E731
     eventually(lambda: len(listed()) == 2)
@@ -150,7 +164,11 @@ def test_an_admin_sees_the_score_model_and_trains_it(new_page, api):
 
 
 def test_a_partner_signs_in_registers_a_deal_and_sees_it_pending_without_staff_links(browser, api, server):
-    answer = api.post("/registration/partners", headers=ADMIN, json={"partner_id": "org-sunrise", "name": "旭日渠道", "channel_managers": ["mgr-east"]})
+    answer = api.post(
+        "/registration/partners",
+        headers=ADMIN,
+        json={"partner_id": "org-sunrise", "name": "旭日渠道", "channel_managers": ["mgr-east"]},
+    )
     assert answer.status_code == 201, answer.text
     context = browser.new_context(locale="en-US", viewport={"width": 1600, "height": 900})
     page = context.new_page()
@@ -188,7 +206,11 @@ def test_a_partner_signs_in_registers_a_deal_and_sees_it_pending_without_staff_l
 
 
 def test_a_manager_reads_the_partner_report(new_page, api):
-    answer = api.post("/registration/partners", headers=ADMIN, json={"partner_id": "org-moon", "name": "月光渠道", "channel_managers": ["mgr-east"]})
+    answer = api.post(
+        "/registration/partners",
+        headers=ADMIN,
+        json={"partner_id": "org-moon", "name": "月光渠道", "channel_managers": ["mgr-east"]},
+    )
     assert answer.status_code == 201, answer.text
     manager = identity("mgr-east", role="manager", teams="east")
     eventually(lambda: api.get("/registration/partners/report", headers=manager).json()["items"])
@@ -203,7 +225,9 @@ def test_an_admin_adds_a_required_task_to_a_stage_and_the_set_keeps_it(new_page,
     page.get_by_role("button", name="Stages").click()
     expect(page.get_by_role("heading", name="Stage set")).to_be_visible(timeout=15_000)
     page.get_by_role("button", name="Add a task · proposal").click()
-    tasks = [s for s in api.get("/pipeline/stages", headers=ADMIN).json()["stages"] if s["key"] == "proposal"][0]["required_tasks"]
+    tasks = [s for s in api.get("/pipeline/stages", headers=ADMIN).json()["stages"] if s["key"] == "proposal"][0][
+        "required_tasks"
+    ]
     index = len(tasks) + 1
     page.get_by_role("textbox", name=f"proposal · Task key {index}").fill("send-quote")
     page.get_by_role("textbox", name=f"proposal · Subject {index}").fill("Send the quote")
@@ -220,3 +244,26 @@ def test_an_admin_adds_a_required_task_to_a_stage_and_the_set_keeps_it(new_page,
 
     eventually(lambda: any(t["key"] == "send_quote" for t in proposal()["required_tasks"]))
     assert {"key": "send_quote", "subject": "Send the quote", "due_in_days": 5} in proposal()["required_tasks"]
+
+
+def test_a_rep_converts_a_lead_into_a_deal_and_the_lead_names_it(new_page, api):
+    body = {
+        "company": "Convert Me Co",
+        "contact": {"name": "Wang"},
+        "budget": {"amount": "100000.00", "currency": "CNY"},
+    }
+    answer = api.post("/registration/leads", headers=identity("rep-1"), json=body)
+    assert answer.status_code == 201, answer.text
+    lead_id = answer.json()["lead_id"]
+    eventually(lambda: api.get("/registration/leads", headers=identity("rep-1")).json()["items"])
+    page = new_page("rep-1", locale="en")
+    page.get_by_role("button", name="Leads").click()
+    page.get_by_role("button", name="Convert Convert Me Co").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Amount")).to_have_value("100000.00")  # the lead's budget
+    dialog.get_by_label("Expected close date").fill(CLOSE_DATE)
+    dialog.get_by_label("Expected close date").press("Enter")
+    dialog.get_by_role("button", name="Convert").click()
+    expect(page).to_have_url(re.compile(r"/deals/[0-9a-f-]{36}$"))
+    lead = api.get(f"/registration/leads/{lead_id}", headers=identity("rep-1")).json()
+    assert lead["status"] == "converted" and lead["deal_id"] and page.url.endswith(f"/deals/{lead['deal_id']}")

@@ -73,6 +73,7 @@ def test_an_admin_reorders_adds_and_retires_stages_and_the_set_keeps_the_retired
         "forecast_category": "pipeline",
         "state": "open",
         "exit_criteria": [],
+        "required_tasks": [],
         "retired": False,
     }
     assert next(s for s in stages if s["key"] == "perception_analysis")["retired"] is True

@@ -16,6 +16,8 @@ type Status = Lead["status"];
 type Sort = "captured_at" | "company" | "score";
 type ModelStatus = Schemas["ScoreModelStatus"];
 const PAGE = 50;
+// solid colours dark enough for white text (WCAG AA, checked by axe); an ended lead is plain
+const STATUS_COLOURS: Record<Status, string | undefined> = { open: "#0958d9", converted: "#237804", disqualified: undefined };
 
 interface Filters {
   status?: Status;
@@ -127,7 +129,11 @@ export default function LeadsPage({ session }: { session: Session }) {
     message.success(t("leads.disqualified", { company: data.company }));
     setDisqualifying(null);
     setWhy("");
-    await fetchPage(null);
+    // the answer is the lead as it now stands; the list is a read model that follows within
+    // moments, so the row changes (or leaves the filter it no longer fits) from the answer
+    setItems((now) =>
+      (now ?? []).flatMap((lead) => (lead.lead_id !== data.lead_id ? [lead] : filters.status && filters.status !== data.status ? [] : [data])),
+    );
   };
 
   const convert = async (values: { amount: number; closeDate: Dayjs }) => {
@@ -211,7 +217,7 @@ export default function LeadsPage({ session }: { session: Session }) {
               key: "status",
               render: (_, lead) => (
                 <span>
-                  <Tag color={lead.status === "open" ? "blue" : lead.status === "converted" ? "green" : "default"}>{t(`leads.statuses.${lead.status}`)}</Tag>
+                  <Tag color={STATUS_COLOURS[lead.status]}>{t(`leads.statuses.${lead.status}`)}</Tag>
                   {lead.disqualified_reason && <Typography.Text type="secondary">{lead.disqualified_reason}</Typography.Text>}
                 </span>
               ),
@@ -224,10 +230,10 @@ export default function LeadsPage({ session }: { session: Session }) {
                     render: (_: unknown, lead: Lead) =>
                       lead.status === "open" ? (
                         <Space>
-                          <Button size="small" aria-label={t("leads.convertOne", { company: lead.company })} onClick={() => { setProblem(null); convertForm.resetFields(); setConverting(lead); }}>
+                          <Button size="small" autoInsertSpace={false} aria-label={t("leads.convertOne", { company: lead.company })} onClick={() => { setProblem(null); setConverting(lead); }}>
                             {t("leads.convert")}
                           </Button>
-                          <Button size="small" danger aria-label={t("leads.disqualifyOne", { company: lead.company })} onClick={() => { setProblem(null); setDisqualifying(lead); }}>
+                          <Button size="small" autoInsertSpace={false} aria-label={t("leads.disqualifyOne", { company: lead.company })} onClick={() => { setProblem(null); setDisqualifying(lead); }}>
                             {t("leads.disqualify")}
                           </Button>
                         </Space>
@@ -249,7 +255,7 @@ export default function LeadsPage({ session }: { session: Session }) {
         open={disqualifying !== null}
         title={t("leads.disqualifyOne", { company: disqualifying?.company ?? "" })}
         okText={t("leads.disqualify")}
-        okButtonProps={{ danger: true, disabled: !why.trim() }}
+        okButtonProps={{ disabled: !why.trim() }}
         onOk={() => void disqualify()}
         onCancel={() => setDisqualifying(null)}
       >
@@ -262,9 +268,10 @@ export default function LeadsPage({ session }: { session: Session }) {
         okText={t("leads.convert")}
         onOk={() => convertForm.submit()}
         onCancel={() => setConverting(null)}
+        destroyOnHidden
       >
         {problem && <Alert type="error" showIcon role="alert" title={problem} style={{ marginBottom: 12 }} />}
-        <Form form={convertForm} layout="vertical" onFinish={(v) => void convert(v)} initialValues={{ amount: converting?.budget ? Number(converting.budget.amount) : undefined }}>
+        <Form key={converting?.lead_id} form={convertForm} layout="vertical" onFinish={(v) => void convert(v)} initialValues={{ amount: converting?.budget ? Number(converting.budget.amount) : undefined }}>
           <Form.Item label={t("register.amount")} name="amount" rules={[{ required: true, message: t("register.required") }]}>
             <InputNumber min={0} precision={2} style={{ width: "100%" }} />
           </Form.Item>

@@ -100,7 +100,7 @@ export default function LineItems({ deal, editable, onSaved }: { deal: Deal; edi
         pagination={false}
         rowKey={(row) => `${row.productCode}-${rows.indexOf(row)}`}
         dataSource={rows}
-        locale={{ emptyText: t("lineItems.none") }}
+        locale={{ emptyText: <Typography.Text type="secondary">{t("lineItems.none")}</Typography.Text> }}
         columns={[
           { title: t("lineItems.product"), key: "product", render: (_, row) => `${row.name} (${row.productCode})` },
           {
@@ -160,7 +160,7 @@ export default function LineItems({ deal, editable, onSaved }: { deal: Deal; edi
                   title: t("lineItems.remove"),
                   key: "remove",
                   render: (_: unknown, row: Row, index: number) => (
-                    <Button size="small" danger aria-label={t("lineItems.removeOne", { code: row.productCode })} onClick={() => setRows((now) => now.filter((_, i) => i !== index))}>
+                    <Button size="small" aria-label={t("lineItems.removeOne", { code: row.productCode })} onClick={() => setRows((now) => now.filter((_, i) => i !== index))}>
                       ×
                     </Button>
                   ),
