@@ -5,7 +5,7 @@ import zhCN from "antd/locale/zh_CN";
 import { lazy, Suspense, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { speakAs } from "./api/client";
-import { dropBoardPrefetch, prefetchBoard } from "./prefetch";
+import { forgetBoard, prefetchBoard } from "./prefetch";
 import { navigate, usePath } from "./router";
 import * as sessions from "./session";
 import type { Session } from "./session";
@@ -22,6 +22,10 @@ const ForecastPage = lazy(() => import("./pages/Forecast"));
 const ReportsPage = lazy(() => import("./pages/Reports"));
 const AuditPage = lazy(() => import("./pages/Audit"));
 const StageEditorPage = lazy(() => import("./pages/StageEditor"));
+const ProductsPage = lazy(() => import("./pages/Products"));
+const LeadsPage = lazy(() => import("./pages/Leads"));
+const PartnersPage = lazy(() => import("./pages/Partners"));
+const RegistrationsPage = lazy(() => import("./pages/Registrations"));
 
 /** `/deals/{id}/audit`: the deal's id, or null for any other path. */
 function auditedDeal(path: string): string | null {
@@ -39,14 +43,16 @@ function initialSession(): Session | null {
   if (direct) {
     sessions.save(direct);
     const rest = new URLSearchParams(window.location.search);
-    for (const name of ["as", "role", "teams"]) rest.delete(name);
+    for (const name of ["as", "role", "teams", "partner"]) rest.delete(name);
     const query = rest.toString();
-    window.history.replaceState(null, "", `/board${query ? `?${query}` : ""}`);
+    const home = sessions.isPartner(direct) ? "/registrations" : "/board";
+    window.history.replaceState(null, "", `${home}${query ? `?${query}` : ""}`);
   }
   const session = direct ?? sessions.load();
   speakAs(session);
   const path = window.location.pathname;
-  if (session && !path.startsWith("/deals/") && !["/signin", "/queue", "/pool", "/deals", "/imports", "/forecast", "/reports", "/stages"].includes(path)) {
+  const elsewhere = ["/signin", "/queue", "/pool", "/deals", "/imports", "/forecast", "/reports", "/stages", "/products", "/leads", "/partners"];
+  if (session && !sessions.isPartner(session) && !path.startsWith("/deals/") && !path.startsWith("/registrations") && !elsewhere.includes(path)) {
     prefetchBoard(session); // the board's data and its code load side by side
     void import("./pages/Board");
   }
@@ -61,9 +67,11 @@ export default function App() {
   const [session, setSession] = useState<Session | null>(startup);
   const path = usePath();
   const language = i18n.resolvedLanguage ?? "zh-CN";
+  // a partner's user is offered only its registrations: none of the staff's pages
+  const staff = session !== null && !sessions.isPartner(session);
 
   useEffect(() => {
-    if (path !== "/board" && path !== "/") dropBoardPrefetch();
+    if (path !== "/" && path !== "/board") forgetBoard();
   }, [path]);
 
   useEffect(() => {
@@ -75,7 +83,7 @@ export default function App() {
     sessions.save(next);
     speakAs(next);
     setSession(next);
-    navigate("/board");
+    navigate(sessions.isPartner(next) ? "/registrations" : "/board");
   };
   const signOut = () => {
     sessions.clear();
@@ -92,22 +100,32 @@ export default function App() {
             <Typography.Title level={4} style={{ color: "#fff", margin: 0, flex: "none" }}>
               {t("app.title")}
             </Typography.Title>
-            {session && (
+            {session && sessions.isPartner(session) && (
+              <>
+                <Button type="link" onClick={() => navigate("/registrations")} style={{ color: "#fff" }}>
+                  {t("app.registrations")}
+                </Button>
+                <Button type="link" onClick={() => navigate("/registrations/new")} style={{ color: "#fff" }}>
+                  {t("app.registerDeal")}
+                </Button>
+              </>
+            )}
+            {session && staff && (
               <Button type="link" onClick={() => navigate("/board")} style={{ color: "#fff" }}>
                 {t("app.board")}
               </Button>
             )}
-            {session && (
+            {session && staff && (
               <Button type="link" onClick={() => navigate("/deals")} style={{ color: "#fff" }}>
                 {t("app.list")}
               </Button>
             )}
-            {session && (
+            {session && staff && (
               <Button type="link" onClick={() => navigate("/pool")} style={{ color: "#fff" }}>
                 {t("app.pool")}
               </Button>
             )}
-            {session && sessions.canRegister(session) && (
+            {session && staff && sessions.canRegister(session) && (
               <Button type="link" onClick={() => navigate("/imports")} style={{ color: "#fff" }}>
                 {t("app.imports")}
               </Button>
@@ -117,7 +135,12 @@ export default function App() {
                 {t("app.queue")}
               </Button>
             )}
-            {session && (
+            {session && staff && (
+              <Button type="link" onClick={() => navigate("/leads")} style={{ color: "#fff" }}>
+                {t("app.leads")}
+              </Button>
+            )}
+            {session && staff && (
               <Button type="link" onClick={() => navigate("/forecast")} style={{ color: "#fff" }}>
                 {t("app.forecast")}
               </Button>
@@ -125,6 +148,16 @@ export default function App() {
             {session && sessions.canSeeReports(session) && (
               <Button type="link" onClick={() => navigate("/reports")} style={{ color: "#fff" }}>
                 {t("app.reports")}
+              </Button>
+            )}
+            {session && staff && (
+              <Button type="link" onClick={() => navigate("/products")} style={{ color: "#fff" }}>
+                {t("app.products")}
+              </Button>
+            )}
+            {session && sessions.canSeePartners(session) && (
+              <Button type="link" onClick={() => navigate("/partners")} style={{ color: "#fff" }}>
+                {t("app.partners")}
               </Button>
             )}
             {session && sessions.canEditStages(session) && (
@@ -147,6 +180,7 @@ export default function App() {
                 <>
                   <Typography.Text style={{ color: "#fff" }}>
                     {t("app.signedInAs", { user: session.userId, role: t(`roles.${session.role}`) })}
+                    {session.partner ? ` · ${session.partner}` : ""}
                   </Typography.Text>
                   <Button onClick={signOut}>{t("app.signOut")}</Button>
                 </>
@@ -158,7 +192,9 @@ export default function App() {
               <SignIn initial={session} onSignIn={signIn} />
             ) : (
               <Suspense fallback={<Spin />}>
-                {path === "/queue" ? (
+                {sessions.isPartner(session) ? (
+                  <RegistrationsPage key={path} registerNow={path === "/registrations/new"} />
+                ) : path === "/queue" ? (
                   <QueuePage session={session} />
                 ) : path === "/pool" ? (
                   <PoolPage session={session} />
@@ -170,6 +206,12 @@ export default function App() {
                   <ImportsPage session={session} />
                 ) : path === "/deals" ? (
                   <DealListPage session={session} />
+                ) : path === "/products" ? (
+                  <ProductsPage session={session} />
+                ) : path === "/leads" ? (
+                  <LeadsPage session={session} />
+                ) : path === "/partners" ? (
+                  <PartnersPage />
                 ) : path === "/stages" ? (
                   <StageEditorPage session={session} />
                 ) : auditedDeal(path) ? (

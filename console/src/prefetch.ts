@@ -27,8 +27,8 @@ export function boardAnswer(session: Session): BoardAnswer {
   return prefetched ?? askBoard();
 }
 
-/** The prefetched answer is the first screen's: once the user has gone elsewhere before the
- * board took it (a quick click on another page), it may be stale by the time they come back. */
-export function dropBoardPrefetch(): void {
+/** Another page was opened before the board took its prefetched answer: what that page changes
+ * (a stage's label, a deal) would not be in it, so the board asks afresh when it is opened. */
+export function forgetBoard(): void {
   pending = null;
 }

@@ -1,13 +1,15 @@
 /** Who the console speaks as. In the embedded (header) mode the sign-in screen, or
  * `/?as=rep-1&role=rep&teams=east`, picks the user; every API call then carries
  * X-User-Id / X-User-Role / X-User-Teams (development only, as the README says). */
-export const ROLES = ["rep", "manager", "auditor", "admin"] as const;
+export const ROLES = ["rep", "manager", "auditor", "admin", "partner"] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Session {
   userId: string;
   role: Role;
   teams: string[];
+  /** The outside organisation a partner acts for (X-User-Partner); only a partner has one. */
+  partner?: string;
 }
 
 const KEY = "crm.session";
@@ -29,7 +31,13 @@ export function fromQuery(search: string): Session | null {
   const userId = query.get("as")?.trim();
   if (!userId) return null;
   const role = query.get("role");
-  return { userId, role: isRole(role) ? role : "rep", teams: parseTeams(query.get("teams") ?? "") };
+  const partner = query.get("partner")?.trim();
+  return {
+    userId,
+    role: isRole(role) ? role : "rep",
+    teams: parseTeams(query.get("teams") ?? ""),
+    ...(partner ? { partner } : {}),
+  };
 }
 
 export function load(): Session | null {
@@ -55,16 +63,48 @@ export function clear(): void {
 export function identityHeaders(session: Session): Record<string, string> {
   const headers: Record<string, string> = { "X-User-Id": session.userId, "X-User-Role": session.role };
   if (session.teams.length) headers["X-User-Teams"] = session.teams.join(",");
+  // the API refuses a partner without its organisation, and anyone else with one
+  if (session.role === "partner" && session.partner) headers["X-User-Partner"] = session.partner;
   return headers;
 }
 
 /** Which of the board's actions a role is offered (the API still decides). */
 export function canWork(session: Session): boolean {
-  return session.role !== "auditor";
+  return session.role !== "auditor" && session.role !== "partner";
 }
 
 export function canRegister(session: Session): boolean {
   return session.role !== "auditor";
+}
+
+/** A partner's user: it registers deals and reads its organisation's registrations, nothing else. */
+export function isPartner(session: Session): boolean {
+  return session.role === "partner";
+}
+
+/** Who manages the product catalogue (the access table's `product manage`). */
+export function canManageProducts(session: Session): boolean {
+  return session.role === "admin";
+}
+
+/** Who reads leads (the access table's `lead list`). */
+export function canSeeLeads(session: Session): boolean {
+  return session.role !== "partner";
+}
+
+/** Who may disqualify or convert a lead (the access table's `lead disqualify` / `convert`). */
+export function canWorkLeads(session: Session): boolean {
+  return session.role === "rep" || session.role === "manager" || session.role === "admin";
+}
+
+/** Who reads the lead-score model (STAFF) and who trains it (admin). */
+export function canTrainScores(session: Session): boolean {
+  return session.role === "admin";
+}
+
+/** Who reads the partner report (the access table's `partner report read`). */
+export function canSeePartners(session: Session): boolean {
+  return session.role === "manager" || session.role === "auditor" || session.role === "admin";
 }
 
 /** Who is offered the approval queue: those who may list registrations awaiting review. */
@@ -79,7 +119,7 @@ export function canReview(session: Session): boolean {
 
 /** Who may claim a deal from the pool (the access table's `pool claim`). */
 export function canClaim(session: Session): boolean {
-  return session.role !== "auditor";
+  return session.role !== "auditor" && session.role !== "partner";
 }
 
 /** Who reads the management reports and the forecast's changes (the access table's `report read`). */

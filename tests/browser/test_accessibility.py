@@ -59,3 +59,51 @@ def test_the_forecast_and_reports_pages_have_no_serious_accessibility_violations
     page.goto(f"{server.url}/reports#stage-conversion")
     expect(page.locator("[data-chart=echarts] canvas").first).to_be_visible()
     assert serious_violations(page) == []
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_the_products_leads_and_partners_pages_have_no_serious_accessibility_violations(new_page, api, server, locale):
+    admin = identity("admin-1", role="admin", teams="")
+    product = {
+        "code": "A11Y-1",
+        "name_zh": "无障碍产品",
+        "product_line": "ERP",
+        "unit": "套",
+        "list_price": {"amount": "100.00", "currency": "CNY"},
+    }
+    assert api.post("/pipeline/products", headers=admin, json=product).status_code == 201
+    lead = {"company": "Accessible Lead Co", "contact": {"name": "Li"}}
+    assert api.post("/registration/leads", headers=admin, json=lead).status_code == 201
+    partner = {"partner_id": "org-a11y", "name": "无障碍渠道", "channel_managers": ["mgr-east"]}
+    assert api.post("/registration/partners", headers=admin, json=partner).status_code == 201
+    # the lists are read models: they hold what was added within moments
+    eventually(lambda: api.get("/pipeline/products", headers=admin).json()["items"])
+    eventually(lambda: api.get("/registration/leads", headers=admin).json()["items"])
+    eventually(lambda: api.get("/registration/partners/report", headers=admin).json()["items"])
+    page = new_page("admin-1", role="admin", teams="", locale=locale)
+    expect(page.locator("header").first).to_be_visible()  # signed in: the session is kept
+
+    page.goto(f"{server.url}/products")
+    expect(page.get_by_role("row").filter(has_text="A11Y-1")).to_be_visible(timeout=15_000)
+    assert serious_violations(page) == []
+
+    page.goto(f"{server.url}/leads")
+    expect(page.get_by_role("row").filter(has_text="Accessible Lead Co")).to_be_visible(timeout=15_000)
+    expect(page.get_by_test_id("model-status")).to_be_visible()
+    assert serious_violations(page) == []
+
+    page.goto(f"{server.url}/partners")
+    expect(page.get_by_role("row").filter(has_text="无障碍渠道")).to_be_visible(timeout=15_000)
+    assert serious_violations(page) == []
+
+
+def test_a_partners_registrations_page_has_no_serious_accessibility_violations(browser, api, server):
+    admin = identity("admin-1", role="admin", teams="")
+    partner = {"partner_id": "org-a11y", "name": "无障碍渠道", "channel_managers": ["mgr-east"]}
+    assert api.post("/registration/partners", headers=admin, json=partner).status_code == 201
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{server.url}/?as=p-1&role=partner&partner=org-a11y")
+    expect(page.get_by_role("heading", name="本机构的报备")).to_be_visible(timeout=15_000)
+    assert serious_violations(page) == []
+    context.close()

@@ -1,12 +1,14 @@
 /** The deal page: its fields, contacts, activity timeline (and logging one), stage history
  * with the time spent in each stage. */
-import { Alert, Button, Card, Descriptions, Form, Input, Result, Select, Space, Spin, Table, Tag, Timeline, Typography } from "antd";
+import { Alert, Button, Card, Descriptions, Form, Input, InputNumber, Result, Select, Space, Spin, Table, Tag, Timeline, Typography } from "antd";
 import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, reason, type Schemas } from "../api/client";
 import { date, dateTime, duration, money, stageLabel } from "../format";
 import { navigate } from "../router";
+import { decimalText } from "../lineitems";
 import { canWork, type Session } from "../session";
+import LineItems from "./LineItems";
 
 type Deal = Schemas["PipelineDeal"];
 type Stage = Schemas["Stage"];
@@ -20,6 +22,8 @@ export default function DealPage({ dealId, session }: { dealId: string; session:
   const [problem, setProblem] = useState<{ status: number; reason: string } | null>(null);
   const [logProblem, setLogProblem] = useState<string | null>(null);
   const [form] = Form.useForm<{ kind: (typeof KINDS)[number]; subject: string }>();
+  const [newValue, setNewValue] = useState<number | null>(null);
+  const [valueProblem, setValueProblem] = useState<string | null>(null);
 
   const load = useCallback(async () => {
     const [dealAnswer, stageAnswer] = await Promise.all([
@@ -59,6 +63,20 @@ export default function DealPage({ dealId, session }: { dealId: string; session:
     await load();
   };
 
+  /** A value typed by hand: only while the deal has no line items (then the API refuses it). */
+  const saveValue = async () => {
+    if (!deal || newValue === null) return;
+    setValueProblem(null);
+    const { data, error } = await api.PATCH("/pipeline/deals/{deal_id}", {
+      params: { path: { deal_id: dealId } },
+      body: { value: { amount: decimalText(newValue, 2), currency: deal.value.currency } },
+    });
+    if (data) {
+      setDeal(data);
+      setNewValue(null);
+    } else setValueProblem(reason(error));
+  };
+
   if (problem) {
     return (
       <Result
@@ -94,7 +112,37 @@ export default function DealPage({ dealId, session }: { dealId: string; session:
           <Descriptions.Item label={t("register.account")}>{deal.account_name}</Descriptions.Item>
           <Descriptions.Item label={t("deal.owner")}>{deal.owner_id ?? t("deal.pool")}</Descriptions.Item>
           <Descriptions.Item label={t("deal.stage")}>{label(deal.stage)}</Descriptions.Item>
-          <Descriptions.Item label={t("register.amount")}>{money(deal.value, language)}</Descriptions.Item>
+          <Descriptions.Item label={t("register.amount")}>
+            <span data-testid="deal-value">{money(deal.value, language)}</span>
+            {deal.line_items.length > 0 ? (
+              <Typography.Text type="secondary" style={{ marginLeft: 8 }}>
+                {t("lineItems.valueIsSum")}
+              </Typography.Text>
+            ) : (
+              canWork(session) &&
+              !deal.outcome && (
+                <Space.Compact style={{ marginLeft: 8 }}>
+                  <InputNumber
+                    size="small"
+                    aria-label={t("lineItems.newValue")}
+                    min={0}
+                    precision={2}
+                    value={newValue}
+                    placeholder={deal.value.amount}
+                    onChange={(v) => setNewValue(v)}
+                  />
+                  <Button size="small" disabled={newValue === null} onClick={() => void saveValue()}>
+                    {t("lineItems.setValue")}
+                  </Button>
+                </Space.Compact>
+              )
+            )}
+            {valueProblem && (
+              <Typography.Text type="danger" role="alert" style={{ marginLeft: 8 }}>
+                {valueProblem}
+              </Typography.Text>
+            )}
+          </Descriptions.Item>
           <Descriptions.Item label={t("deal.probability")}>{deal.probability}%</Descriptions.Item>
           <Descriptions.Item label={t("deal.category")}>{deal.forecast_category ? t(`deal.categories.${deal.forecast_category}`) : "—"}</Descriptions.Item>
           <Descriptions.Item label={t("register.closeDate")}>
@@ -104,6 +152,9 @@ export default function DealPage({ dealId, session }: { dealId: string; session:
           <Descriptions.Item label={t("register.source")}>{deal.source ?? "—"}</Descriptions.Item>
           <Descriptions.Item label={t("deal.competitors")}>{deal.competitors.join(", ") || "—"}</Descriptions.Item>
         </Descriptions>
+      </Card>
+      <Card title={t("lineItems.title")} size="small" style={{ marginBottom: 12 }}>
+        <LineItems deal={deal} editable={canWork(session) && !deal.outcome} onSaved={setDeal} />
       </Card>
       <Card title={t("deal.contacts")} size="small" style={{ marginBottom: 12 }}>
         <Table

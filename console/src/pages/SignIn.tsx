@@ -7,6 +7,7 @@ interface Values {
   userId: string;
   role: Role;
   teams: string;
+  partner?: string;
 }
 
 export default function SignIn({ initial, onSignIn }: { initial: Session | null; onSignIn: (s: Session) => void }) {
@@ -20,9 +21,16 @@ export default function SignIn({ initial, onSignIn }: { initial: Session | null;
           userId: initial?.userId ?? "rep-1",
           role: initial?.role ?? "rep",
           teams: initial?.teams.join(",") ?? "",
+          partner: initial?.partner ?? "",
         }}
         onFinish={(values) =>
-          onSignIn({ userId: values.userId.trim(), role: values.role, teams: parseTeams(values.teams ?? "") })
+          onSignIn({
+            userId: values.userId.trim(),
+            role: values.role,
+            teams: parseTeams(values.teams ?? ""),
+            // the organisation is a partner's alone: the API refuses it on anyone else
+            ...(values.role === "partner" && values.partner?.trim() ? { partner: values.partner.trim() } : {}),
+          })
         }
       >
         <Form.Item label={t("signIn.userId")} name="userId" rules={[{ required: true, whitespace: true }]}>
@@ -33,6 +41,19 @@ export default function SignIn({ initial, onSignIn }: { initial: Session | null;
         </Form.Item>
         <Form.Item label={t("signIn.teams")} name="teams">
           <Input placeholder="east,west" />
+        </Form.Item>
+        <Form.Item noStyle shouldUpdate={(before, after) => before.role !== after.role}>
+          {({ getFieldValue }) =>
+            getFieldValue("role") === "partner" && (
+              <Form.Item
+                label={t("signIn.partner")}
+                name="partner"
+                rules={[{ required: true, whitespace: true, message: t("signIn.partnerRequired") }]}
+              >
+                <Input maxLength={100} />
+              </Form.Item>
+            )
+          }
         </Form.Item>
         <Button type="primary" htmlType="submit">
           {t("signIn.submit")}

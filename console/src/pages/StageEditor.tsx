@@ -1,6 +1,6 @@
 /** The admin's stage-set editor: the pipeline's stages in order (drag a row by its handle,
  * or move it with the keyboard or the ↑ ↓ buttons), their labels in 中文 and English,
- * probability, forecast category and exit criteria; add a stage, retire one (never deleted),
+ * probability, forecast category, exit criteria and required tasks; add a stage, retire one (never deleted),
  * and save the whole set. The API's refusals (422) are listed beside the form, naming the
  * stage and field. */
 import {
@@ -22,6 +22,7 @@ import { useTranslation } from "react-i18next";
 import { api, reason } from "../api/client";
 import { stageLabel } from "../format";
 import { canEditStages, type Session } from "../session";
+import StageTasks from "./StageTasks";
 import { blankRow, CATEGORIES, CRITERIA, defineBody, fieldProblems, moveRow, rowsOf, STATES, type FieldProblem, type Stage, type StageRow } from "../stages";
 
 /** Up / Down jump a lifted row onto the neighbouring row. */
@@ -282,6 +283,18 @@ export default function StageEditorPage({ session }: { session: Session }) {
                     onChange={(value) => edit(row.id, { exit_criteria: value })}
                     options={CRITERIA.map((c) => ({ value: c, label: t(`stages.criteria.${c}`) }))}
                     style={{ minWidth: 200 }}
+                  />
+                ),
+              },
+              {
+                title: t("stageTasks.title"),
+                key: "tasks",
+                render: (_: unknown, row, index) => (
+                  <StageTasks
+                    stage={row.stage.key || t("stages.newStage")}
+                    tasks={row.stage.required_tasks}
+                    error={status(index, "required_tasks")}
+                    onChange={(required_tasks) => edit(row.id, { required_tasks })}
                   />
                 ),
               },
