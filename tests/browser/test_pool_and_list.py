@@ -45,7 +45,7 @@ def test_the_list_filters_sorts_and_pages_the_reps_own_deals(new_page, api):
 
     page = new_page("rep-1", locale="en")
     page.get_by_role("button", name="List", exact=True).click()
-    expect(page.get_by_role("heading", name="Deals")).to_be_visible()
+    expect(page.get_by_role("heading", name="Deals", exact=True)).to_be_visible()
     rows = page.locator(".ant-table-tbody tr.ant-table-row")
     expect(rows).to_have_count(3)  # rep-west's deal is out of rep-1's reach
 

@@ -19,6 +19,7 @@ from services.registration.domain.lead import Lead
 from services.registration.domain.tiers import Rfm
 from services.registration.projections import registration_deals as rd
 from services.registration.responses import money
+from shared.clock import in_utc
 
 
 def deal_view(deal: Deal, tier: str | None = None) -> dict[str, Any]:
@@ -171,4 +172,5 @@ def _pool_card(row: RowMapping) -> dict[str, Any]:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
+    """An instant as the answers give it: with its offset (SQLite hands it back without)."""
+    return in_utc(moment).isoformat() if moment is not None else None
