@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
-
 try:
     from playwright.sync_api import expect
 except ImportError:  # the `browser` fixture says what is missing: a skip here, a failure under CI
@@ -180,7 +179,9 @@ def test_a_partner_signs_in_registers_a_deal_and_sees_it_pending_without_staff_l
         page.get_by_label("User id").fill("p-1")
         page.get_by_label("Role").click()
         choose(page, "Partner")
-        expect(page.locator(".ant-select-content, .ant-select-selection-item").filter(has_text="Partner")).to_have_count(1)
+        expect(
+            page.locator(".ant-select-content, .ant-select-selection-item").filter(has_text="Partner")
+        ).to_have_count(1)
         page.get_by_label("Partner organisation").fill("org-sunrise")
         page.get_by_role("button", name="Sign in").click()
 
