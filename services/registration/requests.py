@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, mo
 
 from services.registration.domain.assignment import AssignmentRule
 from services.registration.domain.terms import DealTerms, DealType
-from shared.web.inputs import MoneyIn
+from shared.web.inputs import Currency, MoneyIn
 
 
 class Command(BaseModel):
@@ -159,6 +159,9 @@ class CandidateIn(Command):
     customer_level: str | None = Field(default=None, max_length=30)
     product_line: str | None = Field(default=None, max_length=100)
     value: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=2)
+    currency: Currency | None = Field(
+        default=None, description="the value's (a value in another currency than a rule's bounds meets none)"
+    )
     owner_id: str | None = Field(default=None, max_length=200, description="its owner now, if any")
 
 

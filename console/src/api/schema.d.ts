@@ -137,7 +137,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve */
+        /**
+         * Approve
+         * @description A channel partner's registration, once approved, is given a rep of ours by the
+         *     assignment rules (the admin's, whoever approves; no rule matching: it stays with the
+         *     partner's user); the partner still sees it, as its organisation's.
+         */
         post: operations["approve_registration_deals__deal_id__approve_post"];
         delete?: never;
         options?: never;
@@ -1105,7 +1110,11 @@ export interface components {
         "AssignmentRule-Input": {
             /** Name */
             name: string;
-            /** @default {} */
+            /**
+             * @default {
+             *       "currency": "CNY"
+             *     }
+             */
             when: components["schemas"]["Conditions-Input"];
             to: components["schemas"]["Target-Input"];
             /**
@@ -1119,7 +1128,11 @@ export interface components {
         "AssignmentRule-Output": {
             /** Name */
             name: string;
-            /** @default {} */
+            /**
+             * @default {
+             *       "currency": "CNY"
+             *     }
+             */
             when: components["schemas"]["Conditions-Output"];
             to: components["schemas"]["services__registration__domain__assignment__Target"];
             /**
@@ -1225,6 +1238,11 @@ export interface components {
             product_line?: string | null;
             /** Value */
             value?: number | string | null;
+            /**
+             * Currency
+             * @description the value's (a value in another currency than a rule's bounds meets none)
+             */
+            currency?: string | null;
             /**
              * Owner Id
              * @description its owner now, if any
@@ -1335,6 +1353,12 @@ export interface components {
             min_value?: number | string | null;
             /** Max Value */
             max_value?: number | string | null;
+            /**
+             * Currency
+             * @default CNY
+             * @example CNY
+             */
+            currency: string;
         };
         /**
          * Conditions
@@ -1355,6 +1379,12 @@ export interface components {
             min_value?: string | null;
             /** Max Value */
             max_value?: string | null;
+            /**
+             * Currency
+             * @default CNY
+             * @example CNY
+             */
+            currency: string;
         };
         /** ContactIn */
         ContactIn: {
@@ -1912,6 +1942,7 @@ export interface components {
              * @constant
              */
             line_items?: "accepted for pricing";
+            assignment?: components["schemas"]["RowAssignment"];
         };
         /** LeadContact */
         LeadContact: {
@@ -2733,6 +2764,23 @@ export interface components {
              * @description recency, frequency and value points (1 to 3 each) added
              */
             score: number;
+        };
+        /**
+         * RowAssignment
+         * @description What the assignment rules did to a created row (an import with `assign=rules`).
+         */
+        RowAssignment: {
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "assigned" | "unassigned" | "unchanged" | "refused";
+            /** Owner Id */
+            owner_id: string | null;
+            /** Rule */
+            rule: string | null;
+            /** Reasons */
+            reasons: string[];
         };
         /** RowProblem */
         RowProblem: {
@@ -4752,7 +4800,10 @@ export interface operations {
     };
     import_rows_registration_imports__kind__post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description who owns the created rows: the importer, or whom the assignment rules pick (a manager or an admin; each row's report says which rule decided and why) */
+                assign?: "importer" | "rules";
+            };
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
