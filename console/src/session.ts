@@ -117,6 +117,12 @@ export function canReview(session: Session): boolean {
   return session.role === "manager" || session.role === "admin";
 }
 
+/** Who may have the assignment rules give an import's rows their owners (the access table's
+ * `assignment rules apply`). */
+export function canAssignByRules(session: Session): boolean {
+  return session.role === "manager" || session.role === "admin";
+}
+
 /** Who may claim a deal from the pool (the access table's `pool claim`). */
 export function canClaim(session: Session): boolean {
   return session.role !== "auditor" && session.role !== "partner";
