@@ -187,6 +187,13 @@ def queries(prefix: str, rows: list[list[str]]) -> None:
             f'currency, probability, count(*), sum(amount * 100)::bigint FROM "{prefix}pipeline".pipeline_deals '
             "GROUP BY pipeline_id, stage, coalesce(owner_id, ''), currency, probability"
         )
+        # The forecast's running totals likewise (every generated deal is open).
+        connection.execute(
+            f"INSERT INTO \"{prefix}forecast\".forecast_totals SELECT to_char(expected_close_date, 'YYYY-MM'), status, "
+            "coalesce(owner_id, ''), coalesce(source, ''), coalesce(stage, ''), coalesce(forecast_category, ''), "
+            f'currency, probability, count(*), sum(amount) FROM "{prefix}forecast".forecast_versions '
+            "WHERE valid_to IS NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+        )
         connection.execute(f'ANALYZE "{prefix}pipeline".pipeline_deals')
         connection.execute(f'ANALYZE "{prefix}forecast".forecast_versions')
     process = serve(prefix)

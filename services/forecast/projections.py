@@ -10,6 +10,7 @@ stage), and `forecast_targets` the quotas.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,7 @@ from sqlalchemy import (
 
 from services.forecast.domain import Deal, Target, closed_terms
 from shared.clock import in_utc
+from shared.readmodels.positions import dialect_insert
 
 metadata = MetaData()
 
@@ -91,6 +93,55 @@ forecast_targets = Table(
     Column("currency", String(3), nullable=False),
 )
 
+# Running totals of the forecast now: per month a deal counts in (its expected close month
+# while open, the month it was won once won) and per owner, source, stage, category, currency
+# and probability, how many deals and how much value; kept as each version opens and closes,
+# so the forecast of "now" sums a few thousand rows whatever the number of deals (the forecast
+# as of a past instant still reads the versions). Periods are whole months: a month is enough.
+forecast_totals = Table(
+    "forecast_totals",
+    metadata,
+    Column("month", String(7), primary_key=True),  # YYYY-MM
+    Column("status", String(10), primary_key=True),  # open / won (a lost deal counts nowhere)
+    Column("owner_id", String(200), primary_key=True),  # '' for none, as in the three below
+    Column("source", String(100), primary_key=True),
+    Column("stage", String(100), primary_key=True),
+    Column("forecast_category", String(50), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("probability", Integer, primary_key=True),
+    Column("n", Integer, nullable=False),
+    Column("total", Numeric(24, 2), nullable=False),
+)
+TOTAL_KEYS = ("owner_id", "source", "stage", "forecast_category")
+
+
+def _count(connection: Connection, version: Mapping[Any, Any], sign: int) -> None:
+    """Add (+1) or take away (-1) one version of a deal from the running totals."""
+    status = version["status"]
+    day = version["expected_close_date"] if status == "open" else version.get("closed_on")
+    if status not in ("open", "won") or day is None:
+        return
+    row = {
+        "month": f"{day:%Y-%m}",
+        "status": status,
+        **{key: version.get(key) or "" for key in TOTAL_KEYS},
+        "currency": version["currency"],
+        "probability": version["probability"],
+        "n": sign,
+        "total": sign * Decimal(version["amount"]),
+    }
+    insert = dialect_insert(connection)(forecast_totals).values(row)
+    connection.execute(
+        insert.on_conflict_do_update(
+            index_elements=[c.name for c in forecast_totals.primary_key.columns],
+            set_={
+                "n": forecast_totals.c.n + insert.excluded.n,
+                "total": forecast_totals.c.total + insert.excluded.total,
+            },
+        )
+    )
+
+
 _TERMS = (
     "owner_id",
     "source",
@@ -110,11 +161,13 @@ class ForecastHistory:
     def apply(self, connection: Connection, event: Any) -> None:
         deal_id = str(event.originator_id)
         if isinstance(event, Deal.Tracked):
+            opened = {"status": "open", **event.terms}
             connection.execute(
                 forecast_versions.insert().values(
-                    deal_id=deal_id, version=event.originator_version, valid_from=event.at, status="open", **event.terms
+                    deal_id=deal_id, version=event.originator_version, valid_from=event.at, **opened
                 )
             )
+            _count(connection, opened, +1)
             self._enter(connection, deal_id, event.originator_version, event.terms["stage"], event.at)
         elif isinstance(event, Deal.Moved):
             terms = {k: v for k, v in event.terms.items() if not (k == "source" and v is None)}
@@ -164,6 +217,8 @@ class ForecastHistory:
                 deal_id=deal_id, version=event.originator_version, valid_from=at, **values
             )
         )
+        _count(connection, current, -1)
+        _count(connection, values, +1)
         return at
 
     @staticmethod
