@@ -112,25 +112,25 @@ export default function AssignmentBatch({ rules }: { rules: Rule[] }) {
       <Space direction="vertical" style={{ width: "100%" }}>
         <Typography.Text type="secondary">{t("assignment.batchHint")}</Typography.Text>
         <Space wrap align="start">
+          <Typography.Text>{t("assignment.chooseLeads")}</Typography.Text>
           <Select
             mode="multiple"
             aria-label={t("assignment.chooseLeads")}
-            placeholder={t("assignment.chooseLeads")}
             value={chosenLeads}
             onChange={setChosenLeads}
             optionFilterProp="label"
             options={leads.map((lead) => ({ value: `lead:${lead.lead_id}`, label: labels.get(`lead:${lead.lead_id}`) }))}
-            style={{ minWidth: 420 }}
+            style={{ minWidth: 360 }}
           />
+          <Typography.Text>{t("assignment.chooseDeals")}</Typography.Text>
           <Select
             mode="multiple"
             aria-label={t("assignment.chooseDeals")}
-            placeholder={t("assignment.chooseDeals")}
             value={chosenDeals}
             onChange={setChosenDeals}
             optionFilterProp="label"
             options={deals.map((deal) => ({ value: `deal:${deal.id}`, label: deal.label }))}
-            style={{ minWidth: 420 }}
+            style={{ minWidth: 360 }}
           />
           <Button disabled={!chosen.length || !rules.length} loading={busy === "dry"} onClick={() => void dryRun()}>
             {t("assignment.dryRun")}

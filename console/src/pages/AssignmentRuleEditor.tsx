@@ -70,7 +70,7 @@ export default function AssignmentRuleEditor({ inForce, onSaved }: { inForce: In
         rowKey="id"
         dataSource={rows}
         scroll={{ x: "max-content" }}
-        locale={{ emptyText: t("assignment.none") }}
+        locale={{ emptyText: <Typography.Text type="secondary">{t("assignment.none")}</Typography.Text> }}
         columns={[
           {
             title: t("assignment.order"),
@@ -103,7 +103,7 @@ export default function AssignmentRuleEditor({ inForce, onSaved }: { inForce: In
                 {problems
                   .filter((p) => p.row === index)
                   .map((p, at) => (
-                    <Typography.Text key={at} type="danger" style={{ fontSize: 12 }}>
+                    <Typography.Text key={at} style={{ fontSize: 12, color: "#a8071a" }}>
                       {`${p.field}: ${p.message}`}
                     </Typography.Text>
                   ))}

@@ -1,7 +1,7 @@
 /** The assignment rules (线索分配): the rules in force with their version, who set each
  * version and when, the admin's editor, and a dry run (and, for the batch, applying them) of a
  * batch of leads and deals. Managers and admins are offered the page; others see a 403. */
-import { Alert, Card, Result, Space, Spin, Table, Tag, Typography } from "antd";
+import { Card, Result, Space, Spin, Table, Tag, Typography } from "antd";
 import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, reason, type Schemas } from "../api/client";
@@ -39,7 +39,7 @@ function RulesTable({ rules }: { rules: Rule[] }) {
       pagination={false}
       rowKey="name"
       dataSource={rules}
-      locale={{ emptyText: t("assignment.none") }}
+      locale={{ emptyText: <Typography.Text type="secondary">{t("assignment.none")}</Typography.Text> }}
       columns={[
         { title: t("assignment.order"), key: "order", width: 70, render: (_: unknown, _rule, index) => index + 1 },
         { title: t("assignment.name"), dataIndex: "name", key: "name" },
@@ -91,7 +91,7 @@ export default function AssignmentRulesPage({ session }: { session: Session }) {
         </Tag>
         <Typography.Text type="secondary">{setBy}</Typography.Text>
       </Space>
-      <Alert type="info" showIcon style={{ marginBottom: 12 }} title={t("assignment.hint")} />
+      <Typography.Paragraph type="secondary">{t("assignment.hint")}</Typography.Paragraph>
       <Card size="small" title={t("assignment.inForce")} style={{ marginBottom: 12 }}>
         {canDefineAssignmentRules(session) ? (
           <AssignmentRuleEditor key={inForce.version} inForce={inForce} onSaved={saved} />
@@ -106,7 +106,7 @@ export default function AssignmentRulesPage({ session }: { session: Session }) {
           rowKey="version"
           pagination={{ pageSize: 10, hideOnSinglePage: true }}
           dataSource={history}
-          locale={{ emptyText: t("assignment.neverSet") }}
+          locale={{ emptyText: <Typography.Text type="secondary">{t("assignment.neverSet")}</Typography.Text> }}
           columns={[
             { title: t("assignment.versionColumn"), dataIndex: "version", key: "version", width: 90 },
             { title: t("assignment.definedBy"), dataIndex: "defined_by", key: "by", width: 140 },
