@@ -109,6 +109,7 @@ def test_an_admin_defines_a_rule_and_a_manager_dry_runs_and_applies_it_to_a_lead
     expect(done).to_contain_text("Assigned")
     expect(done).to_contain_text("east region")
     keep(page, "assignment-rules-applied.png")
+    assert serious_violations(page) == []
     eventually(lambda: api.get(f"/registration/leads/{lead_id}", headers=MANAGER).json()["owner_id"] == "rep-2")
 
 
