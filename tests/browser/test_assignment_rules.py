@@ -113,6 +113,32 @@ def test_an_admin_defines_a_rule_and_a_manager_dry_runs_and_applies_it_to_a_lead
     eventually(lambda: api.get(f"/registration/leads/{lead_id}", headers=MANAGER).json()["owner_id"] == "rep-2")
 
 
+def test_an_admin_adds_a_team_rule_moves_it_first_and_the_history_keeps_both_versions(new_page, api, server):
+    rule = {"name": "big deals", "when": {"min_value": "1000000"}, "to": {"rep": "rep-9"}}
+    assert api.put("/registration/assignment-rules", headers=ADMIN, json={"rules": [rule]}).status_code == 200
+    page = new_page("admin-1", role="admin", teams="", locale="en")
+    page.goto(f"{server.url}/assignment-rules")
+    expect(page.get_by_test_id("rules-version")).to_have_text("Version 1", timeout=15_000)
+    expect(page.get_by_role("textbox", name="Value from of big deals")).to_have_value("1000000")
+    page.get_by_role("button", name="Add a rule").click()
+    page.get_by_role("textbox", name="Name of rule 2", exact=True).fill("fair")
+    page.get_by_role("textbox", name="Source of fair").fill("trade_fair")
+    page.get_by_role("textbox", name="Team or rep name of fair").fill("east")
+    page.get_by_role("combobox", name="Strategy of fair").click()
+    choose(page, "Least-loaded")
+    page.get_by_role("button", name="Move fair up").click()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Assignment rules saved: version 2")).to_be_visible()
+
+    in_force = api.get("/registration/assignment-rules", headers=ADMIN).json()
+    assert [r["name"] for r in in_force["rules"]] == ["fair", "big deals"]
+    assert in_force["rules"][0]["to"] == {"team": "east", "rep": None}
+    assert in_force["rules"][0]["strategy"] == "least_loaded"
+    assert in_force["rules"][0]["when"]["source"] == "trade_fair"
+    expect(page.get_by_role("row").filter(has_text="admin-1")).to_have_count(2)  # both versions
+    expect(page.get_by_role("row").filter(has_text="team east")).to_contain_text("Least-loaded")
+
+
 def test_a_rep_is_not_offered_the_rules_and_the_page_refuses_them(new_page, server):
     page = new_page("rep-1", locale="zh-CN")
     expect(page.get_by_role("button", name="线索")).to_be_visible(timeout=15_000)

@@ -77,9 +77,13 @@ export default function AssignmentBatch({ rules }: { rules: Rule[] }) {
     setBusy("dry");
     setFailure(null);
     const byId = new Map(leads.map((lead) => [lead.lead_id, lead]));
-    const candidates: Candidate[] = chosenLeads.map((key) => ({ ...leadCandidate(byId.get(key.slice(5))!), ref: key }));
+    // a lead converted or disqualified since the list was read has left it: it is not asked about
+    const candidates: Candidate[] = chosenLeads.flatMap((key) => {
+      const lead = byId.get(key.slice("lead:".length));
+      return lead ? [{ ...leadCandidate(lead), ref: key }] : [];
+    });
     for (const key of chosenDeals) {
-      const { data, error } = await api.GET("/registration/deals/{deal_id}", { params: { path: { deal_id: key.slice(5) } } });
+      const { data, error } = await api.GET("/registration/deals/{deal_id}", { params: { path: { deal_id: key.slice("deal:".length) } } });
       if (!data) {
         setBusy(null);
         return setFailure(reason(error));
@@ -91,7 +95,7 @@ export default function AssignmentBatch({ rules }: { rules: Rule[] }) {
     if (!data) return setFailure(reason(error));
     setApplied(false);
     setAnswers(
-      data.decisions.map((d, index) => ({ key: d.ref ?? chosen[index], ownerNow: candidates[index].owner_id ?? null, owner: d.owner_id, rule: d.rule, reasons: d.reasons })),
+      data.decisions.map((d, index) => ({ key: d.ref ?? String(candidates[index].ref), ownerNow: candidates[index].owner_id ?? null, owner: d.owner_id, rule: d.rule, reasons: d.reasons })),
     );
   };
 
