@@ -26,6 +26,7 @@ const ProductsPage = lazy(() => import("./pages/Products"));
 const LeadsPage = lazy(() => import("./pages/Leads"));
 const PartnersPage = lazy(() => import("./pages/Partners"));
 const RegistrationsPage = lazy(() => import("./pages/Registrations"));
+const AssignmentRulesPage = lazy(() => import("./pages/AssignmentRules"));
 
 /** `/deals/{id}/audit`: the deal's id, or null for any other path. */
 function auditedDeal(path: string): string | null {
@@ -51,7 +52,7 @@ function initialSession(): Session | null {
   const session = direct ?? sessions.load();
   speakAs(session);
   const path = window.location.pathname;
-  const elsewhere = ["/signin", "/queue", "/pool", "/deals", "/imports", "/forecast", "/reports", "/stages", "/products", "/leads", "/partners"];
+  const elsewhere = ["/signin", "/queue", "/pool", "/deals", "/imports", "/forecast", "/reports", "/stages", "/products", "/leads", "/partners", "/assignment-rules"];
   if (session && !sessions.isPartner(session) && !path.startsWith("/deals/") && !path.startsWith("/registrations") && !elsewhere.includes(path)) {
     prefetchBoard(session); // the board's data and its code load side by side
     void import("./pages/Board");
@@ -165,6 +166,11 @@ export default function App() {
                 {t("app.stages")}
               </Button>
             )}
+            {session && sessions.canSeeAssignmentRules(session) && (
+              <Button type="link" onClick={() => navigate("/assignment-rules")} style={{ color: "#fff" }}>
+                {t("app.assignmentRules")}
+              </Button>
+            )}
             <span style={{ flex: 1 }} />
             <Space>
               <Segmented
@@ -212,6 +218,8 @@ export default function App() {
                   <LeadsPage session={session} />
                 ) : path === "/partners" ? (
                   <PartnersPage />
+                ) : path === "/assignment-rules" ? (
+                  <AssignmentRulesPage session={session} />
                 ) : path === "/stages" ? (
                   <StageEditorPage session={session} />
                 ) : auditedDeal(path) ? (

@@ -142,3 +142,14 @@ export function canSetTargets(session: Session): boolean {
 export function canEditStages(session: Session): boolean {
   return session.role === "admin";
 }
+
+/** Who is offered the assignment rules' page: their dry run is a manager's or an admin's
+ * (the access table's `assignment rules dry run`); the API lets the other staff read them. */
+export function canSeeAssignmentRules(session: Session): boolean {
+  return session.role === "manager" || session.role === "admin";
+}
+
+/** Who may define the assignment rules (the access table's `assignment rules define`). */
+export function canDefineAssignmentRules(session: Session): boolean {
+  return session.role === "admin";
+}
