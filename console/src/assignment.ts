@@ -1,17 +1,16 @@
 /** The assignment rules' page (线索分配): the rules as the admin edits them, the body PUT
  * /registration/assignment-rules takes, the API's refusals placed on the fields they name, and
- * the leads and deals of a batch as the rules look at them (a dry run's candidates). */
+ * a batch's leads and deals split by kind (the service reads each as the rules look at it). */
 import type { Schemas } from "./api/client";
 import type { FieldProblem } from "./stages";
 
 export type Rule = Schemas["AssignmentRule-Output"];
 export type Strategy = Rule["strategy"];
-export type Candidate = Schemas["CandidateIn"];
 export const STRATEGIES: Strategy[] = ["round_robin", "least_loaded"];
 /** The conditions compared as text (case aside), in the order the editor shows them. */
 export const TEXT_CONDITIONS = ["region", "industry", "source", "customer_level", "product_line"] as const;
 export type TextCondition = (typeof TEXT_CONDITIONS)[number];
-export type Condition = TextCondition | "min_value" | "max_value";
+export type Condition = TextCondition | "min_value" | "max_value" | "currency";
 export type TargetKind = "team" | "rep";
 
 /** A row of the editor: every field as typed (an empty one is a condition left out). */
@@ -32,6 +31,7 @@ const NO_CONDITIONS: Record<Condition, string> = {
   product_line: "",
   min_value: "",
   max_value: "",
+  currency: "", // the value bounds' (left empty: CNY)
 };
 
 export function rowsOf(rules: Rule[]): RuleRow[] {
@@ -78,7 +78,7 @@ export function names(problem: FieldProblem, row: number, field: string): boolea
 }
 
 /** A rule's conditions as (condition, text) pairs: `value` once for its range. */
-export function conditionsOf(when: Rule["when"]): { condition: TextCondition | "value"; text: string }[] {
+export function conditionsOf(when: Partial<Rule["when"]>): { condition: TextCondition | "value"; text: string }[] {
   const parts: { condition: TextCondition | "value"; text: string }[] = [];
   for (const condition of TEXT_CONDITIONS) {
     const wanted = when[condition];
@@ -86,35 +86,11 @@ export function conditionsOf(when: Rule["when"]): { condition: TextCondition | "
   }
   const low = when.min_value ?? null;
   const high = when.max_value ?? null;
-  if (low !== null && high !== null) parts.push({ condition: "value", text: `${low} – ${high}` });
-  else if (low !== null) parts.push({ condition: "value", text: `≥ ${low}` });
-  else if (high !== null) parts.push({ condition: "value", text: `≤ ${high}` });
+  const unit = when.currency ? ` ${when.currency}` : ""; // a bound is in the rule's currency
+  if (low !== null && high !== null) parts.push({ condition: "value", text: `${low} – ${high}${unit}` });
+  else if (low !== null) parts.push({ condition: "value", text: `≥ ${low}${unit}` });
+  else if (high !== null) parts.push({ condition: "value", text: `≤ ${high}${unit}` });
   return parts;
-}
-
-/** A lead as the rules look at it (what `lead_candidate` takes of it in the service). */
-export function leadCandidate(lead: Schemas["LeadView"]): Candidate {
-  return {
-    ref: lead.lead_id,
-    region: lead.region,
-    industry: lead.industry,
-    source: lead.source,
-    value: lead.budget?.amount ?? null,
-    owner_id: lead.owner_id,
-  };
-}
-
-/** A deal as the rules look at it. Its region and industry are its lead's, which the deal's
- * view does not name: the dry run leaves them out (applying reads them in the service). */
-export function dealCandidate(deal: Schemas["RegistrationDeal"]): Candidate {
-  return {
-    ref: deal.deal_id,
-    source: deal.source,
-    customer_level: deal.customer_level,
-    product_line: deal.product_line,
-    value: deal.value.amount,
-    owner_id: deal.owner_id,
-  };
 }
 
 /** The ids of a batch chosen as `lead:<id>` / `deal:<id>`, split for POST …/apply. */

@@ -166,4 +166,17 @@ class CandidateIn(Command):
 
 
 class DryRun(Command):
-    candidates: list[CandidateIn] = Field(min_length=1, max_length=500)
+    """Candidates as given, and leads and deals named by id (read as applying them would:
+    a deal's region and industry are its lead's); answered in that order."""
+
+    candidates: list[CandidateIn] = Field(default_factory=list, max_length=500)
+    lead_ids: list[UUID] = Field(default_factory=list, max_length=500)
+    deal_ids: list[UUID] = Field(default_factory=list, max_length=500)
+
+    @model_validator(mode="after")
+    def _some(self) -> DryRun:
+        if not (self.candidates or self.lead_ids or self.deal_ids):
+            raise ValueError("name at least one of candidates, lead_ids and deal_ids")
+        if len(self.candidates) + len(self.lead_ids) + len(self.deal_ids) > 500:
+            raise ValueError("a dry run takes at most 500 candidates, leads and deals together")
+        return self

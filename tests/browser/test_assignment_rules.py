@@ -82,6 +82,7 @@ def test_an_admin_defines_a_rule_and_a_manager_dry_runs_and_applies_it_to_a_lead
                 "product_line": None,
                 "min_value": None,
                 "max_value": None,
+                "currency": "CNY",
             },
             "to": {"team": None, "rep": "rep-2"},
             "strategy": "round_robin",

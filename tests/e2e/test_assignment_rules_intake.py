@@ -141,3 +141,34 @@ def test_a_partner_registration_no_rule_fits_stays_with_the_partners_user(client
     deal_id = client.post("/registration/deals", headers=PARTNER_A, json=body).json()["deal_id"]
     approved = client.post(f"/registration/deals/{deal_id}/approve", headers=CHANNEL_MANAGER)
     assert approved.status_code == 200 and approved.json()["owner_id"] == "partner-a-1"
+
+
+def test_a_dry_run_of_leads_and_deals_by_id_reads_them_as_applying_would_and_records_nothing(client):
+    lead = client.post(
+        "/registration/leads", headers=REP, json={"company": "华东干跑", "contact": {"name": "Li"}, "region": "华东"}
+    ).json()["lead_id"]
+    converted = client.post(
+        f"/registration/leads/{lead}/convert",
+        headers=REP,
+        json={"value": {"amount": "5000.00", "currency": "CNY"}, "expected_close_date": CLOSE_DATE.isoformat()},
+    )
+    assert converted.status_code == 201, converted.text
+    deal = converted.json()["deal_id"]
+    answer = client.post("/registration/assignment-rules/dry-run", headers=MANAGER, json={"deal_ids": [deal]})
+    assert answer.status_code == 200, answer.text
+    (decision,) = answer.json()["decisions"]
+    # the deal's region is its lead's: the region rule decides, as it would when applied
+    assert decision == {
+        "ref": f"deal:{deal}",
+        "owner_now": "rep-1",
+        "owner_id": "rep-3",
+        "rule": "east-region",
+        "reasons": [],
+    }
+    assert client.get(f"/registration/deals/{deal}", headers=ADMIN).json()["owner_id"] == "rep-1"
+    missing = client.post(
+        "/registration/assignment-rules/dry-run", headers=MANAGER, json={"lead_ids": [str(uuid.uuid4())]}
+    )
+    assert missing.status_code == 404
+    empty = client.post("/registration/assignment-rules/dry-run", headers=MANAGER, json={})
+    assert empty.status_code == 422 and "lead_ids" in empty.text

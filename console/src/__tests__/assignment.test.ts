@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { Schemas } from "../api/client";
-import { batchIds, blankRule, conditionsOf, dealCandidate, defineBody, leadCandidate, names, rowsOf, type Rule } from "../assignment";
+import { batchIds, blankRule, conditionsOf, defineBody, names, rowsOf, type Rule } from "../assignment";
 import { fieldProblems } from "../stages";
 
-const EAST: Rule = { name: "east", when: { region: "华东", min_value: "1000.00" }, to: { rep: "rep-1" }, strategy: "round_robin" };
-const WEB: Rule = { name: "web", when: { source: "website" }, to: { team: "east" }, strategy: "least_loaded" };
+const EAST: Rule = { name: "east", when: { region: "华东", min_value: "1000.00", currency: "CNY" }, to: { rep: "rep-1" }, strategy: "round_robin" };
+const WEB: Rule = { name: "web", when: { source: "website", currency: "CNY" }, to: { team: "east" }, strategy: "least_loaded" };
 
 describe("the rules as the editor's rows", () => {
   it("keeps each rule's conditions, its team or rep and its strategy, in order", () => {
@@ -17,8 +16,8 @@ describe("the rules as the editor's rows", () => {
   it("gives back the same rules it was made of, every empty condition left out", () => {
     expect(defineBody(rowsOf([EAST, WEB]))).toEqual({
       rules: [
-        { name: "east", when: { region: "华东", min_value: "1000.00" }, to: { rep: "rep-1" }, strategy: "round_robin" },
-        { name: "web", when: { source: "website" }, to: { team: "east" }, strategy: "least_loaded" },
+        { name: "east", when: { region: "华东", min_value: "1000.00", currency: "CNY" }, to: { rep: "rep-1" }, strategy: "round_robin" },
+        { name: "web", when: { source: "website", currency: "CNY" }, to: { team: "east" }, strategy: "least_loaded" },
       ],
     });
   });
@@ -84,35 +83,17 @@ describe("a rule's conditions in a line", () => {
 });
 
 describe("a batch as the rules look at it", () => {
-  const lead = {
-    lead_id: "l-1",
-    company: "华东机械",
-    region: "华东",
-    industry: "制造",
-    source: "website",
-    budget: { amount: "50000.00", currency: "CNY" },
-    owner_id: "rep-2",
-  } as Schemas["LeadView"];
-
-  it("takes a lead's region, industry, source, budget and owner", () => {
-    expect(leadCandidate(lead)).toEqual({ ref: "l-1", region: "华东", industry: "制造", source: "website", value: "50000.00", owner_id: "rep-2" });
-    expect(leadCandidate({ ...lead, budget: null }).value).toBeNull();
-  });
-
-  it("takes a deal's source, level, product line, value and owner", () => {
-    const deal = { deal_id: "d-1", source: "partner", customer_level: "A", product_line: "ERP", value: { amount: "9.00", currency: "CNY" }, owner_id: null };
-    expect(dealCandidate(deal as unknown as Schemas["RegistrationDeal"])).toEqual({
-      ref: "d-1",
-      source: "partner",
-      customer_level: "A",
-      product_line: "ERP",
-      value: "9.00",
-      owner_id: null,
-    });
-  });
-
   it("splits the chosen items into the leads and the deals to apply the rules to", () => {
     expect(batchIds(["lead:a", "deal:b", "lead:c"])).toEqual({ lead_ids: ["a", "c"], deal_ids: ["b"] });
     expect(batchIds([])).toEqual({ lead_ids: [], deal_ids: [] });
+  });
+});
+
+describe("a rule's value bounds and their currency", () => {
+  it("says the currency beside the range and sends it only when given", () => {
+    expect(conditionsOf({ min_value: "10", currency: "USD" })).toEqual([{ condition: "value", text: "≥ 10 USD" }]);
+    const row = { ...blankRule(1), name: "usd", target: "rep-1", kind: "rep" as const };
+    expect(defineBody([{ ...row, when: { ...row.when, min_value: "10", currency: "USD" } }]).rules[0].when).toEqual({ min_value: "10", currency: "USD" });
+    expect(defineBody([row]).rules[0].when).toEqual({});
   });
 });

@@ -1543,8 +1543,16 @@ export interface components {
         };
         /** DecisionView */
         DecisionView: {
-            /** Ref */
+            /**
+             * Ref
+             * @description the candidate's own ref, or lead:<id> / deal:<id>
+             */
             ref: string | null;
+            /**
+             * Owner Now
+             * @description its owner now (a lead's or deal's)
+             */
+            owner_now?: string | null;
             /** Owner Id */
             owner_id: string | null;
             /** Rule */
@@ -1573,10 +1581,18 @@ export interface components {
              */
             reason: string;
         };
-        /** DryRun */
+        /**
+         * DryRun
+         * @description Candidates as given, and leads and deals named by id (read as applying them would:
+         *     a deal's region and industry are its lead's); answered in that order.
+         */
         DryRun: {
             /** Candidates */
-            candidates: components["schemas"]["CandidateIn"][];
+            candidates?: components["schemas"]["CandidateIn"][];
+            /** Lead Ids */
+            lead_ids?: string[];
+            /** Deal Ids */
+            deal_ids?: string[];
         };
         /** DryRunResult */
         DryRunResult: {
@@ -5908,6 +5924,15 @@ export interface operations {
             };
             /** @description The caller's role or reach does not allow this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

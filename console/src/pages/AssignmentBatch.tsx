@@ -6,7 +6,7 @@ import { App as AntApp, Alert, Button, Card, Select, Space, Table, Tag, Typograp
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, reason, type Schemas } from "../api/client";
-import { batchIds, dealCandidate, leadCandidate, type Candidate, type Rule } from "../assignment";
+import { batchIds, type Rule } from "../assignment";
 
 type Lead = Schemas["LeadView"];
 type Applied = Schemas["AppliedView"];
@@ -76,26 +76,16 @@ export default function AssignmentBatch({ rules }: { rules: Rule[] }) {
   const dryRun = async () => {
     setBusy("dry");
     setFailure(null);
-    const byId = new Map(leads.map((lead) => [lead.lead_id, lead]));
-    // a lead converted or disqualified since the list was read has left it: it is not asked about
-    const candidates: Candidate[] = chosenLeads.flatMap((key) => {
-      const lead = byId.get(key.slice("lead:".length));
-      return lead ? [{ ...leadCandidate(lead), ref: key }] : [];
-    });
-    for (const key of chosenDeals) {
-      const { data, error } = await api.GET("/registration/deals/{deal_id}", { params: { path: { deal_id: key.slice("deal:".length) } } });
-      if (!data) {
-        setBusy(null);
-        return setFailure(reason(error));
-      }
-      candidates.push({ ...dealCandidate(data), ref: key });
-    }
-    const { data, error } = await api.POST("/registration/assignment-rules/dry-run", { body: { candidates } });
+    const open = new Set(leads.map((lead) => `lead:${lead.lead_id}`));
+    // a lead converted or disqualified since the list was read has left it: it is not asked
+    // about; the service reads each lead and deal as applying would (a deal's region is its lead's)
+    const { lead_ids, deal_ids } = batchIds([...chosenLeads.filter((key) => open.has(key)), ...chosenDeals]);
+    const { data, error } = await api.POST("/registration/assignment-rules/dry-run", { body: { lead_ids, deal_ids } });
     setBusy(null);
     if (!data) return setFailure(reason(error));
     setApplied(false);
     setAnswers(
-      data.decisions.map((d, index) => ({ key: d.ref ?? String(candidates[index].ref), ownerNow: candidates[index].owner_id ?? null, owner: d.owner_id, rule: d.rule, reasons: d.reasons })),
+      data.decisions.map((d) => ({ key: d.ref ?? "", ownerNow: d.owner_now ?? null, owner: d.owner_id, rule: d.rule, reasons: d.reasons })),
     );
   };
 

@@ -11,7 +11,7 @@ import { fieldProblems, moveRow, type FieldProblem } from "../stages";
 import type { Schemas } from "../api/client";
 
 type InForce = Schemas["AssignmentRulesView"];
-const CONDITIONS: Condition[] = [...TEXT_CONDITIONS, "min_value", "max_value"];
+const CONDITIONS: Condition[] = [...TEXT_CONDITIONS, "min_value", "max_value", "currency"];
 
 export default function AssignmentRuleEditor({ inForce, onSaved }: { inForce: InForce; onSaved: (saved: InForce) => void }) {
   const { t } = useTranslation();
