@@ -9,6 +9,7 @@ from services.pipeline.jobs import alert_open_deals
 from services.pipeline.projections import DealList
 from services.pipeline.publishing import to_public
 from services.pipeline.rules import PipelineRules, load_pipeline_rules
+from shared.blobs import open_blobs
 from shared.clock import Clock
 from shared.contracts import PIPELINE, REGISTRATION
 from shared.eventstore.storage import open_storage
@@ -24,7 +25,13 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: PipelineRul
     storage = open_storage(settings, NAME)
     rules = rules or load_pipeline_rules()
     live = LiveFeed(NAME, storage.engine, poll_seconds=settings.poll_interval)
-    app = PipelineApplication(env=storage.eventstore_env, clock=clock, rules=rules)
+    app = PipelineApplication(
+        env=storage.eventstore_env,
+        clock=clock,
+        rules=rules,
+        blobs=open_blobs(settings),
+        attachment_limit=settings.attachment_max_bytes,
+    )
     return assemble(
         NAME,
         settings,
