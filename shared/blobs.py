@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
+import urllib3
+
 from shared.settings import Settings
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -32,6 +34,10 @@ class BlobMissing(LookupError):
     def __init__(self, sha256: str) -> None:
         super().__init__(f"no blob {sha256}")
         self.sha256 = sha256
+
+
+class BlobStoreUnavailable(RuntimeError):
+    """The store did not answer, or refused (credentials, a full disk): nothing was kept."""
 
 
 class BlobStore(Protocol):
@@ -104,7 +110,6 @@ class S3Blobs:
         region: str | None = None,
         prefix: str = "",
     ) -> None:
-        import urllib3
         from minio import Minio
 
         url = urlsplit(endpoint)
@@ -135,12 +140,15 @@ class S3Blobs:
         sha256 = digest(data)
         key = self._key(sha256)
         try:
-            self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=media_type)
-        except S3Error as error:
-            if error.code != "NoSuchBucket":
-                raise
-            self.client.make_bucket(self.bucket)
-            self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=media_type)
+            try:
+                self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=media_type)
+            except S3Error as error:
+                if error.code != "NoSuchBucket":
+                    raise
+                self.client.make_bucket(self.bucket)
+                self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=media_type)
+        except (S3Error, OSError, urllib3.exceptions.HTTPError) as error:
+            raise BlobStoreUnavailable(f"the object store did not keep the file: {error}") from error
         return sha256
 
     def get(self, sha256: str) -> bytes:
@@ -152,7 +160,9 @@ class S3Blobs:
         except S3Error as error:
             if error.code in ("NoSuchKey", "NoSuchBucket"):
                 raise BlobMissing(sha256) from None
-            raise
+            raise BlobStoreUnavailable(f"the object store refused the read: {error}") from error
+        except (OSError, urllib3.exceptions.HTTPError) as error:
+            raise BlobStoreUnavailable(f"the object store did not answer: {error}") from error
         try:
             return _checked(sha256, response.read())
         finally:

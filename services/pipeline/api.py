@@ -45,7 +45,7 @@ from services.pipeline.responses import (
     ProductList,
 )
 from services.pipeline.rules import PipelineRules
-from shared.blobs import BlobMissing
+from shared.blobs import BlobMissing, BlobStoreUnavailable
 from shared.errors import NotFound
 from shared.web.access import Access
 from shared.web.downloads import content_disposition
@@ -256,6 +256,8 @@ def router(app: PipelineApplication, engine: Engine, access: Access, live: LiveF
             raise HTTPException(413, detail=str(error)) from None
         except uploads.UnsupportedType as error:
             raise HTTPException(415, detail=str(error)) from None
+        except BlobStoreUnavailable as error:  # nothing recorded: the same request may be sent again
+            raise HTTPException(503, detail=str(error), headers={"Retry-After": "5"}) from None
 
     def readable(deal_id: UUID, who: Caller) -> Deal:
         """The deal, if the caller may read it: files have the deal's own reach."""
@@ -297,6 +299,8 @@ def router(app: PipelineApplication, engine: Engine, access: Access, live: LiveF
             data = app.blobs.get(sha256)
         except BlobMissing:  # the event names it, so it was written: the store lost it
             raise HTTPException(503, detail=f"the file's bytes ({sha256}) are not in the blob store") from None
+        except BlobStoreUnavailable as error:
+            raise HTTPException(503, detail=str(error), headers={"Retry-After": "5"}) from None
         headers = {
             "Content-Disposition": content_disposition(disposition, name),
             "ETag": f'"{sha256}"',
