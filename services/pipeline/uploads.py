@@ -93,8 +93,9 @@ def sniff(data: bytes, name: str) -> str:
         if kind.mime in ACCEPTED:
             return str(kind.mime)
         raise UnsupportedType(f"{kind.mime}")
-    if _is_text(data):  # text has no magic: the name says which kind of text
-        return "text/csv" if name.lower().endswith(".csv") else "text/plain"
+    encoding = _text_encoding(data)
+    if encoding is not None:  # text has no magic: the name says which kind; the charset is recorded
+        return f"{'text/csv' if name.lower().endswith('.csv') else 'text/plain'}; charset={encoding}"
     raise UnsupportedType("binary data of no known type")
 
 
@@ -117,16 +118,18 @@ def _ole2(data: bytes) -> str:
     raise UnsupportedType("an Office 97–2003 file other than a Word or Excel one")
 
 
-def _is_text(data: bytes) -> bool:
-    """UTF-8 (with or without a byte-order mark) or GB 18030 (what Excel in China saves CSV
-    as), holding no control character but tab, newline, carriage return and form feed."""
-    for encoding in ("utf-8-sig", "gb18030"):
+def _text_encoding(data: bytes) -> str | None:
+    """utf-8 (with or without a byte-order mark) or gb18030 (what Excel in China saves CSV
+    as) for text holding no control character but tab, newline, carriage return and form
+    feed; None for anything else."""
+    for codec, charset in (("utf-8-sig", "utf-8"), ("gb18030", "gb18030")):
         try:
-            text = data.decode(encoding)
+            text = data.decode(codec)
         except UnicodeDecodeError:
             continue
-        return not any(ord(c) < 32 and c not in "\t\n\r\f" or c == "\x7f" for c in text)
-    return False
+        clean = not any(ord(c) < 32 and c not in "\t\n\r\f" or c == "\x7f" for c in text)
+        return charset if clean else None
+    return None
 
 
 def check_file(raw_name: str | None, data: bytes, limit: int) -> Checked:
@@ -137,9 +140,10 @@ def check_file(raw_name: str | None, data: bytes, limit: int) -> Checked:
     if not data:
         raise Invalid(FIELD, "the file is empty")
     media_type = sniff(data, name)
+    base = media_type.split(";")[0]
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     claimed = next((t for t, exts in ACCEPTED.items() if extension in exts), None)
-    if claimed is not None and claimed != media_type and {claimed, media_type} != {"text/plain", "text/csv"}:
+    if claimed is not None and claimed != base and {claimed, base} != {"text/plain", "text/csv"}:
         raise Invalid(FIELD, f"the name says .{extension}, but the content is {media_type}")
     return Checked(name, media_type, len(data))
 
@@ -154,7 +158,7 @@ class TooLarge(Exception):
 def thumbnail(data: bytes, media_type: str) -> bytes | None:
     """A JPEG at most THUMBNAIL pixels on its longer side, for an image; None otherwise.
     An image that cannot be decoded is refused (422): it would not show anywhere either."""
-    if media_type not in IMAGES:
+    if media_type not in IMAGES:  # text types carry a charset: never an image
         return None
     try:
         with Image.open(io.BytesIO(data)) as opened:

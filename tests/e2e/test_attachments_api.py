@@ -95,13 +95,22 @@ def test_the_same_file_twice_is_two_attachments_and_one_blob(client, call):
     assert client.get(url(call, f"/{first['attachment_id']}/thumbnail"), headers=REP).status_code == 404
 
 
+def test_a_chinese_csv_saved_by_excel_downloads_with_its_own_charset(client, call):
+    gbk = "名称,数量\n样品,3\n".encode("gb18030")
+    added = client.post(url(call), headers=REP, files={"file": ("清单.csv", gbk)}).json()
+    assert added["media_type"] == "text/csv; charset=gb18030"
+    got = client.get(url(call, f"/{added['attachment_id']}"), headers=REP)
+    assert got.headers["content-type"] == "text/csv; charset=gb18030"
+    assert got.content == gbk and got.text == "名称,数量\n样品,3\n"
+
+
 def test_a_closed_deals_files_stay_readable(client, call):
     added = client.post(url(call), headers=REP, files={"file": ("notes.txt", "报价\n".encode())}).json()
     closed = client.post(f"/pipeline/deals/{call['deal_id']}/close", headers=REP, json={"outcome": "won"})
     assert closed.status_code == 200
     got = client.get(url(call, f"/{added['attachment_id']}"), headers=REP)
     assert got.status_code == 200 and got.content == "报价\n".encode()
-    assert got.headers["content-type"].startswith("text/plain")
+    assert got.headers["content-type"] == "text/plain; charset=utf-8"
 
 
 @pytest.mark.parametrize(
@@ -178,3 +187,26 @@ def test_a_file_is_found_only_through_the_deal_it_was_attached_to(client, call):
     logged = client.post(f"/pipeline/deals/{other}/activities", headers=REP, json={"kind": "note", "subject": "x"})
     elsewhere = {"deal_id": other, "activity_id": logged.json()["activity_id"]}
     assert client.get(url(elsewhere, f"/{added['sha256']}"), headers=REP).status_code == 404
+
+
+def test_an_attachment_is_an_event_of_the_deals_history_on_each_store(settings, tmp_path):
+    """The same upload on SQLite and on PostgreSQL: the event is stored, read back and shown."""
+    with TestClient(create_app(settings)) as client:
+        deal_id = deal_in_pipeline(client)
+        logged = client.post(
+            f"/pipeline/deals/{deal_id}/activities", headers=REP, json={"kind": "note", "subject": "x"}
+        )
+        activity = {"deal_id": deal_id, "activity_id": logged.json()["activity_id"]}
+        added = client.post(url(activity), headers=REP, files={"file": ("清单.csv", "名称,数量\n样品,3\n".encode())})
+        assert added.status_code == 201 and added.json()["media_type"] == "text/csv; charset=utf-8"
+        history = client.get(f"/pipeline/deals/{deal_id}/history", headers=AUDITOR).json()
+        [event] = [e for e in history["events"] if e["event"] == "Deal.AttachmentAdded"]
+        assert event["actor"] == "rep-1"
+        assert event["details"] == {
+            "attachment_id": added.json()["attachment_id"],
+            "sha256": added.json()["sha256"],
+            "media_type": "text/csv; charset=utf-8",
+            "size": added.json()["size"],
+        }
+        got = client.get(url(activity, f"/{added.json()['sha256']}"), headers=REP)
+        assert got.content.decode() == "名称,数量\n样品,3\n"

@@ -32,8 +32,8 @@ LIMIT = 1_000_000
         (files.ooxml("ppt/presentation.xml"), "deck.pptx", PPTX),
         (files.ole2("WordDocument"), "old.doc", DOC),
         (files.ole2("Workbook"), "old.xls", XLS),
-        ("报价 quote\n".encode(), "notes.txt", "text/plain"),
-        ("名称,数量\n样品,3\n".encode("gb18030"), "items.csv", "text/csv"),
+        ("报价 quote\n".encode(), "notes.txt", "text/plain; charset=utf-8"),
+        ("名称,数量\n样品,3\n".encode("gb18030"), "items.csv", "text/csv; charset=gb18030"),
     ],
 )
 def test_each_accepted_kind_is_told_from_its_content(data, name, expected):
@@ -67,8 +67,8 @@ def test_a_name_that_claims_another_accepted_type_is_refused_naming_the_file():
 
 
 def test_a_text_file_may_be_named_csv_or_txt():
-    assert check_file("list.txt", b"a,b\n1,2\n", LIMIT).media_type == "text/plain"
-    assert check_file("list.csv", b"a,b\n1,2\n", LIMIT).media_type == "text/csv"
+    assert check_file("list.txt", b"a,b\n1,2\n", LIMIT).media_type == "text/plain; charset=utf-8"
+    assert check_file("list.csv", b"a,b\n1,2\n", LIMIT).media_type == "text/csv; charset=utf-8"
 
 
 @pytest.mark.parametrize(
