@@ -13,7 +13,7 @@ from fastapi import APIRouter, File, HTTPException, Path, Query, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
-from services.pipeline import queries, uploads
+from services.pipeline import attachments, queries
 from services.pipeline.application import PipelineApplication
 from services.pipeline.domain.deal import Deal
 from services.pipeline.domain.stages import StageSet
@@ -45,10 +45,10 @@ from services.pipeline.responses import (
     ProductList,
 )
 from services.pipeline.rules import PipelineRules
-from shared.blobs import BlobMissing, BlobStoreUnavailable
+from shared.blobs import BlobStoreUnavailable
 from shared.errors import NotFound
 from shared.web.access import Access
-from shared.web.downloads import content_disposition
+from shared.web.downloads import RETRY_AFTER, file_response
 from shared.web.http import Caller, CallerDep
 from shared.web.live import RESPONSES as STREAM
 from shared.web.live import EventStream, LastEventId, LiveFeed
@@ -59,7 +59,9 @@ ActivityId = Annotated[str, Path(max_length=100)]
 AttachmentRef = Annotated[str, Path(max_length=100, description="the attachment's id or the file's SHA-256")]
 
 
-def router(app: PipelineApplication, engine: Engine, access: Access, live: LiveFeed) -> APIRouter:
+def router(
+    app: PipelineApplication, engine: Engine, access: Access, live: LiveFeed, files: attachments.Files
+) -> APIRouter:
     routes = APIRouter(prefix="/pipeline", tags=["pipeline"])
 
     def may_change(who: Caller) -> Callable[[Deal], None]:
@@ -249,15 +251,15 @@ def router(app: PipelineApplication, engine: Engine, access: Access, live: LiveF
         the size limit (CRM_ATTACHMENT_MAX_BYTES), 422 for its name."""
         access.require(who.identity, "attachment", "add")
         check = lambda deal: access.check(who.identity, "attachment", "add", deal.owner_id)  # noqa: E731
-        data = file.file.read(app.attachment_limit + 1)
+        data = file.file.read(files.limit + 1)
         try:
-            return app.add_attachment(deal_id, activity_id, file.filename, data, who.meta, check=check)
-        except uploads.TooLarge as error:
+            return files.add(app, deal_id, activity_id, file.filename, data, who.meta, check)
+        except attachments.TooLarge as error:
             raise HTTPException(413, detail=str(error)) from None
-        except uploads.UnsupportedType as error:
+        except attachments.UnsupportedType as error:
             raise HTTPException(415, detail=str(error)) from None
         except BlobStoreUnavailable as error:  # nothing recorded: the same request may be sent again
-            raise HTTPException(503, detail=str(error), headers={"Retry-After": "5"}) from None
+            raise HTTPException(503, detail=str(error), headers={"Retry-After": RETRY_AFTER}) from None
 
     def readable(deal_id: UUID, who: Caller) -> Deal:
         """The deal, if the caller may read it: files have the deal's own reach."""
@@ -278,7 +280,7 @@ def router(app: PipelineApplication, engine: Engine, access: Access, live: LiveF
     def download(deal_id: UUID, activity_id: ActivityId, ref: AttachmentRef, who: CallerDep) -> Response:
         """The file as uploaded, by its attachment id or its SHA-256, with its recorded type."""
         found = readable(deal_id, who).attachment(activity_id, ref)
-        return blob_response(found["sha256"], found["media_type"], found["name"], "attachment")
+        return file_response(files.blobs, found["sha256"], found["media_type"], found["name"], "attachment")
 
     @routes.get(
         "/deals/{deal_id}/activities/{activity_id}/attachments/{ref}/thumbnail",
@@ -291,23 +293,7 @@ def router(app: PipelineApplication, engine: Engine, access: Access, live: LiveF
         if found["thumbnail_sha256"] is None:
             raise NotFound("thumbnail", ref)
         name = found["name"].rsplit(".", 1)[0] + ".thumbnail.jpg"
-        return blob_response(found["thumbnail_sha256"], "image/jpeg", name, "inline")
-
-    def blob_response(sha256: str, media_type: str, name: str, disposition: str) -> Response:
-        assert app.blobs is not None
-        try:
-            data = app.blobs.get(sha256)
-        except BlobMissing:  # the event names it, so it was written: the store lost it
-            raise HTTPException(503, detail=f"the file's bytes ({sha256}) are not in the blob store") from None
-        except BlobStoreUnavailable as error:
-            raise HTTPException(503, detail=str(error), headers={"Retry-After": "5"}) from None
-        headers = {
-            "Content-Disposition": content_disposition(disposition, name),
-            "ETag": f'"{sha256}"',
-            "Cache-Control": "private, max-age=86400",
-            "X-Content-Type-Options": "nosniff",
-        }
-        return Response(data, media_type=media_type, headers=headers)
+        return file_response(files.blobs, found["thumbnail_sha256"], "image/jpeg", name, "inline")
 
     @routes.post("/deals/{deal_id}/close", response_model=PipelineDeal, responses=NOT_FOUND)
     def close(deal_id: UUID, body: CloseDeal, who: CallerDep) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 
-from services.pipeline import attachments
 from services.pipeline.domain.deal import Deal
 from services.pipeline.domain.lineitems import MAX_VALUE, items_value, line_net
 from services.pipeline.domain.products import Product, product_uuid
@@ -19,7 +18,6 @@ from services.pipeline.domain.terms import EDITABLE
 from services.pipeline.errors import ProductExists
 from services.pipeline.reactions import react
 from services.pipeline.rules import PipelineRules
-from shared.blobs import BlobStore
 from shared.clock import Clock, SystemClock
 from shared.contracts import ReceivedEvent
 from shared.errors import Invalid, NotFound
@@ -33,18 +31,11 @@ class PipelineApplication(ServiceApplication):
     name = "pipeline"  # names its tables: pipeline_events
 
     def __init__(
-        self,
-        env: dict[str, str] | None = None,
-        clock: Clock | None = None,
-        rules: PipelineRules | None = None,
-        blobs: BlobStore | None = None,
-        attachment_limit: int = 20_971_520,
+        self, env: dict[str, str] | None = None, clock: Clock | None = None, rules: PipelineRules | None = None
     ) -> None:
         super().__init__(env)
         self.clock = clock or SystemClock()
         self.rules = rules or PipelineRules()
-        self.blobs = blobs  # where attached files' bytes go (None: the application takes none)
-        self.attachment_limit = attachment_limit
 
     # -- stage sets -------------------------------------------------------------------------
 
@@ -142,19 +133,6 @@ class PipelineApplication(ServiceApplication):
         self, deal_id: UUID | str, activity_id: str, meta: dict[str, str], *, check: Check = None
     ) -> Deal:
         return self._on_deal(deal_id, lambda deal: deal.complete_task(activity_id, self.clock.now(), meta), check)
-
-    def add_attachment(
-        self,
-        deal_id: UUID | str,
-        activity_id: str,
-        name: str | None,
-        data: bytes,
-        meta: dict[str, str],
-        *,
-        check: Check = None,
-    ) -> dict[str, Any]:
-        """The file kept (services/pipeline/attachments.py) and recorded on the activity."""
-        return attachments.add(self, deal_id, activity_id, name, data, meta, check)
 
     def close_deal(
         self,

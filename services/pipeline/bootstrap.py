@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.pipeline.access import RULES
 from services.pipeline.api import router
 from services.pipeline.application import PipelineApplication
+from services.pipeline.attachments import Files
 from services.pipeline.jobs import alert_open_deals
 from services.pipeline.projections import DealList
 from services.pipeline.publishing import to_public
@@ -25,20 +26,15 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: PipelineRul
     storage = open_storage(settings, NAME)
     rules = rules or load_pipeline_rules()
     live = LiveFeed(NAME, storage.engine, poll_seconds=settings.poll_interval)
-    app = PipelineApplication(
-        env=storage.eventstore_env,
-        clock=clock,
-        rules=rules,
-        blobs=open_blobs(settings),
-        attachment_limit=settings.attachment_max_bytes,
-    )
+    app = PipelineApplication(env=storage.eventstore_env, clock=clock, rules=rules)
+    files = Files(open_blobs(settings), settings.attachment_max_bytes)
     return assemble(
         NAME,
         settings,
         storage,
         app,
         DealList(),
-        router(app, storage.engine, Access(settings.teams, RULES), live),
+        router(app, storage.engine, Access(settings.teams, RULES), live, files),
         publishes_to=PIPELINE,
         translate=to_public,
         subscribes_to=(REGISTRATION,),

@@ -10,9 +10,9 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
+from services.pipeline.attachments import ACCEPTED
 from services.pipeline.domain.stages import Category
 from services.pipeline.domain.terms import Priority
-from services.pipeline.uploads import ACCEPTED
 from shared.web.downloads import binary, unsupported
 from shared.web.responses import HistoryEvent, Instant, MoneyOut, Span
 

@@ -24,7 +24,9 @@ LIMIT = 200_000
 
 @pytest.fixture
 def client(tmp_path) -> Any:
-    with TestClient(create_app(embedded_settings(tmp_path, attachment_max_bytes=LIMIT))) as http:
+    settings = embedded_settings(tmp_path, attachment_max_bytes=LIMIT)
+    with TestClient(create_app(settings)) as http:
+        http.blobs = settings.data_dir / "blobs"  # where the embedded mode keeps them
         yield http
 
 
@@ -42,7 +44,7 @@ def url(call: dict[str, str], tail: str = "") -> str:
 
 
 def blobs(client) -> list[Path]:
-    folder = Path(client.app.state.services["pipeline"].app.blobs.root)
+    folder = Path(client.blobs)
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 

@@ -94,7 +94,8 @@ def test_the_application_keeps_attachments_in_the_bucket_not_the_data_folder(s3_
         assert client.get(f"{url}/{attachment['attachment_id']}/thumbnail", headers=REP).status_code == 200
         assert client.get(f"{url}/{attachment['attachment_id']}", headers=REP2).status_code == 403
 
-        store = client.app.state.services["pipeline"].app.blobs
+        store = open_blobs(s3_settings)
+        assert isinstance(store, S3Blobs)
         keys = {o.object_name for o in store.client.list_objects(s3_settings.blob_s3_bucket)}
         assert keys == {attachment["sha256"], attachment["thumbnail_sha256"]}
     assert not (tmp_path / "data" / "blobs").exists()

@@ -9,8 +9,8 @@ import io
 import pytest
 from PIL import Image
 
-from services.pipeline import uploads
-from services.pipeline.uploads import DOC, DOCX, PPTX, XLS, XLSX, TooLarge, UnsupportedType, check_file, sniff
+from services.pipeline import attachments
+from services.pipeline.attachments import DOC, DOCX, PPTX, XLS, XLSX, TooLarge, UnsupportedType, check_file, sniff
 from shared.blobs import BlobMissing, FolderBlobs
 from shared.errors import Invalid
 from shared.web.downloads import content_disposition
@@ -103,7 +103,7 @@ def test_an_empty_file_is_refused():
 
 
 def test_an_image_gets_a_jpeg_thumbnail_within_256_pixels_keeping_its_shape():
-    small = uploads.thumbnail(files.image("PNG", size=(1024, 512)), "image/png")
+    small = attachments.thumbnail(files.image("PNG", size=(1024, 512)), "image/png")
     assert small is not None
     with Image.open(io.BytesIO(small)) as shown:
         assert (shown.format, shown.size) == ("JPEG", (256, 128))
@@ -111,23 +111,23 @@ def test_an_image_gets_a_jpeg_thumbnail_within_256_pixels_keeping_its_shape():
 
 
 def test_a_transparent_image_is_thumbnailed_on_white():
-    small = uploads.thumbnail(files.image("PNG", size=(64, 64), mode="RGBA"), "image/png")
+    small = attachments.thumbnail(files.image("PNG", size=(64, 64), mode="RGBA"), "image/png")
     assert small is not None and small.startswith(b"\xff\xd8")
 
 
 def test_documents_get_no_thumbnail():
-    assert uploads.thumbnail(files.pdf(), "application/pdf") is None
+    assert attachments.thumbnail(files.pdf(), "application/pdf") is None
 
 
 def test_an_image_too_large_to_decode_safely_is_refused_before_decoding():
     with pytest.raises(Invalid, match="pixels"):
-        uploads.thumbnail(files.image("PNG", size=(10_000, 6_000), mode="1"), "image/png")
+        attachments.thumbnail(files.image("PNG", size=(10_000, 6_000), mode="1"), "image/png")
 
 
 def test_a_truncated_image_is_refused_naming_the_file():
     broken = files.image("PNG")[:200]
     with pytest.raises(Invalid, match="cannot be read") as refused:
-        uploads.thumbnail(broken, "image/png")
+        attachments.thumbnail(broken, "image/png")
     assert refused.value.field == "file"
 
 
