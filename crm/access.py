@@ -29,6 +29,8 @@ ORDER: tuple[tuple[str, str], ...] = (
     ("deal", "read history"),
     ("deal", "list"),
     ("deal", "work"),
+    ("attachment", "add"),
+    ("attachment", "read"),
     ("registration", "list"),
     ("deal", "review"),
     ("deal", "assign"),

@@ -103,7 +103,10 @@ def create_app(
     app.add_middleware(CheckedInput)
     app.add_middleware(FailFastWhileStoreIsAway, gate=gate, prefixes={f"/{service.name}" for service in services})
     app.add_middleware(CommandMetrics, services={service.name: service.name for service in services})
-    app.add_middleware(BodyLimit, max_json=settings.max_request_bytes, max_upload=settings.max_upload_bytes)
+    # Multipart bodies: the larger of an import's and an attached file's limit (plus the
+    # form's own bytes); each route holds its file to its own limit.
+    upload_limit = max(settings.max_upload_bytes, settings.attachment_max_bytes + 65_536)
+    app.add_middleware(BodyLimit, max_json=settings.max_request_bytes, max_upload=upload_limit)
     for service in services:
         app.include_router(service.router)
     install_openapi(app, [service.name for service in services], bearer=bool(settings.auth_issuer))

@@ -48,6 +48,20 @@ class Settings(BaseSettings):
     kafka_ssl_cafile: Path | None = Field(default=None, description="CA bundle that signed the brokers' certificates")
     max_request_bytes: int = Field(default=262_144, description="largest JSON request body (413 beyond)")
     max_upload_bytes: int = Field(default=6_291_456, description="largest multipart upload (imports; 413 beyond)")
+    attachment_max_bytes: int = Field(
+        default=20_971_520, ge=1, description="largest file attached to an activity (413 beyond)"
+    )
+    blob_s3_endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/\s]+/?$",
+        description="S3-compatible object storage for attachments (http(s)://host:port: MinIO, Ceph, a cloud's "
+        "S3); unset: files under <data_dir>/blobs",
+    )
+    blob_s3_bucket: str = Field(default="crm-blobs", description="the bucket attachments go to (made when missing)")
+    blob_s3_prefix: str = Field(default="", description="prefix of every object key (shares a bucket)")
+    blob_s3_region: str | None = Field(default=None, description="the bucket's region, if the store asks for one")
+    blob_s3_access_key: str | None = Field(default=None, description="S3 access key id")
+    blob_s3_secret_key: SecretStr | None = Field(default=None, description="S3 secret key (never logged)")
     kafka_topic_prefix: str = Field(
         default="", description="prefix to every topic name (isolates tenants, stages or tests)"
     )

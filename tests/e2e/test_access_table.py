@@ -22,6 +22,7 @@ from crm.access import TABLE
 from crm.app import create_app
 from shared.web.access import Access, Rule, joined, render_markdown, rule_of
 from shared.web.identity import ROLES, Identity
+from tests.support import files
 from tests.support.embedded import embedded_settings, settle
 from tests.support.flow import eventually
 from tests.support.identities import ADMIN, as_user
@@ -226,6 +227,15 @@ def task(client, owner: str) -> dict[str, Any]:
     return {**subject, "activity_id": logged.json()["activity_id"]}
 
 
+def attached(client, owner: str) -> dict[str, Any]:
+    """A task of the owner's deal with a photo on it (an image: it has a thumbnail too)."""
+    subject = task(client, owner)
+    url = f"/pipeline/deals/{subject['deal_id']}/activities/{subject['activity_id']}/attachments"
+    added = client.post(url, headers=ADMIN, files={"file": ("sample.png", files.image(size=(32, 32)))})
+    assert added.status_code == 201, added.text
+    return {**subject, "ref": added.json()["attachment_id"]}
+
+
 def pooled(client, owner: str) -> dict[str, Any]:
     subject = deal(client, owner)
     assert (
@@ -287,6 +297,7 @@ UNKNOWN = {
     "owner_id": "nobody-known",
     "team": "atlantis",
     "activity_id": "a1",
+    "ref": "no-such-file",
     "code": "NO-SUCH-PRODUCT",
 }
 ANY = ("same team", "unknown")  # a product has no owner: one known, one not
@@ -381,6 +392,12 @@ SPECS: dict[str, Spec] = {
     "PATCH /pipeline/deals/{deal_id}": Spec(subject=deal, body=lambda v: {"priority": "high"}),
     "POST /pipeline/deals/{deal_id}/activities": Spec(201, deal, body=lambda v: {"kind": "call", "subject": "probe"}),
     "POST /pipeline/deals/{deal_id}/activities/{activity_id}/done": Spec(subject=task),
+    "POST /pipeline/deals/{deal_id}/activities/{activity_id}/attachments": Spec(201, task, upload=True),
+    "GET /pipeline/deals/{deal_id}/attachments": Spec(subject=attached, cached=True),
+    "GET /pipeline/deals/{deal_id}/activities/{activity_id}/attachments/{ref}": Spec(subject=attached, cached=True),
+    "GET /pipeline/deals/{deal_id}/activities/{activity_id}/attachments/{ref}/thumbnail": Spec(
+        subject=attached, cached=True
+    ),
     "POST /pipeline/deals/{deal_id}/close": Spec(subject=deal, body=lambda v: {"outcome": "won"}),
     "GET /registration/deals": Spec(
         subject=queued,

@@ -28,6 +28,7 @@ ROLES = {
     "publishing",
     "history",
     "imports",
+    "attachments",
     "bootstrap",
 }
 LONGEST = 320  # lines: "about 300", a little slack for a docstring
