@@ -1,4 +1,4 @@
-"""Session-wide real servers (one PostgreSQL, one broker) and per-test isolation:
+"""Session-wide real servers (one PostgreSQL, one broker, one SMTP server) and per-test isolation:
 each test gets its own schema prefix and its own data folder; and the embedded
 application most HTTP tests talk to."""
 
@@ -16,7 +16,7 @@ from crm.app import create_app
 from shared.clock import FixedClock
 from shared.settings import Settings
 from tests.support.embedded import embedded_settings
-from tests.support.infrastructure import drop_schemas, kafka_bootstrap, postgres_url
+from tests.support.infrastructure import Mailbox, drop_schemas, kafka_bootstrap, postgres_url, smtp_server
 
 TEST_TEAMS = '{"east": ["rep-1", "rep-2", "rep-3", "rep-9", "rep-limited"]}'
 
@@ -40,6 +40,20 @@ def database_url() -> Iterator[str]:
 def kafka() -> Iterator[str]:
     with kafka_bootstrap() as bootstrap:
         yield bootstrap
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[tuple[int, Mailbox]]:
+    """A real SMTP server for the session: (its port, what it received)."""
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def mailbox(smtp: tuple[int, Mailbox]) -> Iterator[Mailbox]:
+    """The session's SMTP server, accepting again after the test (whatever it refused)."""
+    yield smtp[1]
+    smtp[1].refuse(0)
 
 
 @pytest.fixture
