@@ -27,7 +27,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "notification preferences",
-        "set",
+        "manage",
         ("GET /notifications/preferences", "PUT /notifications/preferences"),
         **OWN,
         note="per kind: in the app, by mail; the address mail goes to",

@@ -105,7 +105,7 @@ class Mailer:
             except (smtplib.SMTPException, OSError) as error:
                 self._failed(row.notification_id, row.attempts + 1, error)
             else:
-                self._set(row.notification_id, attempts=row.attempts + 1, sent_at=self.clock.now(), last_error=None)
+                self._set(row.notification_id, attempts=row.attempts + 1, sent_at=self.clock.now())
                 MAILS.labels("sent").inc()
                 sent += 1
         return sent
@@ -122,7 +122,7 @@ class Mailer:
 
     def _failed(self, key: str, attempts: int, error: BaseException) -> None:
         wait = backoff(attempts, self.rules)
-        log.warning("mail %s failed (attempt %d: %s); next try in %.0fs", key, attempts, error, wait)
+        log.warning("mail %s failed (attempt %d: %s); next try in %.1fs", key, attempts, error, wait)
         MAILS.labels("failed").inc()
         self._set(
             key,

@@ -59,7 +59,7 @@ notifications_mails = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
-    Column("last_error", Text),
+    Column("last_error", Text),  # the last failure, kept once sent
     Index("notifications_mails_due", "sent_at", "next_attempt_at"),
 )
 
