@@ -127,10 +127,10 @@ def _track(deal: Deal | None, deal_id: str, received: ReceivedEvent) -> Deal | N
         owner = data.owner_id
     else:
         return None
+    name = data.name if isinstance(data, public.DealRegistered) else (deal.name if deal else "")
     if deal is None:
-        name = data.name if isinstance(data, public.DealRegistered) else ""
         return Deal(id=UUID(deal_id), name=name, owner_id=owner, upstream=upstream)
-    if deal.owner_id == owner:
+    if (deal.name, deal.owner_id) == (name, owner):
         return None
-    deal.change_owner(owner, upstream)
+    deal.learn(name, owner, upstream)
     return deal

@@ -47,7 +47,7 @@ class Deal(Aggregate):
 
     if TYPE_CHECKING:  # `@event` makes these classes from the methods below
         Tracked: ClassVar[type[Any]]
-        OwnerChanged: ClassVar[type[Any]]
+        Learned: ClassVar[type[Any]]
 
     @event("Tracked")
     def __init__(self, id: UUID, name: str, owner_id: str | None, upstream: Upstream) -> None:  # noqa: A002
@@ -58,8 +58,10 @@ class Deal(Aggregate):
     def has_seen(self, source: str, sequence: int) -> bool:
         return self.seen.get(source, 0) >= sequence
 
-    @event("OwnerChanged")
-    def change_owner(self, owner_id: str | None, upstream: Upstream) -> None:
+    @event("Learned")
+    def learn(self, name: str, owner_id: str | None, upstream: Upstream) -> None:
+        """Its name (the registration's, which may come after a pipeline event) or owner changed."""
+        self.name = name
         self.owner_id = owner_id
         self.seen[upstream[0]] = upstream[1]
 
