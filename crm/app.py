@@ -1,6 +1,6 @@
 """The ASGI application: the routers of the chosen services, and their background runtime.
 
-The same function builds the embedded default (all three services, one process) and a
+The same function builds the embedded default (all four services, one process) and a
 distributed service (one of them), so both modes run exactly the same code: the same
 routes, and the same runtime, whose consumers take a delivery as one batch whether it came
 from Kafka or from the in-process bus.

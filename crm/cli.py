@@ -1,6 +1,6 @@
 """The `crm` command.
 
-    crm serve [all|<service>|console]                  all three services, one of them, or the console
+    crm serve [all|<service>|console]                  all four services, one of them, or the console
     crm demo [--url URL] [--deals N] [--seed S]         record the demo data in a running server
     crm audit deal <deal id> [--as-of T] [--format F] [--locale L]
                                                         a deal's whole history
@@ -52,7 +52,7 @@ def cli() -> None:
     """The CRM deal pipeline: serve the services, audit a deal, rebuild projections."""
 
 
-@cli.command(short_help="Serve one service, or all three in one process (the default), or the console.")
+@cli.command(short_help="Serve one service, or all four in one process (the default), or the console.")
 @click.argument("service", default="all", type=click.Choice(("all", *SERVICES, "console")), metavar="[SERVICE]")
 def serve(service: str) -> int:
     """Serve one service (registration, pipeline, forecast or notifications), all four in one process (all), or the console."""
@@ -156,7 +156,7 @@ def verify(service: str | None, from_kafka: bool, copy: IO[bytes] | None) -> int
     checkpoint; name what was altered, removed, reordered, truncated or is missing.
 
     Walks the event stores in log order: SERVICE's (registration, pipeline, forecast or notifications), or
-    all three. Without an option each store is held to its own checkpoints; the published
+    all four. Without an option each store is held to its own checkpoints; the published
     copy (crm.checkpoints) also catches a store whose checkpoints were rewritten or cut.
     """
     if from_kafka and copy is not None:
