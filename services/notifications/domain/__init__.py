@@ -132,7 +132,8 @@ class Preferences(Aggregate):
 
 
 def default_kinds() -> dict[str, dict[str, bool]]:
-    """Until a person chooses: everything in the app, nothing by mail (no address yet)."""
+    """Until a person chooses: every kind in the app and by mail (mail goes only once they
+    give an address, so until then: the app only)."""
     return {kind: {"in_app": True, "email": True} for kind in KINDS}
 
 
