@@ -1,6 +1,6 @@
 """Notification mail through a real SMTP server (aiosmtpd, started by the fixtures): what
 arrives, to whom, in their language; a redelivered event mails once; a server that refuses
-delays the mail, which arrives once when it accepts again."""
+delays the mail, which arrives once when it accepts again. Each on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -22,13 +22,13 @@ from tests.support.notifications import NOTIFICATION_RULES, REGISTRATION_RULES, 
 
 
 @pytest.fixture
-def client(sqlite_settings, smtp, monkeypatch) -> Iterator[TestClient]:
+def client(settings, smtp, monkeypatch) -> Iterator[TestClient]:
     monkeypatch.setenv("CRM_REGISTRATION_RULES", REGISTRATION_RULES)
     monkeypatch.setenv("CRM_NOTIFICATION_RULES", NOTIFICATION_RULES)
-    settings = sqlite_settings.model_copy(
+    mailing = settings.model_copy(
         update={"smtp_host": "127.0.0.1", "smtp_port": smtp[0], "smtp_from": "crm@example.com"}
     )
-    with TestClient(create_app(settings)) as http:
+    with TestClient(create_app(mailing)) as http:
         yield http
 
 
