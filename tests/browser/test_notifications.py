@@ -4,6 +4,8 @@ saves the caller's choices."""
 
 from __future__ import annotations
 
+import pytest
+
 try:
     from playwright.sync_api import expect
 except ImportError:  # the `browser` fixture says what is missing: a skip here, a failure under CI
@@ -55,3 +57,19 @@ def test_the_preferences_form_saves_the_address_and_a_kind_turned_off(new_page, 
     assert chosen["email"] == "rep3@example.com"
     assert chosen["kinds"]["assigned"] == {"in_app": True, "email": False}
     assert chosen["kinds"]["recycled"] == {"in_app": True, "email": True}
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_the_inbox_and_preferences_have_no_serious_accessibility_violations(new_page, api, server, locale):
+    from tests.browser.test_accessibility import serious_violations
+
+    deal_id = register_by_api(api, "rep-1", "无障碍通知", "无障碍客户")
+    deal_by_name(api, "rep-1", "无障碍通知")
+    assign(api, deal_id, "rep-2")
+    page = new_page("rep-2", locale=locale)
+    page.goto(f"{server.url}/notifications")
+    expect(page.get_by_role("row").filter(has_text="无障碍通知")).to_be_visible()
+    assert serious_violations(page) == []
+    page.get_by_role("tab").nth(1).click()
+    expect(page.get_by_role("switch").first).to_be_visible()
+    assert serious_violations(page) == []
