@@ -112,6 +112,15 @@ class Settings(BaseSettings):
         description="how often each service checkpoints its event store (when it changed): every stream's head, "
         "recorded and published on crm.checkpoints for `crm audit verify`",
     )
+    smtp_host: str | None = Field(
+        default=None, description="the SMTP server notifications mail through; unset: mail waits"
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="its port (587 with STARTTLS, usually)")
+    smtp_from: str = Field(default="crm@localhost", description="the sender address of notification mails")
+    smtp_username: str | None = Field(default=None, description="SMTP user, when the server wants a login")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password (never logged)")
+    smtp_starttls: bool = Field(default=False, description="upgrade the SMTP connection with STARTTLS")
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, description="longest wait for the SMTP server")
     ready_max_lag: int = Field(
         default=10_000,
         ge=0,

@@ -10,6 +10,7 @@ import { navigate, usePath } from "./router";
 import * as sessions from "./session";
 import type { Session } from "./session";
 import SignIn from "./pages/SignIn";
+import Bell from "./Bell";
 
 const BoardPage = lazy(() => import("./pages/Board"));
 const DealPage = lazy(() => import("./pages/Deal"));
@@ -27,6 +28,7 @@ const LeadsPage = lazy(() => import("./pages/Leads"));
 const PartnersPage = lazy(() => import("./pages/Partners"));
 const RegistrationsPage = lazy(() => import("./pages/Registrations"));
 const AssignmentRulesPage = lazy(() => import("./pages/AssignmentRules"));
+const NotificationsPage = lazy(() => import("./pages/Notifications"));
 
 /** `/deals/{id}/audit`: the deal's id, or null for any other path. */
 function auditedDeal(path: string): string | null {
@@ -52,7 +54,7 @@ function initialSession(): Session | null {
   const session = direct ?? sessions.load();
   speakAs(session);
   const path = window.location.pathname;
-  const elsewhere = ["/signin", "/queue", "/pool", "/deals", "/imports", "/forecast", "/reports", "/stages", "/products", "/leads", "/partners", "/assignment-rules"];
+  const elsewhere = ["/signin", "/queue", "/pool", "/deals", "/imports", "/forecast", "/reports", "/stages", "/products", "/leads", "/partners", "/assignment-rules", "/notifications"];
   if (session && !sessions.isPartner(session) && !path.startsWith("/deals/") && !path.startsWith("/registrations") && !elsewhere.includes(path)) {
     prefetchBoard(session); // the board's data and its code load side by side
     void import("./pages/Board");
@@ -184,6 +186,7 @@ export default function App() {
               />
               {session && (
                 <>
+                  <Bell who={session} />
                   <Typography.Text style={{ color: "#fff" }}>
                     {t("app.signedInAs", { user: session.userId, role: t(`roles.${session.role}`) })}
                     {session.partner ? ` · ${session.partner}` : ""}
@@ -198,7 +201,9 @@ export default function App() {
               <SignIn initial={session} onSignIn={signIn} />
             ) : (
               <Suspense fallback={<Spin />}>
-                {sessions.isPartner(session) ? (
+                {path === "/notifications" ? (
+                  <NotificationsPage session={session} />
+                ) : sessions.isPartner(session) ? (
                   <RegistrationsPage key={path} registerNow={path === "/registrations/new"} />
                 ) : path === "/queue" ? (
                   <QueuePage session={session} />

@@ -134,7 +134,7 @@ def test_a_null_in_an_edit_is_answered_in_the_validation_problem_shape(client, d
 # -- success bodies -----------------------------------------------------------------------------
 
 
-STREAMS = {"/pipeline/live", "/registration/live"}
+STREAMS = {"/pipeline/live", "/registration/live", "/notifications/live"}
 
 
 def test_every_success_answer_is_a_named_closed_model(doc):

@@ -284,6 +284,37 @@ def listed_lead(client, owner: str) -> dict[str, Any]:
     return subject
 
 
+def notice(client, owner: str) -> dict[str, Any]:
+    """A message in `owner`'s inbox: the notifications service told of a deal assigned to
+    them (an upstream event handed to it as its consumer would)."""
+    from services.notifications import queries
+    from services.notifications.domain import notification_id
+    from shared.contracts import CloudEvent, ReceivedEvent
+    from shared.contracts.events import DealAssigned
+
+    data = DealAssigned(deal_id=str(uuid.uuid4()), owner_id=owner, reason="assignment")
+    envelope = CloudEvent.of(
+        data,
+        source="crm/registration",
+        subject=data.deal_id,
+        sequence=1,
+        time=datetime.now(UTC),
+        actor="admin-1",
+        correlation_id=unique("c"),
+    )
+    service = client.app.state.services["notifications"]
+    service.app.handle(ReceivedEvent(envelope, data))
+    key = str(notification_id(envelope.id, owner, "assigned"))
+    with_engine = service.storage.engine
+
+    def listed() -> bool:
+        with with_engine.connect() as connection:
+            return queries.recipient_of(connection, key) == owner
+
+    eventually(listed)
+    return {"notification_id": key, "owner": owner}
+
+
 def account(client, owner: str) -> dict[str, Any]:
     subject = deal(client, owner)
     found = client.get(f"/registration/deals/{subject['deal_id']}", headers=ADMIN).json()
@@ -299,6 +330,7 @@ UNKNOWN = {
     "activity_id": "a1",
     "ref": "no-such-file",
     "code": "NO-SUCH-PRODUCT",
+    "notification_id": "00000000-0000-0000-0000-0000000000b0",
 }
 ANY = ("same team", "unknown")  # a product has no owner: one known, one not
 
@@ -456,6 +488,12 @@ SPECS: dict[str, Spec] = {
     ),
     "GET /registration/partners": Spec(relations=NONE),
     "GET /registration/partners/report": Spec(relations=NONE),
+    "GET /notifications/live": Spec(relations=NONE, stream=True),
+    "GET /notifications/inbox": Spec(relations=NONE),
+    "POST /notifications/inbox/{notification_id}/read": Spec(subject=notice),
+    "POST /notifications/inbox/read-all": Spec(relations=NONE),
+    "GET /notifications/preferences": Spec(relations=NONE),
+    "PUT /notifications/preferences": Spec(relations=NONE, body=lambda v: {"language": "en"}),
 }
 FIXED = {
     "pipeline_id": lambda: f"p{uuid.uuid4().hex[:10]}",

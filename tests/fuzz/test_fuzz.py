@@ -95,7 +95,7 @@ def declared_operations() -> list[str]:
 # The live streams (`response_class=EventStream`) never end by themselves, and schemathesis
 # waits for a whole response before it checks it: they are left out of the fuzzing here and
 # tested as streams in tests/integration/test_live.py (events, heartbeats, refusals: 401, 422).
-STREAMS = {"GET /pipeline/live", "GET /registration/live"}
+STREAMS = {"GET /pipeline/live", "GET /registration/live", "GET /notifications/live"}
 OPERATIONS = [operation for operation in declared_operations() if operation not in STREAMS]
 
 

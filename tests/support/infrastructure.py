@@ -1,6 +1,7 @@
 """Finding the real servers and tools the tests need, in the SPEC's order: explicit env URLs,
 local servers, testcontainers, and otherwise `missing`: a skip on a developer's machine, a
-failure under CI (CI=true), each saying what is missing, so CI can never go green untested."""
+failure under CI (CI=true), each saying what is missing, so CI can never go green untested.
+The SMTP server (aiosmtpd) runs in the test process itself."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email import message_from_bytes
+from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -294,3 +298,45 @@ def drop_schemas(url: str, prefix: str) -> None:
         ).fetchall()
         for (schema,) in schemas:
             connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+class Mailbox:
+    """What a real SMTP server (aiosmtpd, in a thread of the test process) received, and a
+    switch to make it refuse: `refuse(n)` answers the next n mails `451` (try again later)."""
+
+    def __init__(self) -> None:
+        self.received: list[Any] = []  # email.message.EmailMessage, as delivered
+        self.refused = 0
+        self._refusals = 0
+        self._lock = threading.Lock()
+
+    def refuse(self, times: int) -> None:
+        with self._lock:
+            self._refusals = times
+
+    def to(self, address: str) -> list[Any]:
+        with self._lock:
+            return [mail for mail in self.received if address in mail["To"]]
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        with self._lock:
+            if self._refusals > 0:
+                self._refusals -= 1
+                self.refused += 1
+                return "451 4.3.0 try again later"
+            self.received.append(message_from_bytes(envelope.original_content, policy=default_policy))
+        return "250 OK"
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[int, Mailbox]]:
+    """One SMTP server on a free loopback port for the session: (port, what it received)."""
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller.port, mailbox
+    finally:
+        controller.stop()

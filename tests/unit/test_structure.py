@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[2]
-SERVICES = ("registration", "pipeline", "forecast")
+SERVICES = ("registration", "pipeline", "forecast", "notifications")
 ROLES = {
     "__init__",
     "domain",

@@ -1006,6 +1006,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/notifications/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inbox
+         * @description The caller's messages, newest first, with their unread count.
+         */
+        get: operations["inbox_notifications_inbox_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/inbox/{notification_id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark Read
+         * @description Mark one of the caller's messages read (again: no change).
+         */
+        post: operations["mark_read_notifications_inbox__notification_id__read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/inbox/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark All Read
+         * @description Mark every unread message of the caller's read.
+         */
+        post: operations["mark_all_read_notifications_inbox_read_all_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Preferences */
+        get: operations["get_preferences_notifications_preferences_get"];
+        /**
+         * Set Preferences
+         * @description Replace the caller's preferences; they apply to messages raised from now on.
+         */
+        put: operations["set_preferences_notifications_preferences_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Changes
+         * @description `changed` each time the inboxes move on: the cue to fetch the unread count again.
+         */
+        get: operations["changes_notifications_live_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1459,6 +1560,19 @@ export interface components {
         ChannelPartners: {
             /** Items */
             items: components["schemas"]["ChannelPartner"][];
+        };
+        /** Channels */
+        Channels: {
+            /**
+             * In App
+             * @default true
+             */
+            in_app: boolean;
+            /**
+             * Email
+             * @default true
+             */
+            email: boolean;
         };
         /** CloseDeal */
         CloseDeal: {
@@ -2098,6 +2212,62 @@ export interface components {
             line_items?: "accepted for pricing";
             assignment?: components["schemas"]["RowAssignment"];
         };
+        /** Inbox */
+        Inbox: {
+            /** Items */
+            items: components["schemas"]["InboxItem"][];
+            /**
+             * Total
+             * @description messages matching, over all pages
+             */
+            total: number;
+            /**
+             * Unread
+             * @description the reader's unread messages
+             */
+            unread: number;
+            /** Offset */
+            offset: number;
+            /** Limit */
+            limit: number;
+        };
+        /** InboxItem */
+        InboxItem: {
+            /** Notification Id */
+            notification_id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "close_date_approaching" | "recycle_warning" | "recycled" | "review_waiting" | "registration_approved" | "registration_rejected" | "assigned" | "task_due" | "task_overdue";
+            /**
+             * Deal Id
+             * @description the deal it is about
+             */
+            deal_id: string | null;
+            /**
+             * Title
+             * @description in the reader's language (their preferences)
+             */
+            title: string;
+            /** Body */
+            body: string;
+            /**
+             * Params
+             * @description what the text names, for a client that words it itself
+             */
+            params: {
+                [key: string]: string;
+            };
+            /**
+             * Happened At
+             * Format: date-time
+             * @description when what it tells of happened
+             */
+            happened_at: string;
+            /** Read At */
+            read_at: string | null;
+        };
         /** LeadContact */
         LeadContact: {
             /** Name */
@@ -2294,6 +2464,19 @@ export interface components {
             due_at?: string | null;
             /** Duration Minutes */
             duration_minutes?: number | null;
+        };
+        /** Marked */
+        Marked: {
+            /**
+             * Marked
+             * @description messages that were unread and now are read
+             */
+            marked: number;
+            /**
+             * Unread
+             * @description the reader's unread messages now
+             */
+            unread: number;
         };
         /**
          * MoneyIn
@@ -2578,6 +2761,27 @@ export interface components {
             recycled_at: string | null;
             /** Recycle Reason */
             recycle_reason: string | null;
+        };
+        /** PreferencesOut */
+        PreferencesOut: {
+            /** User Id */
+            user_id: string;
+            /** Email */
+            email: string | null;
+            /**
+             * Language
+             * @enum {string}
+             */
+            language: "zh-CN" | "en";
+            /** Kinds */
+            kinds: {
+                [key: string]: components["schemas"]["Channels"];
+            };
+            /**
+             * Mail Configured
+             * @description whether an SMTP server is configured (mail waits until one is)
+             */
+            mail_configured: boolean;
         };
         /** Product */
         Product: {
@@ -3127,6 +3331,30 @@ export interface components {
         SetLineItems: {
             /** Items */
             items: components["schemas"]["LineItemIn"][];
+        };
+        /** SetPreferences */
+        SetPreferences: {
+            /**
+             * Email
+             * @description where mail goes; none: no mail
+             * @example li.lei@example.com
+             */
+            email?: string | null;
+            /**
+             * Language
+             * @description the language of the mails
+             * @default zh-CN
+             * @enum {string}
+             */
+            language: "zh-CN" | "en";
+            /**
+             * Kinds
+             * @description per kind of message; a kind left out: both on
+             * @default {}
+             */
+            kinds: {
+                [key: string]: components["schemas"]["Channels"];
+            };
         };
         /** SetTarget */
         SetTarget: {
@@ -8967,6 +9195,516 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Changes"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    inbox_notifications_inbox_get: {
+        parameters: {
+            query?: {
+                offset?: number;
+                limit?: number;
+                /** @description only the messages not yet read */
+                unread_only?: boolean;
+            };
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inbox"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    mark_read_notifications_inbox__notification_id__read_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path: {
+                notification_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Marked"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    mark_all_read_notifications_inbox_read_all_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Marked"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_preferences_notifications_preferences_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesOut"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_preferences_notifications_preferences_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetPreferences"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesOut"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON (send content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    changes_notifications_live_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the id of the last event the client had */
+                "Last-Event-ID"?: number | null;
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A server-sent-events stream: `event: ready` first, then `event: changed` each time the service's read models move on (`data: {"service": "…", "position": N}`, `id: N`), and a comment line every 15 s while idle. It carries no data: refetch through the other routes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example event: changed
+                     *     id: 42
+                     *     data: {"service": "pipeline", "position": 42}
+                     */
+                    "text/event-stream": string;
                 };
             };
             /** @description No identity: the X-User-Id header is missing */
