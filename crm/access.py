@@ -34,6 +34,7 @@ ORDER: tuple[tuple[str, str], ...] = (
     ("attachment", "read"),
     ("registration", "list"),
     ("deal", "review"),
+    ("deal", "recycle"),
     ("deal", "assign"),
     ("pool", "read"),
     ("pool", "claim"),

@@ -3,7 +3,7 @@ routes follows. `crm/access.py` joins them with the other services' into the one
 
 from __future__ import annotations
 
-from shared.web.access import EVERYONE, STAFF, Rule, Scope
+from shared.web.access import EVERYONE, STAFF, FourEyesRule, Rule, Scope
 from shared.web.live import NOTE
 
 _CREATORS: dict[str, Scope] = {"rep": "own", "manager": "own", "admin": "own"}
@@ -98,14 +98,18 @@ RULES: tuple[Rule, ...] = (
         **_ORGANISATION,
         note="the approval queue: a list, holding only what is in reach",
     ),
-    Rule(
+    FourEyesRule(
         "deal",
         "review",
-        (
-            "POST /registration/deals/{deal_id}/approve",
-            "POST /registration/deals/{deal_id}/reject",
-            "POST /registration/deals/{deal_id}/recycle",
-        ),
+        ("POST /registration/deals/{deal_id}/approve", "POST /registration/deals/{deal_id}/reject"),
+        manager="teams+pool",
+        admin="all",
+        note="a partner's deals: their channel managers; never one's own registration (four eyes)",
+    ),
+    Rule(
+        "deal",
+        "recycle",
+        ("POST /registration/deals/{deal_id}/recycle",),
         manager="teams+pool",
         admin="all",
         note="a partner's deals: their channel managers",

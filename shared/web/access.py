@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, Protocol
+from typing import ClassVar, Literal, Protocol
 
 from shared.errors import Forbidden
 from shared.web.identity import ROLES, Identity, Role
@@ -66,6 +66,7 @@ class Rule:
     admin: Scope | None = None
     partner: Scope | None = None
     note: str = ""
+    four_eyes: ClassVar[bool] = False  # see FourEyesRule
 
     def scope(self, role: Role) -> Scope | None:
         return getattr(self, role)  # type: ignore[no-any-return]
@@ -80,7 +81,17 @@ class Rule:
 
 
 EVERYONE: dict[str, Scope] = {"rep": "all", "manager": "all", "auditor": "all", "admin": "all", "partner": "all"}
+
+
 # Everyone of the organisation running the CRM: not the users of outside organisations.
+@dataclass(frozen=True)
+class FourEyesRule(Rule):
+    """Never on the caller's own subject, whatever the scope: a review is someone else's to
+    make (the table's note says so)."""
+
+    four_eyes: ClassVar[bool] = True
+
+
 STAFF: dict[str, Scope] = {"rep": "all", "manager": "all", "auditor": "all", "admin": "all"}
 
 
@@ -90,7 +101,7 @@ def joined(rule_sets: Iterable[Sequence[Rule]], order: Sequence[tuple[str, str]]
     order the sets come in."""
     rows: dict[tuple[object, ...], Rule] = {}
     for rule in (rule for rules in rule_sets for rule in rules):
-        alike = (rule.resource, rule.action, *(rule.scope(role) for role in ROLES), rule.note)
+        alike = (rule.resource, rule.action, *(rule.scope(role) for role in ROLES), rule.note, rule.four_eyes)
         before = rows.get(alike)
         rows[alike] = rule if before is None else replace(before, routes=before.routes + rule.routes)
     unplaced = [rule.key for rule in rows.values() if rule.key not in order]
@@ -167,8 +178,11 @@ class Access:
     ) -> bool:
         """Whether the rule lets this caller act on a subject owned by `owner_id` (None: the
         pool) and of the outside `organisation` (None: of none), or on the team `team`."""
-        scope = self.rules[(resource, action)].scope(who.role)
+        rule = self.rules[(resource, action)]
+        scope = rule.scope(who.role)
         if scope is None:
+            return False
+        if rule.four_eyes and owner_id is not None and owner_id == who.user_id:
             return False
         if scope == "all":
             return True

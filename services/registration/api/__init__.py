@@ -176,7 +176,7 @@ class Routes(RouteSet):
 
     @route.post("/deals/{deal_id}/recycle", response_model=RegistrationDeal, responses=NOT_FOUND)
     def recycle(self, deal_id: UUID, body: Recycle, who: CallerDep) -> dict[str, Any]:
-        self._manages(deal_id, who)
+        self._manages(deal_id, who, "recycle")
         return self._view(self.app.recycle(deal_id, "manual", body.reason, who.meta))
 
     def _view(self, deal: Deal) -> dict[str, Any]:
