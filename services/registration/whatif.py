@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from services.registration.domain.deal import Deal
 from services.registration.domain.recycling import due_recycle
 from services.registration.rules import Recycling
 from shared.clock import in_utc
+from shared.contracts import money
 
 if TYPE_CHECKING:
     from services.registration.application import RegistrationApplication
@@ -169,7 +170,7 @@ class Replay:
                     "deal_id": deal_id,
                     "name": deal.name,
                     **made,
-                    "value": {"amount": str(deal.amount), "currency": deal.currency},
+                    "value": money(deal.amount, deal.currency),
                     "outcome": deal.outcome,
                     "later_won": later_won,
                     "won_at": deal.closed_at if later_won else None,
@@ -187,7 +188,7 @@ class Replay:
             "rules": scenario.recycling.model_dump(mode="json"),
             "recycled": len(deals),
             "later_won": sum(1 for d in deals if d["later_won"]),
-            "later_won_value": [{"amount": str(v), "currency": c} for c, v in sorted(won.items())],
+            "later_won_value": [money(v, c) for c, v in sorted(won.items())],
             "deals": deals,
             "spared": spared,
         }
@@ -200,6 +201,35 @@ def replay(events: Iterable[Any], scenarios: Mapping[str, Recycling], start: dat
         run.apply(event)
     run.finish()
     return run
+
+
+def recycling_whatif(
+    app: RegistrationApplication,
+    alternative: Recycling,
+    first: date,
+    last: date,
+    owners: frozenset[str] | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """The days `first` to `last` (UTC, up to now) replayed under the rules in force and
+    under `alternative`: each one's recycles, and the recorded ones it would have spared."""
+    start = datetime.combine(first, time.min, tzinfo=UTC)
+    end = min(datetime.combine(last, time.max, tzinfo=UTC), app.clock.now())
+    counted = [0]
+
+    def counting() -> Iterator[Any]:
+        for event in stored_events(app, progress):
+            counted[0] += 1
+            yield event
+
+    run = replay(counting(), {"in_force": app.rules.recycling, "alternative": alternative}, start, end)
+    return {
+        "from": first,
+        "to": last,
+        "replayed_events": counted[0],
+        "in_force": run.outcome("in_force", owners),
+        "alternative": run.outcome("alternative", owners),
+    }
 
 
 def stored_events(app: RegistrationApplication, progress: Progress | None = None, batch: int = 2000) -> Iterator[Any]:

@@ -439,6 +439,12 @@ SPECS: dict[str, Spec] = {
     ),
     "GET /registration/partners": Spec(relations=NONE),
     "GET /registration/partners/report": Spec(relations=NONE),
+    "POST /registration/what-if/recycling": Spec(
+        relations=NONE, body=lambda v: {"from": str(date.today().replace(day=1)), "to": str(date.today())}
+    ),
+    "POST /forecast/what-if/probabilities": Spec(
+        relations=NONE, body=lambda v: {"period": v["period"], "probabilities": {"proposal": 90}}
+    ),
 }
 FIXED = {
     "pipeline_id": lambda: f"p{uuid.uuid4().hex[:10]}",
