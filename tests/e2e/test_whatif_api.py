@@ -11,29 +11,15 @@ from fastapi.testclient import TestClient
 
 from crm.app import create_app
 from shared.clock import FixedClock
-from tests.support.embedded import settle
-from tests.support.flow import CLOSE_PERIOD, capture_and_convert
+from tests.support.flow import CLOSE_PERIOD
 from tests.support.identities import ADMIN, AUDITOR, MANAGER, REP, WEST_MANAGER
-
-NOW = datetime.now(UTC).replace(microsecond=0)
-T0 = NOW - timedelta(days=40)
+from tests.support.whatif import NOW, T0, record_history
 
 
 @pytest.fixture
 def history(sqlite_settings):
-    """rep-1's deal A, registered 40 days ago and won today, and deal B, registered 15 days
-    ago and open, neither worked on in between. (What the pipeline reports carries the
-    instant it was recorded, the real one: the registrations alone are dated by the clock.)"""
-    clock = FixedClock(T0)
-    with TestClient(create_app(sqlite_settings, clock=clock)) as http:
-        _, won = capture_and_convert(http, company="赢单科技有限公司")
-        clock.set(NOW - timedelta(days=15))
-        _, open_ = capture_and_convert(http, company="未决贸易有限公司", amount="200000.00")
-        settle(http.app)
-        clock.set(NOW)
-        closed = http.post(f"/pipeline/deals/{won}/close", headers=REP, json={"outcome": "won"})
-        assert closed.status_code == 200, closed.text
-        settle(http.app)
+    with TestClient(create_app(sqlite_settings, clock=FixedClock(T0))) as http:
+        won, open_ = record_history(http)
         yield http, won, open_
 
 
