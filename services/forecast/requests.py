@@ -21,7 +21,7 @@ Percent = Annotated[int, Field(ge=0, le=100)]
 
 class ProbabilitiesWhatIf(BaseModel):
     """The forecast of `period` as it would have stood at each date (default: its first
-    day, then weekly, up to now) had the open deals on these stages been weighed by these
+    day, then weekly, up to now, and now while the period is not over) had the open deals on these stages been weighed by these
     probabilities; the stages left out keep the probabilities recorded."""
 
     model_config = ConfigDict(extra="forbid")

@@ -11,7 +11,7 @@ import pytest
 from services.forecast.bootstrap import bootstrap
 from services.forecast.domain import parse_period
 from services.forecast.projections import forecast_versions
-from services.forecast.queries.whatif import probabilities_whatif
+from services.forecast.queries.whatif import default_dates, probabilities_whatif
 from shared.contracts import Money
 from shared.contracts import events as public
 from shared.settings import Settings
@@ -117,3 +117,11 @@ def test_the_what_if_tells_its_progress_and_changes_nothing(service):
     with service.storage.engine.connect() as connection:
         assert connection.execute(forecast_versions.select()).all() == before
     assert seen == [(1, 2), (2, 2)]
+
+
+def test_by_default_the_weeks_of_the_period_and_now_while_it_is_not_over():
+    q3 = parse_period("2026-Q3")
+    in_it = datetime(2026, 7, 16, 10, tzinfo=UTC)
+    assert default_dates(q3, in_it) == [datetime(2026, 7, d, tzinfo=UTC) for d in (1, 8, 15)] + [in_it]
+    assert default_dates(q3, datetime(2026, 6, 1, tzinfo=UTC)) == [datetime(2026, 6, 1, tzinfo=UTC)]  # not begun
+    assert len(default_dates(q3, datetime(2027, 1, 1, tzinfo=UTC))) == 14  # over: its weeks alone

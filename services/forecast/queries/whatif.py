@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +24,14 @@ from services.forecast.rules import ForecastRules
 Progress = Callable[[int, int], None]  # dates done, dates in all
 
 
+def default_dates(period: Period, now: datetime) -> list[datetime]:
+    """The accuracy backtest's (the period's first day, then weekly, up to now), and now while
+    the period is not over: what the forecast shows today under other probabilities too,
+    the only point of a period not begun."""
+    dates = backtest_dates(period, now)
+    return dates + [now] if now < datetime.combine(period.last, time.max, tzinfo=UTC) and now not in dates else dates
+
+
 def probabilities_whatif(
     connection: Connection,
     period: Period,
@@ -34,11 +42,11 @@ def probabilities_whatif(
     owners: Owners = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Each date's forecast under the probabilities in force and under `probabilities`
+    """Each date's (default: `default_dates`) forecast under the probabilities in force and under `probabilities`
     (stage → percent; the stages it leaves out keep theirs), what was won, each one's
     error, and each one's mean absolute error over the dates."""
     backtest = Backtest(connection, period, rules, owners)
-    dates = dates or backtest_dates(period, now)
+    dates = dates or default_dates(period, now)
     points = []
     misses: dict[str, dict[str, list[Decimal]]] = {"in_force": defaultdict(list), "alternative": defaultdict(list)}
     for done, as_of in enumerate(dates, start=1):
