@@ -2,68 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
-from uuid import uuid4
+from datetime import UTC, datetime, timedelta
 
 from services.registration.domain.deal import Deal
-from services.registration.rules import PolicyOverride, Recycling, RecyclingPolicy
+from services.registration.rules import PolicyOverride, Recycling
 from services.registration.whatif import instant, replay
-from shared.eventstore.application import meta
+from tests.support.whatif import START, SWEEP, closed, registered, stale_after, worked_on
 
-REP = meta("rep-1", "corr-1")
-START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 6, 30, 23, 59, tzinfo=UTC)
-
-
-def stale_after(days: int) -> Recycling:
-    """Only the staleness rule: protection expiry and the close date do not recycle."""
-    return Recycling(
-        default=RecyclingPolicy(stale_days=days, recycle_when_protection_expires=False, close_date_grace_days=None)
-    )
-
-
-def registered(at: datetime, owner: str = "rep-1", name: str = "ERP", level: str | None = None) -> Deal:
-    return Deal(
-        id=uuid4(),
-        name=name,
-        account_id=uuid4(),
-        account_name=f"{name} Co., Ltd.",
-        contacts=[],
-        deal_type="new_business",
-        customer_level=level,
-        product_line=None,
-        amount=Decimal("250000"),
-        currency="CNY",
-        expected_close_date=date(2026, 12, 31),
-        source="trade_fair",
-        owner_id=owner,
-        lead_id=None,
-        keys=[],
-        conflicts=[],
-        review_reasons=[],
-        registration_status="approved",
-        protected_until=at + timedelta(days=90),
-        at=at,
-        meta={**REP, "actor": owner},
-    )
-
-
-def worked_on(deal: Deal, *days: int) -> None:
-    for day in days:
-        deal.note_activity(START + timedelta(days=day), None, None, REP)
-
-
-def closed(deal: Deal, outcome: str, day: int) -> None:
-    deal.trigger_event(
-        Deal.Closed,
-        outcome=outcome,
-        upstream=None,
-        meta=REP,
-        amount=None,
-        currency=None,
-        timestamp=START + timedelta(days=day),
-    )
 
 
 def run(*deals: Deal, **scenarios: Recycling):
@@ -98,7 +44,7 @@ class TestRecyclingWhatIf:
         flags = {d["name"]: (d["outcome"], d["later_won"]) for d in outcome["deals"]}
         assert flags == {"Won": ("won", True), "Lost": ("lost", False)}
         assert outcome["later_won"] == 1
-        assert outcome["later_won_value"] == [{"amount": "250000", "currency": "CNY"}]
+        assert outcome["later_won_value"] == [{"amount": "250000.00", "currency": "CNY"}]
         assert next(d for d in outcome["deals"] if d["later_won"])["won_by"] == "rep-1"
 
     def test_a_deal_closed_before_the_rule_would_fire_is_not_recycled(self):
@@ -113,13 +59,13 @@ class TestRecyclingWhatIf:
 
     def test_a_deal_in_the_pool_is_never_recycled_again(self):
         deal = registered(START + timedelta(days=1))
-        deal.recycle("stale", None, START + timedelta(days=3), meta("system", "sweep"))
+        deal.recycle("stale", None, START + timedelta(days=3), SWEEP)
         outcome = run(deal, ten=stale_after(10)).outcome("ten")
         assert outcome["recycled"] == 0
 
     def test_a_recorded_automatic_recycle_the_other_rules_would_not_yet_make_is_spared(self):
         deal = registered(START + timedelta(days=1))
-        deal.recycle("stale", None, START + timedelta(days=11), meta("system", "sweep"))
+        deal.recycle("stale", None, START + timedelta(days=11), SWEEP)
         done = run(deal, ten=stale_after(10), sixty=stale_after(60))
         assert [s["deal_id"] for s in done.outcome("sixty")["spared"]] == [str(deal.id)]
         assert done.outcome("ten")["spared"] == []
