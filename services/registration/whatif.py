@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from services.registration.domain.account import Account
 from services.registration.domain.deal import Deal
 from services.registration.domain.recycling import due_recycle
-from services.registration.rules import Recycling
+from services.registration.rules import Recycling, RecyclingPolicy
 from shared.clock import in_utc
 from shared.contracts import money
 
@@ -60,11 +60,16 @@ class Scenario:
     recycling: Recycling
     recycled: dict[str, dict[str, Any]] = field(default_factory=dict)  # deal id → when, why, whose
     spared: list[dict[str, Any]] = field(default_factory=list)
+    # `policy_for` builds a model each call: once per deal type and level is enough
+    policies: dict[tuple[str, str | None], RecyclingPolicy] = field(default_factory=dict)
 
     def due(self, deal: Recorded, tiers: Mapping[str, str]) -> tuple[str, datetime] | None:
         if deal.owner_id is None or deal.status != "approved" or deal.outcome is not None:
             return None
-        policy = self.recycling.policy_for(deal.deal_type, deal.customer_level or tiers.get(deal.account_id))
+        key = (deal.deal_type, deal.customer_level or tiers.get(deal.account_id))
+        policy = self.policies.get(key)
+        if policy is None:
+            policy = self.policies[key] = self.recycling.policy_for(*key)
         return due_recycle(
             policy,
             last_activity_at=deal.last_activity_at,
