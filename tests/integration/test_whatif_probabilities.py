@@ -14,7 +14,6 @@ from services.forecast.projections import forecast_versions
 from services.forecast.queries.whatif import default_dates, probabilities_whatif
 from shared.contracts import Money
 from shared.contracts import events as public
-from shared.settings import Settings
 from tests.support.history import History
 
 A, B = "00000000-0000-0000-0000-00000000000a", "00000000-0000-0000-0000-00000000000b"
@@ -58,8 +57,9 @@ def q3_history() -> History:
 
 
 @pytest.fixture
-def service(tmp_path):
-    service = bootstrap(Settings(data_dir=tmp_path))
+def service(settings):
+    """The history in the forecast's store, SQLite and PostgreSQL alike."""
+    service = bootstrap(settings)
     for event in q3_history().events:
         service.handle(event)
     service.projectors[0].catch_up()
