@@ -35,8 +35,8 @@ from services.forecast.queries.whatif import default_dates, probabilities_whatif
 from services.pipeline.domain.stages import DEFAULT
 from services.registration.bootstrap import bootstrap as registration_service
 from services.registration.domain.deal import Deal
+from services.registration.queries.whatif import recycling_whatif
 from services.registration.rules import Recycling, RecyclingPolicy
-from services.registration.whatif import recycling_whatif
 from shared.contracts import Money
 from shared.contracts import events as public
 from shared.eventstore.application import meta

@@ -43,8 +43,8 @@ def recycling(
     that would have gone back to the pool, when and why, and whether it was won later."""
     from crm.app import bootstrap_services
     from crm.display import rebuild_progress
+    from services.registration.queries.whatif import recycling_whatif
     from services.registration.rules import RecyclingPolicy
-    from services.registration.whatif import recycling_whatif
 
     if last < first:
         raise click.BadParameter("--to is on or after --from", param_hint="--to")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from services.registration.bootstrap import bootstrap
+from services.registration.queries.whatif import recycling_whatif
 from services.registration.rules import Recycling, RecyclingPolicy
-from services.registration.whatif import recycling_whatif
 from shared.clock import FixedClock
 from shared.eventstore.application import meta
 from tests.support.whatif import START, closed, registered, worked_on

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from services.registration.domain.deal import Deal
+from services.registration.queries.whatif import instant, replay
 from services.registration.rules import PolicyOverride, Recycling
-from services.registration.whatif import instant, replay
 from tests.support.whatif import START, SWEEP, closed, registered, stale_after, worked_on
 
 END = datetime(2026, 6, 30, 23, 59, tzinfo=UTC)

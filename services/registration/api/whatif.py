@@ -11,9 +11,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.registration.api.declare import RouteSet, route
+from services.registration.queries.whatif import recycling_whatif
 from services.registration.requests import RecyclingWhatIf
 from services.registration.rules import Recycling
-from services.registration.whatif import recycling_whatif
 from shared.web.http import CallerDep
 from shared.web.responses import Instant, MoneyOut
 
