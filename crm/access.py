@@ -47,6 +47,7 @@ ORDER: tuple[tuple[str, str], ...] = (
     ("report", "read"),
     ("target", "set"),
     ("team target", "set"),
+    ("what-if", "run"),
     ("partner", "register"),
     ("partner", "list"),
     ("partner report", "read"),

@@ -10,6 +10,10 @@
                                                         rebuild a service's projections and check them
     crm parked list [<service>]                         events a projection could not apply
     crm parked retry <service> [<notification id> …]    apply parked events again once fixed
+    crm whatif recycling --from D --to D [--stale-days N …]
+                                                        the history replayed under other recycling rules
+    crm whatif probabilities --period P -p STAGE=PERCENT …
+                                                        each week's forecast under other stage probabilities
 
 Configuration comes from the CRM_* environment variables (docs/configuration.md); the
 audit and replay commands read the same event stores the services write. Only Click is
@@ -31,6 +35,7 @@ import click
 
 from crm.demo_cli import demo
 from crm.params import DEFAULT_LOCALE, BabelLocale, Instant
+from crm.whatif_cli import whatif
 
 if TYPE_CHECKING:
     from babel import Locale
@@ -43,7 +48,7 @@ SERVICES = ("registration", "pipeline", "forecast", "notifications")
 
 
 @click.group(
-    commands=[demo],
+    commands=[demo, whatif],
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
     epilog="Examples: crm serve · crm audit deal 5a2f… --format table · crm replay pipeline --as-of 2026-10-01\n\n"
     + "Configuration: the CRM_* environment variables (docs/configuration.md). A usage error exits with 2.",

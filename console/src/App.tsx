@@ -21,6 +21,7 @@ const ImportsPage = lazy(() => import("./pages/Imports"));
 // the charts' pages bring echarts with them: it loads only when one is opened
 const ForecastPage = lazy(() => import("./pages/Forecast"));
 const ReportsPage = lazy(() => import("./pages/Reports"));
+const WhatIfPage = lazy(() => import("./pages/WhatIf"));
 const AuditPage = lazy(() => import("./pages/Audit"));
 const StageEditorPage = lazy(() => import("./pages/StageEditor"));
 const ProductsPage = lazy(() => import("./pages/Products"));
@@ -54,7 +55,7 @@ function initialSession(): Session | null {
   const session = direct ?? sessions.load();
   speakAs(session);
   const path = window.location.pathname;
-  const elsewhere = ["/signin", "/queue", "/pool", "/deals", "/imports", "/forecast", "/reports", "/stages", "/products", "/leads", "/partners", "/assignment-rules", "/notifications"];
+  const elsewhere = ["/signin", "/queue", "/pool", "/deals", "/imports", "/forecast", "/reports", "/whatif", "/stages", "/products", "/leads", "/partners", "/assignment-rules", "/notifications"];
   if (session && !sessions.isPartner(session) && !path.startsWith("/deals/") && !path.startsWith("/registrations") && !elsewhere.includes(path)) {
     prefetchBoard(session); // the board's data and its code load side by side
     void import("./pages/Board");
@@ -153,6 +154,11 @@ export default function App() {
                 {t("app.reports")}
               </Button>
             )}
+            {session && sessions.canRunWhatIf(session) && (
+              <Button type="link" onClick={() => navigate("/whatif")} style={{ color: "#fff" }}>
+                {t("app.whatif")}
+              </Button>
+            )}
             {session && staff && (
               <Button type="link" onClick={() => navigate("/products")} style={{ color: "#fff" }}>
                 {t("app.products")}
@@ -213,6 +219,8 @@ export default function App() {
                   <ForecastPage session={session} />
                 ) : path === "/reports" ? (
                   <ReportsPage />
+                ) : path === "/whatif" ? (
+                  <WhatIfPage />
                 ) : path === "/imports" ? (
                   <ImportsPage session={session} />
                 ) : path === "/deals" ? (

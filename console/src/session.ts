@@ -133,6 +133,11 @@ export function canSeeReports(session: Session): boolean {
   return session.role === "manager" || session.role === "admin" || session.role === "auditor";
 }
 
+/** Who may replay the history under other rules (the access table's `what-if run`). */
+export function canRunWhatIf(session: Session): boolean {
+  return session.role === "manager" || session.role === "admin" || session.role === "auditor";
+}
+
 /** Who may set an owner's or a team's target (the access table's `target set`). */
 export function canSetTargets(session: Session): boolean {
   return session.role === "manager" || session.role === "admin";

@@ -42,4 +42,13 @@ RULES: tuple[Rule, ...] = (
         admin="all",
         note="an unknown team is 422",
     ),
+    Rule(
+        "what-if",
+        "run",
+        ("POST /forecast/what-if/probabilities",),
+        manager="teams",
+        auditor="all",
+        admin="all",
+        note="replays the recorded history under other rules (recycling, stage probabilities) over the deals in reach; records nothing",
+    ),
 )

@@ -13,8 +13,9 @@ from services.forecast.domain import Period, parse_period
 from services.forecast.queries import reports
 from services.forecast.queries.changes import explain
 from services.forecast.queries.pipeline import ever_owned_a_deal, forecast
-from services.forecast.requests import SetTarget
-from services.forecast.responses import AnyReport, Changes, Forecast, Target
+from services.forecast.queries.whatif import probabilities_whatif
+from services.forecast.requests import ProbabilitiesWhatIf, SetTarget
+from services.forecast.responses import AnyReport, Changes, Forecast, ProbabilitiesWhatIfAnswer, Target
 from services.forecast.rules import ForecastRules
 from shared.clock import in_utc
 from shared.contracts import Money
@@ -129,6 +130,23 @@ def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRoute
         with engine.connect() as connection:
             return explain(
                 connection, _period(period), _utc(from_), _utc(to), access.owners(who.identity, "report", "read")
+            )
+
+    @routes.post("/what-if/probabilities", response_model=ProbabilitiesWhatIfAnswer)
+    def probabilities(body: ProbabilitiesWhatIf, who: CallerDep) -> dict[str, Any]:
+        """Replays the period's recorded forecast history under other stage probabilities,
+        beside the forecast shown then and what was won. Here because the forecast's
+        temporal projection holds every deal as it stood at any instant; it records nothing."""
+        access.require(who.identity, "what-if", "run")
+        with engine.connect() as connection:
+            return probabilities_whatif(
+                connection,
+                _period(body.period),
+                app.rules,
+                app.clock.now(),
+                body.probabilities,
+                [_utc(d) for d in body.dates] if body.dates else None,
+                access.owners(who.identity, "what-if", "run"),
             )
 
     return routes

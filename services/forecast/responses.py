@@ -207,3 +207,30 @@ class Changes(BaseModel):
     weighted_after: list[MoneyOut]
     difference: list[MoneyOut]
     pieces: Pieces
+
+
+class WhatIfFigures(BaseModel):
+    forecast: list[MoneyOut]
+    error: list[MoneyOut] = Field(description="forecast - won, per currency")
+
+
+class WhatIfPoint(BaseModel):
+    as_of: Instant
+    won: list[MoneyOut] = Field(description="what was won in the period, as it ended up")
+    in_force: WhatIfFigures = Field(description="the forecast shown then")
+    alternative: WhatIfFigures = Field(description="the forecast the other probabilities would have shown")
+
+
+class MeanAbsoluteError(BaseModel):
+    in_force: list[MoneyOut]
+    alternative: list[MoneyOut]
+
+
+class ProbabilitiesWhatIfAnswer(BaseModel):
+    """Each date's forecast under the stage probabilities in force and under others."""
+
+    period: str
+    probabilities: dict[str, int]
+    actual_won: list[MoneyOut]
+    points: list[WhatIfPoint]
+    mean_absolute_error: MeanAbsoluteError

@@ -180,4 +180,13 @@ RULES: tuple[Rule, ...] = (
         admin="all",
         note="each lead and deal must be in reach, and so must the rep the rules pick; also a lead captured with assign: rules",
     ),
+    Rule(
+        "what-if",
+        "run",
+        ("POST /registration/what-if/recycling",),
+        manager="teams",
+        auditor="all",
+        admin="all",
+        note="replays the recorded history under other rules (recycling, stage probabilities) over the deals in reach; records nothing",
+    ),
 )

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, mo
 
 from services.registration.domain.assignment import AssignmentRule
 from services.registration.domain.terms import DealTerms, DealType
+from services.registration.rules import PolicyOverride, Recycling, RecyclingPolicy
 from shared.web.inputs import Currency, MoneyIn
 
 
@@ -180,3 +181,47 @@ class DryRun(Command):
         if len(self.candidates) + len(self.lead_ids) + len(self.deal_ids) > 500:
             raise ValueError("a dry run takes at most 500 candidates, leads and deals together")
         return self
+
+
+# -- what-if (replay under other recycling rules) -------------------------------------------------
+
+
+class RecyclingWhatIf(Command):
+    """Replay the days `from` to `to` (UTC) under other recycling rules. What the body
+    leaves out keeps the rules in force: each field of `default` left out, and
+    `by_deal_type` / `by_customer_level` when absent (given, they replace those in force).
+    A field set to null switches its trigger off."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    to: date
+    default: PolicyOverride = PolicyOverride()
+    by_deal_type: dict[str, PolicyOverride] | None = Field(default=None, max_length=50)
+    by_customer_level: dict[str, PolicyOverride] | None = Field(default=None, max_length=50)
+
+    @field_validator("default")
+    @classmethod
+    def _a_policy(cls, given: PolicyOverride) -> PolicyOverride:
+        fields = given.model_dump(exclude_unset=True)
+        if "recycle_when_protection_expires" in fields and fields["recycle_when_protection_expires"] is None:
+            raise ValueError("recycle_when_protection_expires is true or false")
+        RecyclingPolicy(**fields)  # the policy's own bounds (stale_days ≥ 1, …)
+        return given
+
+    @model_validator(mode="after")
+    def _in_order(self) -> RecyclingWhatIf:
+        if self.to < self.from_:
+            raise ValueError("`to` is on or after `from`")
+        if (self.to - self.from_).days > 3 * 366:
+            raise ValueError("a what-if replays at most three years")
+        return self
+
+    def rules(self, in_force: Recycling) -> Recycling:
+        """The other rules: those in force with this body's changes."""
+        default = {**in_force.default.model_dump(), **self.default.model_dump(exclude_unset=True)}
+        return Recycling(
+            default=RecyclingPolicy(**default),
+            by_deal_type=in_force.by_deal_type if self.by_deal_type is None else self.by_deal_type,
+            by_customer_level=in_force.by_customer_level if self.by_customer_level is None else self.by_customer_level,
+        )

@@ -107,3 +107,22 @@ def test_a_partners_registrations_page_has_no_serious_accessibility_violations(b
     expect(page.get_by_role("heading", name="本机构的报备")).to_be_visible(timeout=15_000)
     assert serious_violations(page) == []
     context.close()
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_the_what_if_page_has_no_serious_accessibility_violations(new_page, api, server, locale):
+    register_by_api(api, "rep-1", "What-if accessible deal", "Accessible Ltd")
+    page = new_page("mgr-east", role="manager", teams="east", locale=locale)
+    expect(page.locator("header").first).to_be_visible()
+    page.goto(f"{server.url}/whatif")
+    page.get_by_role("button", name="运 行" if locale == "zh-CN" else "Run").click()
+    deals = "假设规则会回收的商机" if locale == "zh-CN" else "Deals the other rules would have recycled"
+    expect(page.get_by_role("table", name=deals)).to_be_visible()  # the form and the recycling result
+    page.mouse.move(0, 0)  # the page at rest, as the other pages are checked: not the Run button under the pointer
+    assert serious_violations(page) == []
+
+    page.get_by_role("tab", name="阶段赢率" if locale == "zh-CN" else "Stage probabilities").click()
+    page.get_by_role("button", name="运 行" if locale == "zh-CN" else "Run").click()
+    expect(page.locator("[data-chart=echarts] canvas").first).to_be_visible()
+    page.mouse.move(0, 0)
+    assert serious_violations(page) == []

@@ -494,6 +494,12 @@ SPECS: dict[str, Spec] = {
     "POST /notifications/inbox/read-all": Spec(relations=NONE),
     "GET /notifications/preferences": Spec(relations=NONE),
     "PUT /notifications/preferences": Spec(relations=NONE, body=lambda v: {"language": "en"}),
+    "POST /registration/what-if/recycling": Spec(
+        relations=NONE, body=lambda v: {"from": str(date.today().replace(day=1)), "to": str(date.today())}
+    ),
+    "POST /forecast/what-if/probabilities": Spec(
+        relations=NONE, body=lambda v: {"period": v["period"], "probabilities": {"proposal": 90}}
+    ),
 }
 FIXED = {
     "pipeline_id": lambda: f"p{uuid.uuid4().hex[:10]}",

@@ -513,6 +513,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/registration/what-if/recycling": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Recycling
+         * @description Which deals would have gone back to the pool, when, and which of them were won
+         *     later anyway, under the rules given and under those in force. Over the deals in
+         *     reach (a manager: their teams'); nothing is recorded.
+         */
+        post: operations["recycling_registration_what_if_recycling_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pipeline/rules": {
         parameters: {
             query?: never;
@@ -1000,6 +1022,28 @@ export interface paths {
         get: operations["changes_forecast_changes_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/forecast/what-if/probabilities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Probabilities
+         * @description Replays the period's recorded forecast history under other stage probabilities,
+         *     beside the forecast shown then and what was won. Here because the forecast's
+         *     temporal projection holds every deal as it stood at any instant; it records nothing.
+         */
+        post: operations["probabilities_forecast_what_if_probabilities_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2478,6 +2522,13 @@ export interface components {
              */
             unread: number;
         };
+        /** MeanAbsoluteError */
+        MeanAbsoluteError: {
+            /** In Force */
+            in_force: components["schemas"]["MoneyOut"][];
+            /** Alternative */
+            alternative: components["schemas"]["MoneyOut"][];
+        };
         /**
          * MoneyIn
          * @description An amount of money as commands accept it: never negative, finite, at most two
@@ -2783,6 +2834,45 @@ export interface components {
              */
             mail_configured: boolean;
         };
+        /**
+         * ProbabilitiesWhatIf
+         * @description The forecast of `period` as it would have stood at each date (default: its first
+         *     day, then weekly, up to now, and now while the period is not over) had the open deals on these stages been weighed by these
+         *     probabilities; the stages left out keep the probabilities recorded.
+         */
+        ProbabilitiesWhatIf: {
+            /**
+             * Period
+             * @description 2026, 2026-Q4 or 2026-11
+             */
+            period: string;
+            /**
+             * Probabilities
+             * @description stage key → percent
+             */
+            probabilities: {
+                [key: string]: number;
+            };
+            /** Dates */
+            dates?: string[] | null;
+        };
+        /**
+         * ProbabilitiesWhatIfAnswer
+         * @description Each date's forecast under the stage probabilities in force and under others.
+         */
+        ProbabilitiesWhatIfAnswer: {
+            /** Period */
+            period: string;
+            /** Probabilities */
+            probabilities: {
+                [key: string]: number;
+            };
+            /** Actual Won */
+            actual_won: components["schemas"]["MoneyOut"][];
+            /** Points */
+            points: components["schemas"]["WhatIfPoint"][];
+            mean_absolute_error: components["schemas"]["MeanAbsoluteError"];
+        };
         /** Product */
         Product: {
             /** Code */
@@ -2908,6 +2998,69 @@ export interface components {
              * @default 3
              */
             warning_days: number;
+        };
+        /** RecyclingScenario */
+        RecyclingScenario: {
+            rules: components["schemas"]["Recycling"];
+            /** Recycled */
+            recycled: number;
+            /** Later Won */
+            later_won: number;
+            /** Later Won Value */
+            later_won_value: components["schemas"]["MoneyOut"][];
+            /** Deals */
+            deals: components["schemas"]["WouldRecycle"][];
+            /**
+             * Spared
+             * @description recorded automatic recycles these rules would not yet have made
+             */
+            spared: components["schemas"]["Spared"][];
+        };
+        /**
+         * RecyclingWhatIf
+         * @description Replay the days `from` to `to` (UTC) under other recycling rules. What the body
+         *     leaves out keeps the rules in force: each field of `default` left out, and
+         *     `by_deal_type` / `by_customer_level` when absent (given, they replace those in force).
+         *     A field set to null switches its trigger off.
+         */
+        RecyclingWhatIf: {
+            /**
+             * From
+             * Format: date
+             */
+            from: string;
+            /**
+             * To
+             * Format: date
+             */
+            to: string;
+            /** @default {} */
+            default: components["schemas"]["PolicyOverride"];
+            /** By Deal Type */
+            by_deal_type?: {
+                [key: string]: components["schemas"]["PolicyOverride"];
+            } | null;
+            /** By Customer Level */
+            by_customer_level?: {
+                [key: string]: components["schemas"]["PolicyOverride"];
+            } | null;
+        };
+        /** RecyclingWhatIfAnswer */
+        RecyclingWhatIfAnswer: {
+            /**
+             * From
+             * Format: date
+             */
+            from: string;
+            /**
+             * To
+             * Format: date
+             */
+            to: string;
+            /** Replayed Events */
+            replayed_events: number;
+            in_force: components["schemas"]["RecyclingScenario"];
+            alternative: components["schemas"]["RecyclingScenario"];
         };
         /** RegisterDeal */
         RegisterDeal: {
@@ -3406,6 +3559,23 @@ export interface components {
             /** Why */
             why: string | null;
         };
+        /** Spared */
+        Spared: {
+            /** Deal Id */
+            deal_id: string;
+            /** Name */
+            name: string;
+            /** Owner Id */
+            owner_id: string | null;
+            /** Reason */
+            reason: string;
+            /**
+             * At
+             * Format: date-time
+             * @description when it was recycled as recorded
+             */
+            at: string;
+        };
         /** Spread */
         Spread: {
             /** Count */
@@ -3693,6 +3863,33 @@ export interface components {
             /** Detail */
             detail: components["schemas"]["FieldProblem"][];
         };
+        /** WhatIfFigures */
+        WhatIfFigures: {
+            /** Forecast */
+            forecast: components["schemas"]["MoneyOut"][];
+            /**
+             * Error
+             * @description forecast - won, per currency
+             */
+            error: components["schemas"]["MoneyOut"][];
+        };
+        /** WhatIfPoint */
+        WhatIfPoint: {
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /**
+             * Won
+             * @description what was won in the period, as it ended up
+             */
+            won: components["schemas"]["MoneyOut"][];
+            /** @description the forecast shown then */
+            in_force: components["schemas"]["WhatIfFigures"];
+            /** @description the forecast the other probabilities would have shown */
+            alternative: components["schemas"]["WhatIfFigures"];
+        };
         /**
          * WinRate
          * @description win-rate: won / (won + lost) among the deals closed in the period.
@@ -3732,6 +3929,44 @@ export interface components {
              * Format: date
              */
             closed_on: string;
+        };
+        /** WouldRecycle */
+        WouldRecycle: {
+            /** Deal Id */
+            deal_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Reason
+             * @description stale, protection_expired or close_date_passed
+             */
+            reason: string;
+            /**
+             * At
+             * Format: date-time
+             * @description the first sweep that would have recycled it
+             */
+            at: string;
+            /**
+             * Owner Id
+             * @description who would have lost it
+             */
+            owner_id: string | null;
+            value: components["schemas"]["MoneyOut"];
+            /**
+             * Outcome
+             * @description how the deal ended as recorded: won, lost, or None (open)
+             */
+            outcome: string | null;
+            /**
+             * Later Won
+             * @description won after the instant it would have gone back to the pool
+             */
+            later_won: boolean;
+            /** Won At */
+            won_at: string | null;
+            /** Won By */
+            won_by: string | null;
         };
         /** Target */
         services__forecast__responses__Target: {
@@ -6409,6 +6644,107 @@ export interface operations {
             };
             /** @description Not found: no such deal, lead, pipeline or task */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON (send content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    recycling_registration_what_if_recycling_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecyclingWhatIf"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecyclingWhatIfAnswer"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9217,6 +9553,107 @@ export interface operations {
             };
             /** @description The request body is over its limit */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    probabilities_forecast_what_if_probabilities_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProbabilitiesWhatIf"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProbabilitiesWhatIfAnswer"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON (send content-type application/json) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -233,3 +233,20 @@ export function compactNumber(locale: string): Format {
   const formatter = new Intl.NumberFormat(locale, { notation: "compact", maximumFractionDigits: 1 });
   return (value) => formatter.format(value);
 }
+
+/** The what-if of stage probabilities (POST /forecast/what-if/probabilities): each week's
+ * forecast as shown, as the other probabilities would have shown it, and what was won. */
+export function whatIfOption(answer: Schemas["ProbabilitiesWhatIfAnswer"], currency: string, labels: { shown: string; alternative: string; won: string }, formatDate: (iso: string) => string, format: Format): EChartsCoreOption {
+  return {
+    tooltip: { trigger: "axis", valueFormatter: (value: unknown) => format(Number(value)) },
+    legend: { top: 0 },
+    grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+    xAxis: { type: "category", data: answer.points.map((point) => formatDate(point.as_of)) },
+    yAxis: { type: "value", axisLabel: { formatter: format } },
+    series: [
+      { name: labels.shown, type: "line", data: answer.points.map((point) => amountIn(point.in_force.forecast, currency)) },
+      { name: labels.alternative, type: "line", data: answer.points.map((point) => amountIn(point.alternative.forecast, currency)) },
+      { name: labels.won, type: "line", symbol: "none", lineStyle: { type: "dashed" }, data: answer.points.map((point) => amountIn(point.won, currency)) },
+    ],
+  };
+}

@@ -9,6 +9,7 @@ line items sell (queries/lines.py). Sums stay per currency; with a rate table
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -88,14 +89,18 @@ def forecast(
     probabilities: str = "stage",
     owners: frozenset[str] | None = None,
     by_category: bool = False,
+    stage_probabilities: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """`owners` limits the figures to those owners' deals (what a rep or manager may see);
-    `by_category` splits each group's figures by forecast category too (a stacked chart's)."""
+    `by_category` splits each group's figures by forecast category too (a stacked chart's);
+    `stage_probabilities` weighs the open deals on those stages by other probabilities (a
+    what-if, services/forecast/queries/whatif.py)."""
     learned = learned_probabilities(connection, rules.learned_min_sample) if probabilities == "learned" else {}
-    probability = _probability(learned)
+    given = stage_probabilities or {}
+    probability = _probability(learned, given)
     where = [in_force(as_of), in_period(period), *([fv.c.owner_id.in_(sorted(owners))] if owners is not None else [])]
     if as_of is None and group_by != "product_line":
-        rows = _now(connection, period, group_by, _probability(learned, totals), owners)
+        rows = _now(connection, period, group_by, _probability(learned, given, totals), owners)
     else:
         group = GROUPS[group_by] if group_by in GROUPS else literal("all")
         rows = list(
@@ -206,10 +211,11 @@ def _now(
     )
 
 
-def _probability(learned: dict[str, dict[str, Any]], table: Any = fv) -> ColumnElement[Any]:
+def _probability(learned: dict[str, dict[str, Any]], given: Mapping[str, int], table: Any = fv) -> ColumnElement[Any]:
     """The deal's probability, or, for an open deal on a stage with enough closed history,
-    the stage's learned win rate (of the versions, or of the running totals)."""
-    used = {stage: figures["rate"] for stage, figures in learned.items() if figures["used"]}
+    the stage's learned win rate, or, on a stage `given` names, the probability given (of the
+    versions, or of the running totals)."""
+    used = {stage: figures["rate"] for stage, figures in learned.items() if figures["used"]} | dict(given)
     if not used:
         return table.c.probability  # type: ignore[no-any-return]
     return case(

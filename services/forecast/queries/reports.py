@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -157,28 +158,43 @@ def accuracy(
 ) -> dict[str, Any]:
     """Backtest: the weighted forecast of `period` as it stood at each date (the period's
     start, then weekly), beside what was actually won in it; the error per owner and overall."""
-    dates = dates or backtest_dates(period, now)
-    actual_won: dict[Any, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    overall_won: dict[str, Decimal] = defaultdict(Decimal)
-    for row in _closed(connection, period, owners):
-        if row.status == "won":
-            actual_won[row.owner_id][row.currency] += Decimal(row.amount)
-            overall_won[row.currency] += Decimal(row.amount)
-    points = []
-    for as_of in dates:
-        then = forecast(connection, period, rules, group_by="owner", as_of=as_of, owners=owners)
-        by_owner = {g["key"]: _amounts(g["weighted"]) for g in then["groups"]}
-        points.append(
-            {
-                "as_of": as_of.isoformat(),
-                **_error(_amounts(then["weighted"]), overall_won),
-                "owners": [
-                    {"owner_id": owner, **_error(by_owner.get(owner, {}), actual_won.get(owner, {}))}
-                    for owner in sorted(set(by_owner) | set(actual_won), key=str)
-                ],
-            }
+    backtest = Backtest(connection, period, rules, owners)
+    points = [backtest.point(as_of) for as_of in dates or backtest_dates(period, now)]
+    return {"period": period.name, "actual_won": money(backtest.overall_won), "points": points}
+
+
+class Backtest:
+    """What was won in a period (per owner and overall), and the forecast at any instant
+    beside it: the accuracy report's, and the what-if's under other stage probabilities."""
+
+    def __init__(self, connection: Connection, period: Period, rules: ForecastRules, owners: Owners = None) -> None:
+        self.connection, self.period, self.rules, self.owners = connection, period, rules, owners
+        self.actual_won: dict[Any, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        self.overall_won: dict[str, Decimal] = defaultdict(Decimal)
+        for row in _closed(connection, period, owners):
+            if row.status == "won":
+                self.actual_won[row.owner_id][row.currency] += Decimal(row.amount)
+                self.overall_won[row.currency] += Decimal(row.amount)
+
+    def point(self, as_of: datetime, stage_probabilities: Mapping[str, int] | None = None) -> dict[str, Any]:
+        then = forecast(
+            self.connection,
+            self.period,
+            self.rules,
+            group_by="owner",
+            as_of=as_of,
+            owners=self.owners,
+            stage_probabilities=stage_probabilities,
         )
-    return {"period": period.name, "actual_won": money(overall_won), "points": points}
+        by_owner = {g["key"]: _amounts(g["weighted"]) for g in then["groups"]}
+        return {
+            "as_of": as_of.isoformat(),
+            **_error(_amounts(then["weighted"]), self.overall_won),
+            "owners": [
+                {"owner_id": owner, **_error(by_owner.get(owner, {}), self.actual_won.get(owner, {}))}
+                for owner in sorted(set(by_owner) | set(self.actual_won), key=str)
+            ],
+        }
 
 
 def backtest_dates(period: Period, now: datetime) -> list[datetime]:

@@ -17,6 +17,7 @@ from services.registration import queries
 from services.registration.api.assignment import AssignmentRoutes
 from services.registration.api.declare import RouteSet, route
 from services.registration.api.leads import LeadRoutes
+from services.registration.api.whatif import WhatIfRoutes
 from services.registration.application import RegistrationApplication
 from services.registration.application.assignment import Applied
 from services.registration.domain.account import Account
@@ -59,7 +60,7 @@ def router(
 ) -> APIRouter:
     api = APIRouter(prefix="/registration", tags=["registration"])
     parts = (app, engine, access, live, scorer or LeadScorer(app, engine))
-    for routes in (Routes(*parts), LeadRoutes(*parts), AssignmentRoutes(*parts)):
+    for routes in (Routes(*parts), LeadRoutes(*parts), AssignmentRoutes(*parts), WhatIfRoutes(*parts)):
         routes.add_to(api)
     return api
 
