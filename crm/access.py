@@ -29,6 +29,7 @@ ORDER: tuple[tuple[str, str], ...] = (
     ("deal", "read history"),
     ("deal", "list"),
     ("deal", "work"),
+    ("day", "read"),
     ("registration", "list"),
     ("deal", "review"),
     ("deal", "assign"),

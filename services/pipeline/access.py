@@ -53,5 +53,15 @@ RULES: tuple[Rule, ...] = (
         manager="teams+pool",
         admin="all",
     ),
+    Rule(
+        "day",
+        "read",
+        ("GET /pipeline/my-day",),
+        rep="own",
+        manager="teams",
+        auditor="all",
+        admin="all",
+        note="a rep's own; a manager's teams (one rep or a whole team)",
+    ),
     Rule("deal", "review", ("POST /pipeline/deals/{deal_id}/reopen",), manager="teams+pool", admin="all"),
 )

@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from sqlalchemy import Engine
 
 from services.pipeline import queries
+from services.pipeline.agenda import my_day
 from services.pipeline.application import PipelineApplication
 from services.pipeline.domain.deal import Deal
 from services.pipeline.domain.stages import StageSet
@@ -29,8 +30,19 @@ from services.pipeline.requests import (
     Reopen,
     SetLineItems,
 )
-from services.pipeline.responses import Activity, Board, DealPage, PipelineDeal, PipelineHistory, Product, ProductList
+from services.pipeline.responses import (
+    Activity,
+    Board,
+    DealPage,
+    MyDay,
+    PipelineDeal,
+    PipelineHistory,
+    Product,
+    ProductList,
+)
 from services.pipeline.rules import PipelineRules
+from shared.calendar import Calendar
+from shared.errors import Invalid, NotFound
 from shared.web.access import Access
 from shared.web.http import Caller, CallerDep
 from shared.web.live import RESPONSES as STREAM
@@ -40,7 +52,7 @@ from shared.web.responses import NOT_FOUND
 Code = Annotated[ProductCode, Path()]
 
 
-def router(app: PipelineApplication, engine: Engine, access: Access, live: LiveFeed) -> APIRouter:
+def router(app: PipelineApplication, engine: Engine, access: Access, live: LiveFeed, calendar: Calendar) -> APIRouter:
     routes = APIRouter(prefix="/pipeline", tags=["pipeline"])
 
     def may_change(who: Caller) -> Callable[[Deal], None]:
@@ -144,6 +156,31 @@ def router(app: PipelineApplication, engine: Engine, access: Access, live: LiveF
         stages = stage_set(pipeline)
         with engine.connect() as connection:
             return queries.board(connection, stages, owners=access.owners(who.identity, "deal", "list"), cards=cards)
+
+    @routes.get("/my-day", response_model=MyDay, responses=NOT_FOUND)
+    def day(
+        who: CallerDep,
+        owner: str | None = Query(default=None, max_length=200, description="one owner's day (default: mine)"),
+        team: str | None = Query(default=None, max_length=100, description="a whole team's day"),
+        days: int = Query(default=7, ge=1, le=31, description="how many days ahead `upcoming` reaches"),
+    ) -> dict[str, Any]:
+        """Open tasks (overdue, today, upcoming) and meetings across the open deals of an
+        owner or a team: a rep sees their own, a manager a rep of their teams or a team."""
+        access.require(who.identity, "day", "read")
+        if owner is not None and team is not None:
+            raise Invalid("team", "ask for one owner or one team, not both", "query")
+        if team is not None:
+            if team not in access.teams:
+                raise NotFound("team", team)
+            access.check(who.identity, "day", "read", team=team)
+            owners = access.teams[team]
+        else:
+            owner = owner or who.identity.user_id
+            access.check(who.identity, "day", "read", owner)
+            owners = frozenset({owner})
+        today = calendar.day_of(app.clock.now())
+        with engine.connect() as connection:
+            return {"owners": sorted(owners), **my_day(connection, owners, calendar, today, days)}
 
     @routes.get("/live", status_code=200, response_class=EventStream, responses=STREAM)
     async def changes(who: CallerDep, last_event_id: LastEventId = None) -> EventStream:

@@ -377,6 +377,9 @@ SPECS: dict[str, Spec] = {
         visible=lambda answer, v: [i["deal_id"] for i in answer["items"]] == [v["deal_id"]],
     ),
     "GET /pipeline/board": Spec(subject=deal, cached=True, relations=RELATIONS[:3]),
+    "GET /pipeline/my-day": Spec(
+        subject=deal, cached=True, relations=RELATIONS[:3], params=lambda v: {"owner": v["owner"]}
+    ),
     "POST /pipeline/deals/{deal_id}/stage": Spec(subject=deal, body=lambda v: {"to_stage": "proposal"}),
     "PATCH /pipeline/deals/{deal_id}": Spec(subject=deal, body=lambda v: {"priority": "high"}),
     "POST /pipeline/deals/{deal_id}/activities": Spec(201, deal, body=lambda v: {"kind": "call", "subject": "probe"}),
