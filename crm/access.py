@@ -44,6 +44,8 @@ ORDER: tuple[tuple[str, str], ...] = (
     ("report", "read"),
     ("target", "set"),
     ("team target", "set"),
+    ("visit plan", "set"),
+    ("activity report", "read"),
     ("partner", "register"),
     ("partner", "list"),
     ("partner report", "read"),

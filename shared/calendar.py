@@ -5,7 +5,7 @@ day, which in Shanghai begins at 08:00."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.clock import in_utc
@@ -42,7 +42,9 @@ class Calendar:
         return datetime.combine(day, time(), self.zone)
 
     def days(self, first: date, last: date) -> Span:
-        return Span(first, last, self.start_of(first), self.start_of(last + timedelta(days=1)))
+        """Its instants in UTC: the stores compare them as stored (SQLite keeps no offset)."""
+        end = self.start_of(last + timedelta(days=1))
+        return Span(first, last, self.start_of(first).astimezone(UTC), end.astimezone(UTC))
 
     def day(self, day: date) -> Span:
         return self.days(day, day)

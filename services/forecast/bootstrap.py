@@ -9,6 +9,7 @@ from services.forecast.jobs import take_snapshots
 from services.forecast.projections import ForecastHistory
 from services.forecast.publishing import to_public
 from services.forecast.rules import ForecastRules, load_forecast_rules
+from shared.calendar import Calendar
 from shared.clock import Clock
 from shared.contracts import FORECAST, PIPELINE
 from shared.eventstore.storage import open_storage
@@ -31,7 +32,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: ForecastRul
         storage,
         app,
         ForecastHistory(),
-        router(app, storage.engine, Access(settings.teams, RULES)),
+        router(app, storage.engine, Access(settings.teams, RULES), Calendar(settings.timezone)),
         publishes_to=FORECAST,
         translate=to_public,
         subscribes_to=(PIPELINE,),

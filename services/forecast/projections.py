@@ -5,12 +5,13 @@
 upstream. The current forecast reads the rows still open; the forecast as it stood at any
 past instant T reads the rows with `valid_from <= T < valid_to` — one indexed query, never
 a replay. `forecast_deal_lines`, temporal too, splits a deal's value by product line. `forecast_stage_visits` keeps each stay in a stage (for conversion and time in
-stage), and `forecast_targets` the quotas.
+stage), `forecast_targets` the quotas (and the visit plans: kind `visits`), and
+`forecast_activity` the facts the activity reports count (services/forecast/queries/activity.py).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -91,6 +92,23 @@ forecast_targets = Table(
     Column("currency", String(3), nullable=False),
 )
 
+# One row per fact the activity reports count: a call, meeting or visit is whoever logged
+# it (the event's actor); a new deal, a move forward, a win the deal's owner's at the time.
+# Instants, not days: the company's calendar says which day at query time.
+forecast_activity = Table(
+    "forecast_activity",
+    metadata,
+    Column("fact_id", String(80), primary_key=True),  # the deal and the version of its event
+    Column("owner_id", String(200), nullable=False),
+    Column("metric", String(20), nullable=False),  # one of METRICS
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("amount", Numeric(18, 2)),  # a win's value
+    Column("currency", String(3)),
+    Index("forecast_activity_owner_at", "owner_id", "at"),
+)
+ACTIVITY_KINDS = ("call", "meeting", "visit")
+METRICS = (*ACTIVITY_KINDS, "new_deal", "moved_forward", "won")
+
 _TERMS = (
     "owner_id",
     "source",
@@ -139,6 +157,11 @@ class ForecastHistory:
             self._lines(connection, deal_id, event)
         elif isinstance(event, (Target.Set, Target.Reset)):
             self._target(connection, event)
+        fact = _fact(connection, event)
+        if fact is not None:  # in UTC: SQLite keeps no offset, and reads every instant back as UTC
+            at = in_utc(event.at).astimezone(UTC)
+            fact_id = f"{event.originator_id}:{event.originator_version}"
+            connection.execute(forecast_activity.insert().values(fact_id=fact_id, at=at, **fact))
 
     @staticmethod
     def _supersede(connection: Connection, deal_id: str, event: Any, **changes: Any) -> datetime:
@@ -223,3 +246,20 @@ class ForecastHistory:
                 .where(forecast_targets.c.target_id == target_id)
                 .values(amount=event.amount, currency=event.currency)
             )
+
+
+def _fact(connection: Connection, event: Any) -> dict[str, Any] | None:
+    """What the event counts for the activity reports, and whose it is (None: nothing)."""
+    if isinstance(event, Deal.ActivityRecorded):
+        return {"owner_id": event.by, "metric": event.kind} if event.kind in ACTIVITY_KINDS else None
+    if isinstance(event, (Deal.Tracked, Deal.Moved)):
+        owner = event.terms["owner_id"]
+        if not owner or getattr(event, "regression", False):
+            return None
+        return {"owner_id": owner, "metric": "new_deal" if isinstance(event, Deal.Tracked) else "moved_forward"}
+    if isinstance(event, Deal.Closed) and event.outcome == "won":
+        current = forecast_versions.c.deal_id == str(event.originator_id), forecast_versions.c.valid_to.is_(None)
+        owner = connection.execute(select(forecast_versions.c.owner_id).where(*current)).scalar()
+        if owner:
+            return {"owner_id": owner, "metric": "won", "amount": event.amount, "currency": event.currency}
+    return None

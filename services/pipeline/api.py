@@ -13,11 +13,11 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from sqlalchemy import Engine
 
 from services.pipeline import queries
-from services.pipeline.agenda import my_day
 from services.pipeline.application import PipelineApplication
 from services.pipeline.domain.deal import Deal
 from services.pipeline.domain.stages import StageSet
 from services.pipeline.history import deal_history
+from services.pipeline.projections.agenda import my_day
 from services.pipeline.requests import (
     AddProduct,
     ChangeStage,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from services.pipeline.access import RULES
-from services.pipeline.agenda import DealsAndAgenda
 from services.pipeline.api import router
 from services.pipeline.application import PipelineApplication
 from services.pipeline.jobs import alert_open_deals
+from services.pipeline.projections.agenda import DealsAndAgenda
 from services.pipeline.publishing import to_public
 from services.pipeline.rules import PipelineRules, load_pipeline_rules
 from shared.calendar import Calendar

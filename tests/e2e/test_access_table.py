@@ -429,6 +429,12 @@ SPECS: dict[str, Spec] = {
     "PUT /forecast/targets/{owner_id}/{period}": Spec(
         subject=deal, body=lambda v: {"amount": {"amount": "5.00"}}, unknown=422
     ),
+    "PUT /forecast/visit-plans/{owner_id}/{period}": Spec(
+        subject=deal, body=lambda v: {"visits_per_day": 2}, unknown=422
+    ),
+    "GET /forecast/activity": Spec(
+        subject=deal, cached=True, relations=RELATIONS[:3], params=lambda v: {"owner": v["owner"]}
+    ),
     "PUT /forecast/team-targets/{team}/{period}": Spec(
         subject=team,
         body=lambda v: {"amount": {"amount": "5.00"}},

@@ -5,7 +5,7 @@ rep of their team or the whole team; a rep sees no one else's."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from fastapi.testclient import TestClient
@@ -50,6 +50,8 @@ def test_a_reps_tasks_fall_into_overdue_today_and_upcoming_by_the_shanghai_day(c
     log(client, deal_id, "task", "today, though the 3rd in UTC", datetime(2026, 12, 3, 16, 10, tzinfo=UTC))
     log(client, deal_id, "task", "today, late evening", datetime(2026, 12, 4, 15, 59, tzinfo=UTC))
     log(client, deal_id, "task", "tomorrow in Shanghai", datetime(2026, 12, 4, 16, 0, tzinfo=UTC))
+    shanghai = timezone(timedelta(hours=8))
+    log(client, deal_id, "task", "today, given in Shanghai time", datetime(2026, 12, 4, 23, 0, tzinfo=shanghai))
     log(client, deal_id, "task", "beyond the week", NOW + timedelta(days=9))
     log(client, deal_id, "visit", "拜访 the plant", NOW + timedelta(hours=10))
     log(client, deal_id, "meeting", "last week's meeting", NOW - timedelta(days=6))
@@ -58,7 +60,11 @@ def test_a_reps_tasks_fall_into_overdue_today_and_upcoming_by_the_shanghai_day(c
     day = eventually(lambda: (d := client.get("/pipeline/my-day", headers=REP).json())["meetings"] and d)
     assert (day["date"], day["timezone"], day["owners"]) == ("2026-12-04", "Asia/Shanghai", ["rep-1"])
     assert subjects(day, "overdue") == ["yesterday in Shanghai"]
-    assert subjects(day, "today") == ["today, though the 3rd in UTC", "today, late evening"]
+    assert subjects(day, "today") == [
+        "today, though the 3rd in UTC",
+        "today, given in Shanghai time",
+        "today, late evening",
+    ]
     assert subjects(day, "upcoming") == ["tomorrow in Shanghai"]
     assert [(m["kind"], m["subject"]) for m in day["meetings"]] == [("visit", "拜访 the plant")]
     assert day["today"][0]["deal_id"] == deal_id and day["today"][0]["owner_id"] == "rep-1"

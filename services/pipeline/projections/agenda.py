@@ -10,7 +10,7 @@ projector rebuilds both from the event store on the first start (shared/readmode
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Boolean, Column, Connection, DateTime, Index, String, Table, and_, or_, select, update
@@ -50,7 +50,8 @@ class DealsAndAgenda(DealList):
                     "activity_id": event.activity_id,
                     "kind": event.kind,
                     "subject": event.subject[:500],
-                    "at": event.due_at if event.kind == "task" else (event.occurred_at or event.at),
+                    # In UTC: SQLite keeps no offset, and reads every instant back as UTC.
+                    "at": _utc(event.due_at if event.kind == "task" else (event.occurred_at or event.at)),
                     "required_by_stage": event.required_by_stage,
                     "done": event.kind != "task",
                 }
@@ -74,7 +75,7 @@ def my_day(
     """The owners' open tasks (overdue, due today, due in the next `days_ahead` days) and
     their meetings from today on, across their open deals; today is the company's."""
     span = calendar.days(today, today + timedelta(days=days_ahead))
-    start_of_tomorrow = calendar.start_of(today + timedelta(days=1))
+    start_of_tomorrow = calendar.day(today).end
     query = (
         select(agenda, deals.c.name, deals.c.account_name, deals.c.owner_id)
         .join(deals, deals.c.deal_id == agenda.c.deal_id)
@@ -100,6 +101,10 @@ def my_day(
         else:
             day["upcoming"].append(item)
     return {"date": today.isoformat(), "timezone": calendar.name, "until": span.last.isoformat(), **day}
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else in_utc(moment).astimezone(UTC)
 
 
 def _item(row: Any) -> dict[str, Any]:
