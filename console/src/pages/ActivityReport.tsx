@@ -14,18 +14,13 @@ import { whoseChoices, whoseQuery } from "../whose";
 type Report = Schemas["ActivityReport"];
 type Rep = Schemas["RepActivity"];
 
-/** Today as the browser sees it, YYYY-MM-DD (the server reads the day in the company's zone). */
-function localToday(): string {
-  const now = new Date();
-  return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
-}
-
 export default function ActivityReportPage({ session }: { session: Session }) {
   const { t, i18n } = useTranslation();
   const { message } = App.useApp();
   const language = i18n.resolvedLanguage ?? "zh-CN";
   const [period, setPeriod] = useState<"day" | "week">("week");
-  const [on, setOn] = useState(localToday());
+  // empty: today as the company's calendar has it (the server says which day that is)
+  const [on, setOn] = useState("");
   const [choice, setChoice] = useState("me");
   const [members, setMembers] = useState<string[]>([]);
   const [report, setReport] = useState<Report | null>(null);
@@ -142,7 +137,7 @@ export default function ActivityReportPage({ session }: { session: Session }) {
                 { title: t("activity.visits"), key: "visits", render: (_, rep) => `${rep.visits} / ${rep.planned_visits}` },
                 { title: t("activity.ofPlan"), key: "of", render: (_, rep) => ofPlan(rep.visits_of_plan) },
                 ...(period === "week"
-                  ? [{ title: t("activity.visits"), key: "days", render: (_: unknown, rep: Rep) => rep.days.map((d) => d.visits).join(" · ") }]
+                  ? [{ title: t("activity.perDay"), key: "days", render: (_: unknown, rep: Rep) => rep.days.map((d) => d.visits).join(" · ") }]
                   : []),
                 { title: t("activity.calls"), dataIndex: "calls" },
                 { title: t("activity.meetings"), dataIndex: "meetings" },
@@ -157,7 +152,7 @@ export default function ActivityReportPage({ session }: { session: Session }) {
       )}
       {canSetTargets(session) && (
         <Card size="small" title={t("activity.plan")}>
-          <Form form={planForm} layout="inline" initialValues={{ period: on.slice(0, 7), visits: 2 }} onFinish={(values) => void setPlan(values)}>
+          <Form form={planForm} layout="inline" initialValues={{ period: (on || new Date().toISOString()).slice(0, 7), visits: 2 }} onFinish={(values) => void setPlan(values)}>
             <Form.Item name="owner" label={t("activity.rep")} rules={[{ required: true, message: t("register.required") }]}>
               <Select style={{ minWidth: 160 }} options={members.map((member) => ({ value: member, label: member }))} />
             </Form.Item>

@@ -5,13 +5,18 @@ import { Alert, App, Button, Card, Result, Select, Space, Table, Tag, Typography
 import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, reason, type Schemas } from "../api/client";
-import { date, dateTime } from "../format";
+import { date, intlLocale } from "../format";
 import { navigate } from "../router";
 import type { Session } from "../session";
 import { whoseChoices, whoseQuery } from "../whose";
 
 type Day = Schemas["MyDay"];
 type Item = Schemas["DayItem"];
+
+/** An instant on the company's clock (the zone the answer names), as the day's buckets are. */
+function atInZone(iso: string, language: string, timeZone: string): string {
+  return new Intl.DateTimeFormat(intlLocale(language), { dateStyle: "medium", timeStyle: "short", timeZone }).format(new Date(iso));
+}
 
 export default function MyDayPage({ session }: { session: Session }) {
   const { t, i18n } = useTranslation();
@@ -69,7 +74,7 @@ export default function MyDayPage({ session }: { session: Session }) {
       dataSource={items}
       locale={{ emptyText: t("myDay.nothing") }}
       columns={[
-        { title: task ? t("myDay.due") : t("myDay.at"), key: "at", width: 180, render: (_, item) => dateTime(item.at, language) },
+        { title: task ? t("myDay.due") : t("myDay.at"), key: "at", width: 180, render: (_, item) => atInZone(item.at, language, day?.timezone ?? "Asia/Shanghai") },
         { title: t("myDay.subject"), key: "subject", render: (_, item) => (
           <Space size={4}>
             {!task && <Tag>{t(`deal.kinds.${item.kind}`)}</Tag>}
