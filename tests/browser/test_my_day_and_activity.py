@@ -37,7 +37,9 @@ def test_a_rep_completes_a_task_from_my_day_and_a_manager_sees_the_teams_week(ne
     expect(page.get_by_text("Done: send the quotation")).to_be_visible()
     expect(page.get_by_role("row").filter(has_text="send the quotation")).to_have_count(0)
 
-    eventually(lambda: api.get("/forecast/activity", headers=REP_1, params={"period": "week"}).json()["total"]["visits"])
+    eventually(
+        lambda: api.get("/forecast/activity", headers=REP_1, params={"period": "week"}).json()["total"]["visits"]
+    )
     manager = new_page("mgr-1", role="manager", teams="east", locale="zh-CN")
     manager.get_by_role("button", name="活动报表", exact=True).click()
     expect(manager.get_by_role("heading", name="活动报表")).to_be_visible()
