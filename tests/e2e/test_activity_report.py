@@ -133,3 +133,16 @@ def test_a_visit_plan_is_set_only_in_reach_and_bad_input_names_the_field(client,
     assert response.status_code == status
     if loc is not None:
         assert response.json()["detail"][0]["loc"] == loc
+
+
+def test_the_report_rebuilt_from_the_event_store_counts_the_same(sqlite_settings, monkeypatch, clock):
+    monkeypatch.setenv("CRM_PIPELINE_RULES", json.dumps({"alert_interval_seconds": 3600}))
+    with TestClient(create_app(sqlite_settings, clock=clock)) as client:
+        deal_id = deal_in_pipeline(client)
+        log(client, deal_id, "visit", clock.now())
+        client.post(f"/pipeline/deals/{deal_id}/stage", headers=REP, json={"to_stage": "needs_analysis"})
+        week = eventually(lambda: (r := report(client, period="week"))["total"]["moved_forward"] and r)
+    rebuilt_settings = sqlite_settings.model_copy(update={"recreate_views": True})
+    with TestClient(create_app(rebuilt_settings, clock=clock)) as client:
+        rebuilt = eventually(lambda: (r := report(client, period="week"))["total"]["moved_forward"] and r)
+    assert rebuilt == week and (rebuilt["total"]["visits"], rebuilt["total"]["new_deals"]) == (1, 1)

@@ -117,3 +117,18 @@ def test_asking_for_an_owner_and_a_team_at_once_is_refused_naming_the_field(clie
     refused = client.get("/pipeline/my-day?owner=rep-1&team=east", headers=MANAGER)
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["loc"] == ["query", "team"]
+
+
+def test_my_day_rebuilt_from_the_event_store_is_the_day_it_was(sqlite_settings, monkeypatch, clock):
+    monkeypatch.setenv("CRM_PIPELINE_RULES", json.dumps({"alert_interval_seconds": 3600}))
+    with TestClient(create_app(sqlite_settings, clock=clock)) as client:
+        deal_id = deal_in_pipeline(client)
+        done = log(client, deal_id, "task", "done already", NOW + timedelta(hours=1))
+        client.post(f"/pipeline/deals/{deal_id}/activities/{done}/done", headers=REP)
+        log(client, deal_id, "task", "still open", NOW + timedelta(hours=2))
+        log(client, deal_id, "visit", "拜访", NOW + timedelta(days=1))
+        day = eventually(lambda: (d := client.get("/pipeline/my-day", headers=REP).json())["meetings"] and d)
+    rebuilt_settings = sqlite_settings.model_copy(update={"recreate_views": True})
+    with TestClient(create_app(rebuilt_settings, clock=clock)) as client:
+        rebuilt = eventually(lambda: (d := client.get("/pipeline/my-day", headers=REP).json())["meetings"] and d)
+    assert rebuilt == day and subjects(rebuilt, "today") == ["still open"]
