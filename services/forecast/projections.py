@@ -254,7 +254,7 @@ def _fact(connection: Connection, event: Any) -> dict[str, Any] | None:
         return {"owner_id": event.by, "metric": event.kind} if event.kind in ACTIVITY_KINDS else None
     if isinstance(event, (Deal.Tracked, Deal.Moved)):
         owner = event.terms["owner_id"]
-        if not owner or getattr(event, "regression", False):
+        if not owner or getattr(event, "regression", False) or _reopened(connection, event):
             return None
         return {"owner_id": owner, "metric": "new_deal" if isinstance(event, Deal.Tracked) else "moved_forward"}
     if isinstance(event, Deal.Closed) and event.outcome == "won":
@@ -263,3 +263,17 @@ def _fact(connection: Connection, event: Any) -> dict[str, Any] | None:
         if owner:
             return {"owner_id": owner, "metric": "won", "amount": event.amount, "currency": event.currency}
     return None
+
+
+def _reopened(connection: Connection, event: Any) -> bool:
+    """A move out of won or lost (a reopen) is no progress: the version it ended was closed."""
+    if not isinstance(event, Deal.Moved):
+        return False
+    before = (
+        select(forecast_versions.c.status)
+        .where(forecast_versions.c.deal_id == str(event.originator_id))
+        .where(forecast_versions.c.version < event.originator_version)
+        .order_by(forecast_versions.c.version.desc())
+        .limit(1)
+    )
+    return connection.execute(before).scalar() in ("won", "lost")

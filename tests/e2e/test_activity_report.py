@@ -146,3 +146,32 @@ def test_the_report_rebuilt_from_the_event_store_counts_the_same(sqlite_settings
     with TestClient(create_app(rebuilt_settings, clock=clock)) as client:
         rebuilt = eventually(lambda: (r := report(client, period="week"))["total"]["moved_forward"] and r)
     assert rebuilt == week and (rebuilt["total"]["visits"], rebuilt["total"]["new_deals"]) == (1, 1)
+
+
+def test_a_reopened_deal_is_no_move_forward(client):
+    deal_id = deal_in_pipeline(client)
+    assert (
+        client.post(f"/pipeline/deals/{deal_id}/stage", headers=REP, json={"to_stage": "needs_analysis"}).status_code
+        == 200
+    )
+    lost = client.post(f"/pipeline/deals/{deal_id}/close", headers=REP, json={"outcome": "lost", "reason": "price"})
+    assert lost.status_code == 200
+    reopened = client.post(f"/pipeline/deals/{deal_id}/reopen", headers=MANAGER, json={})
+    assert reopened.status_code == 200
+    eventually(lambda: client.get(f"/pipeline/deals/{deal_id}", headers=REP).json()["outcome"] is None)
+    forecast_versions = 4  # entered, moved, lost, reopened: the report has seen all four
+    week = eventually(
+        lambda: (r := report(client, period="week"))["total"]["new_deals"]
+        and _forecast_version(client, deal_id) >= forecast_versions
+        and r
+    )
+    assert (week["total"]["new_deals"], week["total"]["moved_forward"], week["total"]["deals_won"]) == (1, 1, 0)
+
+
+def _forecast_version(client, deal_id: str) -> int:
+    from uuid import UUID
+
+    from services.forecast.domain import Deal
+
+    deal = client.app.state.services["forecast"].app.find(Deal, UUID(deal_id))
+    return deal.version if deal else 0
