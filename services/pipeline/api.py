@@ -163,6 +163,7 @@ def router(app: PipelineApplication, engine: Engine, access: Access, live: LiveF
         owner: str | None = Query(default=None, max_length=200, description="one owner's day (default: mine)"),
         team: str | None = Query(default=None, max_length=100, description="a whole team's day"),
         days: int = Query(default=7, ge=1, le=31, description="how many days ahead `upcoming` reaches"),
+        limit: int = Query(default=100, ge=1, le=500, description="items per list (`counts` has them all)"),
     ) -> dict[str, Any]:
         """Open tasks (overdue, today, upcoming) and meetings across the open deals of an
         owner or a team: a rep sees their own, a manager a rep of their teams or a team."""
@@ -180,7 +181,7 @@ def router(app: PipelineApplication, engine: Engine, access: Access, live: LiveF
             owners = frozenset({owner})
         today = calendar.day_of(app.clock.now())
         with engine.connect() as connection:
-            return {"owners": sorted(owners), **my_day(connection, owners, calendar, today, days)}
+            return {"owners": sorted(owners), **my_day(connection, owners, calendar, today, days, limit)}
 
     @routes.get("/live", status_code=200, response_class=EventStream, responses=STREAM)
     async def changes(who: CallerDep, last_event_id: LastEventId = None) -> EventStream:

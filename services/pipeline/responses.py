@@ -171,6 +171,13 @@ class DayItem(BaseModel):
     required_by_stage: str | None = Field(description="the stage whose entry created this task")
 
 
+class DayCounts(BaseModel):
+    overdue: int
+    today: int
+    upcoming: int
+    meetings: int
+
+
 class MyDay(BaseModel):
     """Open tasks and meetings across the open deals of an owner (or a team), bucketed by the
     company's calendar (`CRM_TIMEZONE`)."""
@@ -183,3 +190,4 @@ class MyDay(BaseModel):
     today: list[DayItem]
     upcoming: list[DayItem]
     meetings: list[DayItem] = Field(description="meetings and visits from today on")
+    counts: DayCounts = Field(description="how many each list holds in all (each answers its first `limit`)")

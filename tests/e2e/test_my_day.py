@@ -68,6 +68,9 @@ def test_a_reps_tasks_fall_into_overdue_today_and_upcoming_by_the_shanghai_day(c
     assert subjects(day, "upcoming") == ["tomorrow in Shanghai"]
     assert [(m["kind"], m["subject"]) for m in day["meetings"]] == [("visit", "拜访 the plant")]
     assert day["today"][0]["deal_id"] == deal_id and day["today"][0]["owner_id"] == "rep-1"
+    assert day["counts"] == {"overdue": 1, "today": 3, "upcoming": 1, "meetings": 1}
+    first = client.get("/pipeline/my-day", headers=REP, params={"limit": 1}).json()
+    assert subjects(first, "today") == ["today, though the 3rd in UTC"] and first["counts"]["today"] == 3
 
 
 def test_a_task_completed_from_my_day_leaves_it(client):

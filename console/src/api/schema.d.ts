@@ -1608,6 +1608,17 @@ export interface components {
              */
             contact_id: string;
         };
+        /** DayCounts */
+        DayCounts: {
+            /** Overdue */
+            overdue: number;
+            /** Today */
+            today: number;
+            /** Upcoming */
+            upcoming: number;
+            /** Meetings */
+            meetings: number;
+        };
         /**
          * DayItem
          * @description A task or a meeting on a deal, as my day lists it.
@@ -2398,6 +2409,8 @@ export interface components {
              * @description meetings and visits from today on
              */
             meetings: components["schemas"]["DayItem"][];
+            /** @description how many each list holds in all (each answers its first `limit`) */
+            counts: components["schemas"]["DayCounts"];
         };
         /** OwnerBacktest */
         OwnerBacktest: {
@@ -7237,6 +7250,8 @@ export interface operations {
                 team?: string | null;
                 /** @description how many days ahead `upcoming` reaches */
                 days?: number;
+                /** @description items per list (`counts` has them all) */
+                limit?: number;
             };
             header?: {
                 "x-correlation-id"?: string | null;

@@ -18,6 +18,17 @@ function atInZone(iso: string, language: string, timeZone: string): string {
   return new Intl.DateTimeFormat(intlLocale(language), { dateStyle: "medium", timeStyle: "short", timeZone }).format(new Date(iso));
 }
 
+/** The day without a task just completed: its list and that list's count both lose it. */
+function withoutTask(day: Day, activityId: string): Day {
+  const next = { ...day, counts: { ...day.counts } };
+  for (const bucket of ["overdue", "today", "upcoming"] as const) {
+    const kept = day[bucket].filter((item) => item.activity_id !== activityId);
+    next.counts[bucket] -= day[bucket].length - kept.length;
+    next[bucket] = kept;
+  }
+  return next;
+}
+
 export default function MyDayPage({ session }: { session: Session }) {
   const { t, i18n } = useTranslation();
   const { message } = App.useApp();
@@ -50,14 +61,7 @@ export default function MyDayPage({ session }: { session: Session }) {
     if (data) {
       message.success(t("myDay.completed", { subject: item.subject }));
       // the answer is the completion; the agenda's read model follows within moments
-      setDay((before) =>
-        before && {
-          ...before,
-          overdue: before.overdue.filter((i) => i.activity_id !== item.activity_id),
-          today: before.today.filter((i) => i.activity_id !== item.activity_id),
-          upcoming: before.upcoming.filter((i) => i.activity_id !== item.activity_id),
-        },
-      );
+      setDay((before) => before && withoutTask(before, item.activity_id));
     } else message.error(t("myDay.refused", { reason: reason(error) }));
   };
 
@@ -119,16 +123,16 @@ export default function MyDayPage({ session }: { session: Session }) {
         )}
       </Space>
       {failure && <Alert type="error" showIcon message={t("myDay.failed", { reason: failure.text })} />}
-      <Card size="small" title={<Typography.Text type="danger">{`${t("myDay.overdue")} (${day?.overdue.length ?? 0})`}</Typography.Text>}>
+      <Card size="small" title={<Typography.Text type="danger">{`${t("myDay.overdue")} (${day?.counts.overdue ?? 0})`}</Typography.Text>}>
         {table(day?.overdue ?? [], true)}
       </Card>
-      <Card size="small" title={`${t("myDay.today")} (${day?.today.length ?? 0})`}>
+      <Card size="small" title={`${t("myDay.today")} (${day?.counts.today ?? 0})`}>
         {table(day?.today ?? [], true)}
       </Card>
-      <Card size="small" title={`${t("myDay.upcoming", { until: day ? date(day.until, language) : "" })} (${day?.upcoming.length ?? 0})`}>
+      <Card size="small" title={`${t("myDay.upcoming", { until: day ? date(day.until, language) : "" })} (${day?.counts.upcoming ?? 0})`}>
         {table(day?.upcoming ?? [], true)}
       </Card>
-      <Card size="small" title={`${t("myDay.meetings")} (${day?.meetings.length ?? 0})`}>
+      <Card size="small" title={`${t("myDay.meetings")} (${day?.counts.meetings ?? 0})`}>
         {table(day?.meetings ?? [], false)}
       </Card>
     </Space>

@@ -70,10 +70,12 @@ class DealsAndAgenda(DealList):
 
 
 def my_day(
-    connection: Connection, owners: frozenset[str], calendar: Calendar, today: date, days_ahead: int
+    connection: Connection, owners: frozenset[str], calendar: Calendar, today: date, days_ahead: int, limit: int = 100
 ) -> dict[str, Any]:
     """The owners' open tasks (overdue, due today, due in the next `days_ahead` days) and
-    their meetings from today on, across their open deals; today is the company's."""
+    their meetings from today on, across their open deals; today is the company's. Each
+    list holds its first `limit` items (`counts` says how many there are): a team's
+    neglected tasks pile up, and nobody reads the thousandth."""
     span = calendar.days(today, today + timedelta(days=days_ahead))
     start_of_tomorrow = calendar.day(today).end
     query = (
@@ -100,7 +102,15 @@ def my_day(
             day["today"].append(item)
         else:
             day["upcoming"].append(item)
-    return {"date": today.isoformat(), "timezone": calendar.name, "until": span.last.isoformat(), **day}
+    counts = {bucket: len(items) for bucket, items in day.items()}
+    shown = {bucket: items[:limit] for bucket, items in day.items()}
+    return {
+        "date": today.isoformat(),
+        "timezone": calendar.name,
+        "until": span.last.isoformat(),
+        "counts": counts,
+        **shown,
+    }
 
 
 def _utc(moment: datetime | None) -> datetime | None:
