@@ -5,6 +5,7 @@ and as the access tests (`tests/e2e/test_access_table.py`) are generated from it
 from __future__ import annotations
 
 from services.forecast.access import RULES as FORECAST
+from services.notifications.access import RULES as NOTIFICATIONS
 from services.pipeline.access import RULES as PIPELINE
 from services.registration.access import RULES as REGISTRATION
 from shared.web.access import Rule, joined
@@ -29,6 +30,8 @@ ORDER: tuple[tuple[str, str], ...] = (
     ("deal", "read history"),
     ("deal", "list"),
     ("deal", "work"),
+    ("attachment", "add"),
+    ("attachment", "read"),
     ("day", "read"),
     ("registration", "list"),
     ("deal", "review"),
@@ -49,6 +52,9 @@ ORDER: tuple[tuple[str, str], ...] = (
     ("partner", "register"),
     ("partner", "list"),
     ("partner report", "read"),
+    ("notification", "read"),
+    ("notification", "mark read"),
+    ("notification preferences", "manage"),
 )
 
-TABLE: tuple[Rule, ...] = joined((REGISTRATION, PIPELINE, FORECAST), ORDER)
+TABLE: tuple[Rule, ...] = joined((REGISTRATION, PIPELINE, FORECAST, NOTIFICATIONS), ORDER)

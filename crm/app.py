@@ -1,6 +1,6 @@
 """The ASGI application: the routers of the chosen services, and their background runtime.
 
-The same function builds the embedded default (all three services, one process) and a
+The same function builds the embedded default (all four services, one process) and a
 distributed service (one of them), so both modes run exactly the same code: the same
 routes, and the same runtime, whose consumers take a delivery as one batch whether it came
 from Kafka or from the in-process bus.
@@ -29,11 +29,12 @@ from shared.web.identity import Authenticator, BearerIdentity, HeaderIdentity
 from shared.web.inputs import CheckedInput, install_validation_handler
 from shared.web.openapi import install as install_openapi
 
-SERVICES = ("registration", "pipeline", "forecast")
+SERVICES = ("registration", "pipeline", "forecast", "notifications")
 
 
 def bootstrap_services(settings: Settings, names: Sequence[str], clock: Clock | None = None) -> list[Service]:
     from services.forecast.bootstrap import bootstrap as forecast
+    from services.notifications.bootstrap import bootstrap as notifications
     from services.pipeline.bootstrap import bootstrap as pipeline
     from services.registration.bootstrap import bootstrap as registration
 
@@ -41,6 +42,7 @@ def bootstrap_services(settings: Settings, names: Sequence[str], clock: Clock | 
         "registration": lambda: registration(settings, clock=clock),
         "pipeline": lambda: pipeline(settings, clock=clock),
         "forecast": lambda: forecast(settings, clock=clock),
+        "notifications": lambda: notifications(settings, clock=clock),
     }
     return [builders[name]() for name in names]
 
@@ -63,7 +65,7 @@ def authenticator(settings: Settings) -> Authenticator:
 
 
 def serving(settings: Settings, target: str) -> FastAPI:
-    """What `crm serve <target>` runs: all three services, one, or only the console's files."""
+    """What `crm serve <target>` runs: all four services, one, or only the console's files."""
     if target == "console":
         return console_app()
     return create_app(settings, SERVICES if target == "all" else (target,))
@@ -103,7 +105,10 @@ def create_app(
     app.add_middleware(CheckedInput)
     app.add_middleware(FailFastWhileStoreIsAway, gate=gate, prefixes={f"/{service.name}" for service in services})
     app.add_middleware(CommandMetrics, services={service.name: service.name for service in services})
-    app.add_middleware(BodyLimit, max_json=settings.max_request_bytes, max_upload=settings.max_upload_bytes)
+    # Multipart bodies: the larger of an import's and an attached file's limit (plus the
+    # form's own bytes); each route holds its file to its own limit.
+    upload_limit = max(settings.max_upload_bytes, settings.attachment_max_bytes + 65_536)
+    app.add_middleware(BodyLimit, max_json=settings.max_request_bytes, max_upload=upload_limit)
     for service in services:
         app.include_router(service.router)
     install_openapi(app, [service.name for service in services], bearer=bool(settings.auth_issuer))

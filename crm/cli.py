@@ -1,6 +1,6 @@
 """The `crm` command.
 
-    crm serve [all|<service>|console]                  all three services, one of them, or the console
+    crm serve [all|<service>|console]                  all four services, one of them, or the console
     crm demo [--url URL] [--deals N] [--seed S]         record the demo data in a running server
     crm audit deal <deal id> [--as-of T] [--format F] [--locale L]
                                                         a deal's whole history
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 # The names of crm.app.SERVICES (a test holds the two equal): importing them from there
 # would load FastAPI and every service before the command line is even read.
-SERVICES = ("registration", "pipeline", "forecast")
+SERVICES = ("registration", "pipeline", "forecast", "notifications")
 
 
 @click.group(
@@ -52,10 +52,10 @@ def cli() -> None:
     """The CRM deal pipeline: serve the services, audit a deal, rebuild projections."""
 
 
-@cli.command(short_help="Serve one service, or all three in one process (the default), or the console.")
+@cli.command(short_help="Serve one service, or all four in one process (the default), or the console.")
 @click.argument("service", default="all", type=click.Choice(("all", *SERVICES, "console")), metavar="[SERVICE]")
 def serve(service: str) -> int:
-    """Serve one service (registration, pipeline or forecast), all three in one process (all), or the console."""
+    """Serve one service (registration, pipeline, forecast or notifications), all four in one process (all), or the console."""
     from crm.app import serving
     from crm.server import serve as run
     from shared.observability import configure_logging
@@ -155,8 +155,8 @@ def verify(service: str | None, from_kafka: bool, copy: IO[bytes] | None) -> int
     """Check every stored event against its stream's hash chain and every stream's head against the last
     checkpoint; name what was altered, removed, reordered, truncated or is missing.
 
-    Walks the event stores in log order: SERVICE's (registration, pipeline or forecast), or
-    all three. Without an option each store is held to its own checkpoints; the published
+    Walks the event stores in log order: SERVICE's (registration, pipeline, forecast or notifications), or
+    all four. Without an option each store is held to its own checkpoints; the published
     copy (crm.checkpoints) also catches a store whose checkpoints were rewritten or cut.
     """
     if from_kafka and copy is not None:
@@ -196,7 +196,7 @@ def verify(service: str | None, from_kafka: bool, copy: IO[bytes] | None) -> int
 @click.option("--restart", is_flag=True, help="Start the rebuild again from the first event.")
 @click.option("--replace", is_flag=True, help="Where they differ, put the rebuilt projection in place of the live one.")
 def replay(service: str, as_of: datetime | None, restart: bool, replace: bool) -> int:
-    """Rebuild SERVICE's projections (registration, pipeline or forecast) from its event store and check them
+    """Rebuild SERVICE's projections (registration, pipeline, forecast or notifications) from its event store and check them
     against the live ones.
 
     Builds beside the live projections (schema <schema>_rebuild, or views.rebuild.sqlite),
@@ -243,7 +243,7 @@ def parked() -> None:
 @click.argument("service", required=False, type=click.Choice(SERVICES), metavar="[SERVICE]")
 def list_parked(service: str | None) -> int:
     """Every parked event, with its projection and error: SERVICE's (registration, pipeline or
-    forecast), or all three services'."""
+    forecast), or all four services'."""
     from crm.app import bootstrap_services
     from shared.readmodels.parking import parked as parked_rows
 
@@ -271,7 +271,7 @@ def list_parked(service: str | None) -> int:
 def retry(service: str, notification_ids: tuple[int, ...]) -> int:
     """Apply parked events again (all of SERVICE's, or those NOTIFICATION_IDS name) once the cause is fixed.
 
-    SERVICE: registration, pipeline or forecast.
+    SERVICE: registration, pipeline, forecast or notifications.
     """
     from crm.app import bootstrap_services
 

@@ -91,5 +91,5 @@ def console_app(dist: Path = DIST) -> FastAPI:
         return JSONResponse({"status": "ready" if built else "not built"}, 200 if built else 503)
 
     # the services' prefixes are reserved here too: behind a misrouted ingress they are a 404, not index.html
-    install(app, api_prefixes=("registration", "pipeline", "forecast"), dist=dist)
+    install(app, api_prefixes=("registration", "pipeline", "forecast", "notifications"), dist=dist)
     return app

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from services.forecast.rules import ForecastRules
+from services.notifications.rules import NotificationRules
 from services.pipeline.rules import PipelineRules
 from services.registration.rules import Rules as RegistrationRules
 from shared.settings import Settings
@@ -20,6 +21,7 @@ RULES = (
     ("CRM_REGISTRATION_RULES", RegistrationRules, "registration: leads, 报备, 查重, 保有量, 自动回收"),
     ("CRM_PIPELINE_RULES", PipelineRules, "pipeline: lost reasons, alerts"),
     ("CRM_FORECAST_RULES", ForecastRules, "forecast: teams, rates, learned probabilities, snapshots"),
+    ("CRM_NOTIFICATION_RULES", NotificationRules, "notifications: team managers, mail retries, links"),
 )
 
 

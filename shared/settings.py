@@ -48,6 +48,20 @@ class Settings(BaseSettings):
     kafka_ssl_cafile: Path | None = Field(default=None, description="CA bundle that signed the brokers' certificates")
     max_request_bytes: int = Field(default=262_144, description="largest JSON request body (413 beyond)")
     max_upload_bytes: int = Field(default=6_291_456, description="largest multipart upload (imports; 413 beyond)")
+    attachment_max_bytes: int = Field(
+        default=20_971_520, ge=1, description="largest file attached to an activity (413 beyond)"
+    )
+    blob_s3_endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/\s]+/?$",
+        description="S3-compatible object storage for attachments (http(s)://host:port: MinIO, Ceph, a cloud's "
+        "S3); unset: files under <data_dir>/blobs",
+    )
+    blob_s3_bucket: str = Field(default="crm-blobs", description="the bucket attachments go to (made when missing)")
+    blob_s3_prefix: str = Field(default="", description="prefix of every object key (shares a bucket)")
+    blob_s3_region: str | None = Field(default=None, description="the bucket's region, if the store asks for one")
+    blob_s3_access_key: str | None = Field(default=None, description="S3 access key id")
+    blob_s3_secret_key: SecretStr | None = Field(default=None, description="S3 secret key (never logged)")
     kafka_topic_prefix: str = Field(
         default="", description="prefix to every topic name (isolates tenants, stages or tests)"
     )
@@ -103,6 +117,15 @@ class Settings(BaseSettings):
         description="how often each service checkpoints its event store (when it changed): every stream's head, "
         "recorded and published on crm.checkpoints for `crm audit verify`",
     )
+    smtp_host: str | None = Field(
+        default=None, description="the SMTP server notifications mail through; unset: mail waits"
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="its port (587 with STARTTLS, usually)")
+    smtp_from: str = Field(default="crm@localhost", description="the sender address of notification mails")
+    smtp_username: str | None = Field(default=None, description="SMTP user, when the server wants a login")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password (never logged)")
+    smtp_starttls: bool = Field(default=False, description="upgrade the SMTP connection with STARTTLS")
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, description="longest wait for the SMTP server")
     ready_max_lag: int = Field(
         default=10_000,
         ge=0,

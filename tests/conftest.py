@@ -1,6 +1,6 @@
-"""Session-wide real servers (one PostgreSQL, one broker) and per-test isolation:
-each test gets its own schema prefix and its own data folder; and the embedded
-application most HTTP tests talk to."""
+"""Session-wide real servers (one PostgreSQL, one broker, one S3-compatible store, one SMTP
+server) and per-test isolation: each test gets its own schema prefix and its own data folder;
+and the embedded application most HTTP tests talk to."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,7 +17,15 @@ from crm.app import create_app
 from shared.clock import FixedClock
 from shared.settings import Settings
 from tests.support.embedded import embedded_settings
-from tests.support.infrastructure import drop_schemas, kafka_bootstrap, postgres_url
+from tests.support.infrastructure import (
+    Mailbox,
+    S3Server,
+    drop_schemas,
+    kafka_bootstrap,
+    postgres_url,
+    s3_server,
+    smtp_server,
+)
 
 TEST_TEAMS = '{"east": ["rep-1", "rep-2", "rep-3", "rep-9", "rep-limited"]}'
 
@@ -40,6 +49,46 @@ def database_url() -> Iterator[str]:
 def kafka() -> Iterator[str]:
     with kafka_bootstrap() as bootstrap:
         yield bootstrap
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory) -> Iterator[S3Server]:
+    """One S3-compatible server for the session (SeaweedFS, as tansu is for Kafka)."""
+    with s3_server(tmp_path_factory.mktemp("s3")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[tuple[int, Mailbox]]:
+    """A real SMTP server for the session: (its port, what it received)."""
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_settings(s3: S3Server, tmp_path) -> Settings:
+    """The embedded settings with attachments in a fresh bucket of the session's S3 server."""
+    from minio import Minio
+
+    bucket = f"t-{uuid.uuid4().hex[:16]}"
+    url = urlsplit(s3.endpoint)
+    Minio(url.netloc, access_key=s3.access_key, secret_key=s3.secret_key, secure=url.scheme == "https").make_bucket(
+        bucket
+    )
+    return embedded_settings(
+        tmp_path,
+        blob_s3_endpoint=s3.endpoint,
+        blob_s3_bucket=bucket,
+        blob_s3_access_key=s3.access_key,
+        blob_s3_secret_key=s3.secret_key,
+    )
+
+
+@pytest.fixture
+def mailbox(smtp: tuple[int, Mailbox]) -> Iterator[Mailbox]:
+    """The session's SMTP server, accepting again after the test (whatever it refused)."""
+    yield smtp[1]
+    smtp[1].refuse(0)
 
 
 @pytest.fixture

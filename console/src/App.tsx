@@ -10,6 +10,7 @@ import { navigate, usePath } from "./router";
 import * as sessions from "./session";
 import type { Session } from "./session";
 import SignIn from "./pages/SignIn";
+import Bell from "./Bell";
 
 const BoardPage = lazy(() => import("./pages/Board"));
 const DealPage = lazy(() => import("./pages/Deal"));
@@ -26,6 +27,8 @@ const ProductsPage = lazy(() => import("./pages/Products"));
 const LeadsPage = lazy(() => import("./pages/Leads"));
 const PartnersPage = lazy(() => import("./pages/Partners"));
 const RegistrationsPage = lazy(() => import("./pages/Registrations"));
+const AssignmentRulesPage = lazy(() => import("./pages/AssignmentRules"));
+const NotificationsPage = lazy(() => import("./pages/Notifications"));
 const MyDayPage = lazy(() => import("./pages/MyDay"));
 const ActivityReportPage = lazy(() => import("./pages/ActivityReport"));
 
@@ -53,7 +56,7 @@ function initialSession(): Session | null {
   const session = direct ?? sessions.load();
   speakAs(session);
   const path = window.location.pathname;
-  const elsewhere = ["/signin", "/queue", "/pool", "/deals", "/imports", "/forecast", "/reports", "/stages", "/products", "/leads", "/partners", "/my-day", "/activity"];
+  const elsewhere = ["/signin", "/queue", "/pool", "/deals", "/imports", "/forecast", "/reports", "/stages", "/products", "/leads", "/partners", "/assignment-rules", "/notifications", "/my-day", "/activity"];
   if (session && !sessions.isPartner(session) && !path.startsWith("/deals/") && !path.startsWith("/registrations") && !elsewhere.includes(path)) {
     prefetchBoard(session); // the board's data and its code load side by side
     void import("./pages/Board");
@@ -177,6 +180,11 @@ export default function App() {
                 {t("app.stages")}
               </Button>
             )}
+            {session && sessions.canSeeAssignmentRules(session) && (
+              <Button type="link" onClick={() => navigate("/assignment-rules")} style={{ color: "#fff" }}>
+                {t("app.assignmentRules")}
+              </Button>
+            )}
             <span style={{ flex: 1 }} />
             <Space>
               <Segmented
@@ -190,6 +198,7 @@ export default function App() {
               />
               {session && (
                 <>
+                  <Bell who={session} />
                   <Typography.Text style={{ color: "#fff" }}>
                     {t("app.signedInAs", { user: session.userId, role: t(`roles.${session.role}`) })}
                     {session.partner ? ` · ${session.partner}` : ""}
@@ -204,7 +213,9 @@ export default function App() {
               <SignIn initial={session} onSignIn={signIn} />
             ) : (
               <Suspense fallback={<Spin />}>
-                {sessions.isPartner(session) ? (
+                {path === "/notifications" ? (
+                  <NotificationsPage session={session} />
+                ) : sessions.isPartner(session) ? (
                   <RegistrationsPage key={path} registerNow={path === "/registrations/new"} />
                 ) : path === "/queue" ? (
                   <QueuePage session={session} />
@@ -228,6 +239,8 @@ export default function App() {
                   <LeadsPage session={session} />
                 ) : path === "/partners" ? (
                   <PartnersPage />
+                ) : path === "/assignment-rules" ? (
+                  <AssignmentRulesPage session={session} />
                 ) : path === "/stages" ? (
                   <StageEditorPage session={session} />
                 ) : auditedDeal(path) ? (

@@ -42,3 +42,10 @@ export function duration(seconds: number, language: string): string {
     seconds >= 86400 ? [seconds / 86400, "day"] : seconds >= 3600 ? [seconds / 3600, "hour"] : [Math.max(seconds / 60, 0), "minute"];
   return new Intl.NumberFormat(intlLocale(language), { style: "unit", unit, unitDisplay: "short", maximumFractionDigits: 1 }).format(value);
 }
+
+/** A file's size as people read it: 812 B, 34 KB, 2.4 MB. */
+export function fileSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}

@@ -6,7 +6,7 @@ import { useEffect, useRef } from "react";
 import { requestHeaders } from "./api/client";
 import { subscribe } from "./sse";
 
-export type LiveService = "pipeline" | "registration";
+export type LiveService = "pipeline" | "registration" | "notifications";
 
 /** `who` (the session) resubscribes when the caller changes. */
 export function useLive(service: LiveService, onChange: () => void, who: unknown): void {

@@ -117,6 +117,12 @@ export function canReview(session: Session): boolean {
   return session.role === "manager" || session.role === "admin";
 }
 
+/** Who may have the assignment rules give an import's rows their owners (the access table's
+ * `assignment rules apply`). */
+export function canAssignByRules(session: Session): boolean {
+  return session.role === "manager" || session.role === "admin";
+}
+
 /** Who may claim a deal from the pool (the access table's `pool claim`). */
 export function canClaim(session: Session): boolean {
   return session.role !== "auditor" && session.role !== "partner";
@@ -134,5 +140,16 @@ export function canSetTargets(session: Session): boolean {
 
 /** Who may edit the stage sets (the access table's `stage set define`). */
 export function canEditStages(session: Session): boolean {
+  return session.role === "admin";
+}
+
+/** Who is offered the assignment rules' page: their dry run is a manager's or an admin's
+ * (the access table's `assignment rules dry run`); the API lets the other staff read them. */
+export function canSeeAssignmentRules(session: Session): boolean {
+  return session.role === "manager" || session.role === "admin";
+}
+
+/** Who may define the assignment rules (the access table's `assignment rules define`). */
+export function canDefineAssignmentRules(session: Session): boolean {
   return session.role === "admin";
 }

@@ -60,14 +60,15 @@ export interface FieldProblem {
   message: string;
 }
 
-/** A 422's problems, each with the row and field it names (`["body","stages",2,"probability"]`). */
-export function fieldProblems(error: unknown): FieldProblem[] {
+/** A 422's problems, each with the row and field it names (`["body","stages",2,"probability"]`);
+ * `list` is the body's field holding the rows (`stages`, or `rules` for the assignment rules). */
+export function fieldProblems(error: unknown, list = "stages"): FieldProblem[] {
   const detail = (error as { detail?: unknown } | null)?.detail;
   if (!Array.isArray(detail)) return [];
   return detail.map((problem: { loc?: (string | number)[]; msg?: string }) => {
     const loc = (problem.loc ?? []).filter((part) => part !== "body");
-    const rowAt = loc[0] === "stages" && typeof loc[1] === "number" ? loc[1] : null;
-    const field = (rowAt === null ? loc : loc.slice(2)).filter((part) => typeof part === "string").join(".") || "stages";
+    const rowAt = loc[0] === list && typeof loc[1] === "number" ? loc[1] : null;
+    const field = (rowAt === null ? loc : loc.slice(2)).filter((part) => typeof part === "string").join(".") || list;
     return { row: rowAt, field, message: problem.msg ?? "" };
   });
 }

@@ -5,13 +5,13 @@
 upstream. The current forecast reads the rows still open; the forecast as it stood at any
 past instant T reads the rows with `valid_from <= T < valid_to` — one indexed query, never
 a replay. `forecast_deal_lines`, temporal too, splits a deal's value by product line. `forecast_stage_visits` keeps each stay in a stage (for conversion and time in
-stage), `forecast_targets` the quotas (and the visit plans: kind `visits`), and
-`forecast_activity` the facts the activity reports count (services/forecast/queries/activity.py).
+stage), and `forecast_targets` the quotas.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +32,7 @@ from sqlalchemy import (
 
 from services.forecast.domain import Deal, Target, closed_terms
 from shared.clock import in_utc
+from shared.readmodels.positions import dialect_insert
 
 metadata = MetaData()
 
@@ -92,22 +93,54 @@ forecast_targets = Table(
     Column("currency", String(3), nullable=False),
 )
 
-# One row per fact the activity reports count: a call, meeting or visit is whoever logged
-# it (the event's actor); a new deal, a move forward, a win the deal's owner's at the time.
-# Instants, not days: the company's calendar says which day at query time.
-forecast_activity = Table(
-    "forecast_activity",
+# Running totals of the forecast now: per month a deal counts in (its expected close month
+# while open, the month it was won once won) and per owner, source, stage, category, currency
+# and probability, how many deals and how much value; kept as each version opens and closes,
+# so the forecast of "now" sums a few thousand rows whatever the number of deals (the forecast
+# as of a past instant still reads the versions). Periods are whole months: a month is enough.
+forecast_totals = Table(
+    "forecast_totals",
     metadata,
-    Column("fact_id", String(80), primary_key=True),  # the deal and the version of its event
-    Column("owner_id", String(200), nullable=False),
-    Column("metric", String(20), nullable=False),  # one of METRICS
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("amount", Numeric(18, 2)),  # a win's value
-    Column("currency", String(3)),
-    Index("forecast_activity_owner_at", "owner_id", "at"),
+    Column("month", String(7), primary_key=True),  # YYYY-MM
+    Column("status", String(10), primary_key=True),  # open / won (a lost deal counts nowhere)
+    Column("owner_id", String(200), primary_key=True),  # '' for none, as in the three below
+    Column("source", String(100), primary_key=True),
+    Column("stage", String(100), primary_key=True),
+    Column("forecast_category", String(50), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("probability", Integer, primary_key=True),
+    Column("n", Integer, nullable=False),
+    Column("total", Numeric(24, 2), nullable=False),
 )
-ACTIVITY_KINDS = ("call", "meeting", "visit")
-METRICS = (*ACTIVITY_KINDS, "new_deal", "moved_forward", "won")
+TOTAL_KEYS = ("owner_id", "source", "stage", "forecast_category")
+
+
+def _count(connection: Connection, version: Mapping[Any, Any], sign: int) -> None:
+    """Add (+1) or take away (-1) one version of a deal from the running totals."""
+    status = version["status"]
+    day = version["expected_close_date"] if status == "open" else version.get("closed_on")
+    if status not in ("open", "won") or day is None:
+        return
+    row = {
+        "month": f"{day:%Y-%m}",
+        "status": status,
+        **{key: version.get(key) or "" for key in TOTAL_KEYS},
+        "currency": version["currency"],
+        "probability": version["probability"],
+        "n": sign,
+        "total": sign * Decimal(version["amount"]),
+    }
+    insert = dialect_insert(connection)(forecast_totals).values(row)
+    connection.execute(
+        insert.on_conflict_do_update(
+            index_elements=[c.name for c in forecast_totals.primary_key.columns],
+            set_={
+                "n": forecast_totals.c.n + insert.excluded.n,
+                "total": forecast_totals.c.total + insert.excluded.total,
+            },
+        )
+    )
+
 
 _TERMS = (
     "owner_id",
@@ -128,11 +161,13 @@ class ForecastHistory:
     def apply(self, connection: Connection, event: Any) -> None:
         deal_id = str(event.originator_id)
         if isinstance(event, Deal.Tracked):
+            opened = {"status": "open", **event.terms}
             connection.execute(
                 forecast_versions.insert().values(
-                    deal_id=deal_id, version=event.originator_version, valid_from=event.at, status="open", **event.terms
+                    deal_id=deal_id, version=event.originator_version, valid_from=event.at, **opened
                 )
             )
+            _count(connection, opened, +1)
             self._enter(connection, deal_id, event.originator_version, event.terms["stage"], event.at)
         elif isinstance(event, Deal.Moved):
             terms = {k: v for k, v in event.terms.items() if not (k == "source" and v is None)}
@@ -157,11 +192,6 @@ class ForecastHistory:
             self._lines(connection, deal_id, event)
         elif isinstance(event, (Target.Set, Target.Reset)):
             self._target(connection, event)
-        fact = _fact(connection, event)
-        if fact is not None:  # in UTC: SQLite keeps no offset, and reads every instant back as UTC
-            at = in_utc(event.at).astimezone(UTC)
-            fact_id = f"{event.originator_id}:{event.originator_version}"
-            connection.execute(forecast_activity.insert().values(fact_id=fact_id, at=at, **fact))
 
     @staticmethod
     def _supersede(connection: Connection, deal_id: str, event: Any, **changes: Any) -> datetime:
@@ -187,6 +217,8 @@ class ForecastHistory:
                 deal_id=deal_id, version=event.originator_version, valid_from=at, **values
             )
         )
+        _count(connection, current, -1)
+        _count(connection, values, +1)
         return at
 
     @staticmethod
@@ -246,34 +278,3 @@ class ForecastHistory:
                 .where(forecast_targets.c.target_id == target_id)
                 .values(amount=event.amount, currency=event.currency)
             )
-
-
-def _fact(connection: Connection, event: Any) -> dict[str, Any] | None:
-    """What the event counts for the activity reports, and whose it is (None: nothing)."""
-    if isinstance(event, Deal.ActivityRecorded):
-        return {"owner_id": event.by, "metric": event.kind} if event.kind in ACTIVITY_KINDS else None
-    if isinstance(event, (Deal.Tracked, Deal.Moved)):
-        owner = event.terms["owner_id"]
-        if not owner or getattr(event, "regression", False) or _reopened(connection, event):
-            return None
-        return {"owner_id": owner, "metric": "new_deal" if isinstance(event, Deal.Tracked) else "moved_forward"}
-    if isinstance(event, Deal.Closed) and event.outcome == "won":
-        current = forecast_versions.c.deal_id == str(event.originator_id), forecast_versions.c.valid_to.is_(None)
-        owner = connection.execute(select(forecast_versions.c.owner_id).where(*current)).scalar()
-        if owner:
-            return {"owner_id": owner, "metric": "won", "amount": event.amount, "currency": event.currency}
-    return None
-
-
-def _reopened(connection: Connection, event: Any) -> bool:
-    """A move out of won or lost (a reopen) is no progress: the version it ended was closed."""
-    if not isinstance(event, Deal.Moved):
-        return False
-    before = (
-        select(forecast_versions.c.status)
-        .where(forecast_versions.c.deal_id == str(event.originator_id))
-        .where(forecast_versions.c.version < event.originator_version)
-        .order_by(forecast_versions.c.version.desc())
-        .limit(1)
-    )
-    return connection.execute(before).scalar() in ("won", "lost")

@@ -29,6 +29,17 @@ RULES: tuple[Rule, ...] = (
         note="the same reach as the deal itself",
     ),
     Rule(
+        "attachment",
+        "read",
+        (
+            "GET /pipeline/deals/{deal_id}/attachments",
+            "GET /pipeline/deals/{deal_id}/activities/{activity_id}/attachments/{ref}",
+            "GET /pipeline/deals/{deal_id}/activities/{activity_id}/attachments/{ref}/thumbnail",
+        ),
+        **_DEAL_READERS,
+        note="the same reach as the deal itself",
+    ),
+    Rule(
         "deal",
         "list",
         ("GET /pipeline/deals", "GET /pipeline/board"),
@@ -62,6 +73,15 @@ RULES: tuple[Rule, ...] = (
         auditor="all",
         admin="all",
         note="a rep's own; a manager's teams (one rep or a whole team)",
+    ),
+    Rule(
+        "attachment",
+        "add",
+        ("POST /pipeline/deals/{deal_id}/activities/{activity_id}/attachments",),
+        rep="own",
+        manager="teams+pool",
+        admin="all",
+        note="as working the deal; files are never deleted",
     ),
     Rule("deal", "review", ("POST /pipeline/deals/{deal_id}/reopen",), manager="teams+pool", admin="all"),
 )

@@ -9,15 +9,15 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, File, HTTPException, Path, Query, UploadFile
+from fastapi.responses import Response
 from sqlalchemy import Engine
 
-from services.pipeline import queries
+from services.pipeline import agenda, attachments, queries
 from services.pipeline.application import PipelineApplication
 from services.pipeline.domain.deal import Deal
 from services.pipeline.domain.stages import StageSet
 from services.pipeline.history import deal_history
-from services.pipeline.projections.agenda import my_day
 from services.pipeline.requests import (
     AddProduct,
     ChangeStage,
@@ -31,29 +31,45 @@ from services.pipeline.requests import (
     SetLineItems,
 )
 from services.pipeline.responses import (
+    FILE,
+    THUMBNAIL,
+    UNSUPPORTED,
     Activity,
+    Attachment,
+    AttachmentList,
     Board,
     DealPage,
-    MyDay,
     PipelineDeal,
     PipelineHistory,
     Product,
     ProductList,
 )
 from services.pipeline.rules import PipelineRules
+from shared.blobs import BlobStoreUnavailable
 from shared.calendar import Calendar
-from shared.errors import Invalid, NotFound
+from shared.errors import NotFound
 from shared.web.access import Access
+from shared.web.downloads import RETRY_AFTER, file_response
 from shared.web.http import Caller, CallerDep
 from shared.web.live import RESPONSES as STREAM
 from shared.web.live import EventStream, LastEventId, LiveFeed
 from shared.web.responses import NOT_FOUND
 
 Code = Annotated[ProductCode, Path()]
+ActivityId = Annotated[str, Path(max_length=100)]
+AttachmentRef = Annotated[str, Path(max_length=100, description="the attachment's id or the file's SHA-256")]
 
 
-def router(app: PipelineApplication, engine: Engine, access: Access, live: LiveFeed, calendar: Calendar) -> APIRouter:
+def router(
+    app: PipelineApplication,
+    engine: Engine,
+    access: Access,
+    live: LiveFeed,
+    files: attachments.Files,
+    calendar: Calendar,
+) -> APIRouter:
     routes = APIRouter(prefix="/pipeline", tags=["pipeline"])
+    routes.include_router(agenda.routes(app, engine, access, calendar))
 
     def may_change(who: Caller) -> Callable[[Deal], None]:
         """403 before anything is recorded unless the caller may change the deal: the role
@@ -157,32 +173,6 @@ def router(app: PipelineApplication, engine: Engine, access: Access, live: LiveF
         with engine.connect() as connection:
             return queries.board(connection, stages, owners=access.owners(who.identity, "deal", "list"), cards=cards)
 
-    @routes.get("/my-day", response_model=MyDay, responses=NOT_FOUND)
-    def day(
-        who: CallerDep,
-        owner: str | None = Query(default=None, max_length=200, description="one owner's day (default: mine)"),
-        team: str | None = Query(default=None, max_length=100, description="a whole team's day"),
-        days: int = Query(default=7, ge=1, le=31, description="how many days ahead `upcoming` reaches"),
-        limit: int = Query(default=100, ge=1, le=500, description="items per list (`counts` has them all)"),
-    ) -> dict[str, Any]:
-        """Open tasks (overdue, today, upcoming) and meetings across the open deals of an
-        owner or a team: a rep sees their own, a manager a rep of their teams or a team."""
-        access.require(who.identity, "day", "read")
-        if owner is not None and team is not None:
-            raise Invalid("team", "ask for one owner or one team, not both", "query")
-        if team is not None:
-            if team not in access.teams:
-                raise NotFound("team", team)
-            access.check(who.identity, "day", "read", team=team)
-            owners = access.teams[team]
-        else:
-            owner = owner or who.identity.user_id
-            access.check(who.identity, "day", "read", owner)
-            owners = frozenset({owner})
-        today = calendar.day_of(app.clock.now())
-        with engine.connect() as connection:
-            return {"owners": sorted(owners), **my_day(connection, owners, calendar, today, days, limit)}
-
     @routes.get("/live", status_code=200, response_class=EventStream, responses=STREAM)
     async def changes(who: CallerDep, last_event_id: LastEventId = None) -> EventStream:
         """`changed` each time the pipeline's read model (the board, the list view) moves on:
@@ -249,6 +239,68 @@ def router(app: PipelineApplication, engine: Engine, access: Access, live: LiveF
     def complete_task(deal_id: UUID, activity_id: str, who: CallerDep) -> dict[str, Any]:
         check = may_change(who)
         return app.complete_task(deal_id, activity_id, who.meta, check=check).activities[activity_id]
+
+    # -- files on activities (services/pipeline/attachments.py) -------------------------------
+
+    @routes.post(
+        "/deals/{deal_id}/activities/{activity_id}/attachments",
+        status_code=201,
+        response_model=Attachment,
+        responses=NOT_FOUND | UNSUPPORTED,
+    )
+    def attach(
+        deal_id: UUID,
+        activity_id: ActivityId,
+        who: CallerDep,
+        file: UploadFile = File(description="a photo (JPEG, PNG, WebP, GIF), a PDF, an Office document or text"),
+    ) -> dict[str, Any]:
+        """The file's type is told from its content; 415 for a type not accepted, 413 over
+        the size limit (CRM_ATTACHMENT_MAX_BYTES), 422 for its name."""
+        access.require(who.identity, "attachment", "add")
+        check = lambda deal: access.check(who.identity, "attachment", "add", deal.owner_id)  # noqa: E731
+        data = file.file.read(files.limit + 1)
+        try:
+            return files.add(app, deal_id, activity_id, file.filename, data, who.meta, check)
+        except attachments.TooLarge as error:
+            raise HTTPException(413, detail=str(error)) from None
+        except attachments.UnsupportedType as error:
+            raise HTTPException(415, detail=str(error)) from None
+        except BlobStoreUnavailable as error:  # nothing recorded: the same request may be sent again
+            raise HTTPException(503, detail=str(error), headers={"Retry-After": RETRY_AFTER}) from None
+
+    def readable(deal_id: UUID, who: Caller) -> Deal:
+        """The deal, if the caller may read it: files have the deal's own reach."""
+        access.require(who.identity, "attachment", "read")
+        deal = app.get_deal(deal_id)
+        access.check(who.identity, "attachment", "read", deal.owner_id)
+        return deal
+
+    @routes.get("/deals/{deal_id}/attachments", response_model=AttachmentList, responses=NOT_FOUND)
+    def list_attachments(deal_id: UUID, who: CallerDep) -> dict[str, Any]:
+        return {"items": readable(deal_id, who).attachments()}
+
+    @routes.get(
+        "/deals/{deal_id}/activities/{activity_id}/attachments/{ref}",
+        response_class=Response,
+        responses=NOT_FOUND | FILE,
+    )
+    def download(deal_id: UUID, activity_id: ActivityId, ref: AttachmentRef, who: CallerDep) -> Response:
+        """The file as uploaded, by its attachment id or its SHA-256, with its recorded type."""
+        found = readable(deal_id, who).attachment(activity_id, ref)
+        return file_response(files.blobs, found["sha256"], found["media_type"], found["name"], "attachment")
+
+    @routes.get(
+        "/deals/{deal_id}/activities/{activity_id}/attachments/{ref}/thumbnail",
+        response_class=Response,
+        responses=NOT_FOUND | THUMBNAIL,
+    )
+    def thumbnail(deal_id: UUID, activity_id: ActivityId, ref: AttachmentRef, who: CallerDep) -> Response:
+        """An image's preview (JPEG, at most 256 pixels a side); 404 for other files."""
+        found = readable(deal_id, who).attachment(activity_id, ref)
+        if found["thumbnail_sha256"] is None:
+            raise NotFound("thumbnail", ref)
+        name = found["name"].rsplit(".", 1)[0] + ".thumbnail.jpg"
+        return file_response(files.blobs, found["thumbnail_sha256"], "image/jpeg", name, "inline")
 
     @routes.post("/deals/{deal_id}/close", response_model=PipelineDeal, responses=NOT_FOUND)
     def close(deal_id: UUID, body: CloseDeal, who: CallerDep) -> dict[str, Any]:

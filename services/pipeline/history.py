@@ -30,6 +30,10 @@ DETAIL_FIELDS = (
     "kind",
     "subject",
     "changes",
+    "attachment_id",  # a file attached: which, and what it is (its name and bytes are on the deal)
+    "sha256",
+    "media_type",
+    "size",
 )
 
 

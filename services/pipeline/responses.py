@@ -10,8 +10,10 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
+from services.pipeline.attachments import ACCEPTED
 from services.pipeline.domain.stages import Category
 from services.pipeline.domain.terms import Priority
+from shared.web.downloads import binary, unsupported
 from shared.web.responses import HistoryEvent, Instant, MoneyOut, Span
 
 Outcome = Literal["won", "lost"]
@@ -25,6 +27,30 @@ class DealContactRole(TypedDict):
     role: NotRequired[str | None]
     phone: NotRequired[str | None]
     email: NotRequired[str | None]
+
+
+class Attachment(BaseModel):
+    """A file on an activity: its bytes are in the blob store under `sha256`; GET
+    .../attachments/{attachment_id} (or /{sha256}) downloads it, .../thumbnail an image's preview."""
+
+    attachment_id: str
+    activity_id: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    name: str
+    media_type: str = Field(description="told from the content, not the name", examples=["image/jpeg"])
+    size: int = Field(ge=1, description="bytes")
+    thumbnail_sha256: str | None = Field(description="an image's thumbnail (JPEG); null for other files")
+    added_at: Instant
+    by: str
+
+
+FILE = binary(ACCEPTED, "the file's bytes, of the type recorded when it was attached")
+THUMBNAIL = binary(["image/jpeg"], "the image's thumbnail")
+UNSUPPORTED = unsupported("The file's content is not of an accepted type (told from its bytes, not its name)")
+
+
+class AttachmentList(BaseModel):
+    items: list[Attachment] = Field(description="every file on the deal's activities, oldest first")
 
 
 class Activity(BaseModel):
@@ -41,6 +67,7 @@ class Activity(BaseModel):
     done_at: Instant | None
     logged_at: Instant
     by: str
+    attachments: list[Attachment] = Field(default=[], description="files attached, oldest first")
 
 
 class LineItem(BaseModel):

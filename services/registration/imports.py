@@ -12,16 +12,18 @@ import csv
 import io
 import json
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
-from uuid import NAMESPACE_URL, uuid5
+from typing import Any, Literal
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
 
 from services.registration.application import RegistrationApplication
+from services.registration.application.assignment import Applied
 from services.registration.domain.lead import Lead
 from services.registration.errors import AlreadyRegistered
 from services.registration.requests import DealTermsFields
@@ -135,13 +137,23 @@ class DealRow(DealTermsFields, DealColumns):
         return parse_line_items(value) if isinstance(value, str) else value
 
 
+# Gives a created lead or deal its owner by the assignment rules (an import with `assign=rules`).
+AssignByRules = Callable[[Literal["lead", "deal"], UUID], Applied]
+
+
 async def import_file(
-    app: RegistrationApplication, kind: str, filename: str, content: bytes, meta: dict[str, str]
+    app: RegistrationApplication,
+    kind: str,
+    filename: str,
+    content: bytes,
+    meta: dict[str, str],
+    assign: AssignByRules | None = None,
 ) -> dict[str, Any]:
+    """`assign`: the rules give each created row its owner; without it the importer owns them."""
     if len(content) > MAX_IMPORT_BYTES:
         raise HTTPException(413, detail=f"an import file holds at most {MAX_IMPORT_BYTES} bytes")
     rows = read_rows(filename, content)
-    report = await asyncio.to_thread(_import_rows, app, kind, rows, meta)
+    report = await asyncio.to_thread(_import_rows, app, kind, rows, meta, assign)
     summary = {
         status: sum(1 for r in report if r["status"] == status) for status in ("created", "already_imported", "refused")
     }
@@ -197,7 +209,11 @@ def _cell(value: Any) -> Any:
 
 
 def _import_rows(
-    app: RegistrationApplication, kind: str, rows: list[dict[str, Any]], meta: dict[str, str]
+    app: RegistrationApplication,
+    kind: str,
+    rows: list[dict[str, Any]],
+    meta: dict[str, str],
+    assign: AssignByRules | None,
 ) -> list[dict[str, Any]]:
     model = LeadRow if kind == "leads" else DealRow
     report = []
@@ -217,6 +233,15 @@ def _import_rows(
                 else _create_deal(app, row, row_id, meta)
             )
             entry |= created
+            if assign is not None:
+                # A row already imported keeps the owner it was given then: only new ones are assigned.
+                done = assign("lead" if isinstance(row, LeadRow) else "deal", row_id)
+                entry["assignment"] = {
+                    "outcome": done.outcome,
+                    "owner_id": done.owner_id,
+                    "rule": done.rule,
+                    "reasons": done.reasons,
+                }
         except (AlreadyRegistered, AlreadyImported):
             entry |= {"status": "already_imported", "id": str(row_id)}
         except Invalid as error:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, mo
 
 from services.registration.domain.assignment import AssignmentRule
 from services.registration.domain.terms import DealTerms, DealType
-from shared.web.inputs import MoneyIn
+from shared.web.inputs import Currency, MoneyIn
 
 
 class Command(BaseModel):
@@ -159,8 +159,24 @@ class CandidateIn(Command):
     customer_level: str | None = Field(default=None, max_length=30)
     product_line: str | None = Field(default=None, max_length=100)
     value: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=2)
+    currency: Currency | None = Field(
+        default=None, description="the value's (a value in another currency than a rule's bounds meets none)"
+    )
     owner_id: str | None = Field(default=None, max_length=200, description="its owner now, if any")
 
 
 class DryRun(Command):
-    candidates: list[CandidateIn] = Field(min_length=1, max_length=500)
+    """Candidates as given, and leads and deals named by id (read as applying them would:
+    a deal's region and industry are its lead's); answered in that order."""
+
+    candidates: list[CandidateIn] = Field(default_factory=list, max_length=500)
+    lead_ids: list[UUID] = Field(default_factory=list, max_length=500)
+    deal_ids: list[UUID] = Field(default_factory=list, max_length=500)
+
+    @model_validator(mode="after")
+    def _some(self) -> DryRun:
+        if not (self.candidates or self.lead_ids or self.deal_ids):
+            raise ValueError("name at least one of candidates, lead_ids and deal_ids")
+        if len(self.candidates) + len(self.lead_ids) + len(self.deal_ids) > 500:
+            raise ValueError("a dry run takes at most 500 candidates, leads and deals together")
+        return self

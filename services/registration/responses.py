@@ -169,6 +169,15 @@ class RowProblem(BaseModel):
     msg: str
 
 
+class RowAssignment(TypedDict):
+    """What the assignment rules did to a created row (an import with `assign=rules`)."""
+
+    outcome: Literal["assigned", "unassigned", "unchanged", "refused"]
+    owner_id: str | None
+    rule: str | None
+    reasons: list[str]
+
+
 class ImportedRow(TypedDict):
     """One row of the file (`row` counts from the header, row 1) and what became of it."""
 
@@ -181,6 +190,7 @@ class ImportedRow(TypedDict):
     # The row's line items passed the syntax check; the catalogue is the pipeline's, which
     # prices them when it starts tracking the deal (GET /pipeline/deals/{id}: line_items_note).
     line_items: NotRequired[Literal["accepted for pricing"]]
+    assignment: NotRequired[RowAssignment]
 
 
 class ImportReport(BaseModel):

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, MetaData
+from sqlalchemy import Connection, Engine, MetaData, text
 
 from shared.eventstore.application import ServiceApplication
 from shared.eventstore.retries import STORE_UNAVAILABLE
@@ -86,6 +86,14 @@ class Projector:
         rebuild from the event store rather than serve a read model of the wrong shape."""
         shape = shape_of(self.projection.metadata)
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Replicas starting together take turns: the first drops and recreates, the
+                # next finds the new shape and keeps it (without the lock both rebuilt, and
+                # racing CREATE TABLEs could fail a start). Held until this transaction ends.
+                key = f"crm:create-tables:{self.position_name}"
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :key))"), {"key": key}
+                )
             positions_metadata.create_all(connection)
             parking_metadata.create_all(connection)
             stored = read_shape(connection, self.position_name)

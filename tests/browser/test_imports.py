@@ -63,3 +63,26 @@ def test_the_imports_page_offers_a_template_the_server_reads(new_page, api, tmp_
     )
     assert answer.status_code == 200, answer.text
     assert answer.json()["report"][0]["status"] == "created", answer.json()
+
+
+def test_a_manager_imports_leads_by_the_rules_and_each_row_says_whom_it_went_to(new_page, api, tmp_path):
+    # a region no other test uses: the rules are the whole server's
+    rules = [{"name": "imports-region", "when": {"region": "导入测试区"}, "to": {"rep": "rep-3"}}]
+    admin = {"X-User-Id": "admin-1", "X-User-Role": "admin"}
+    assert api.put("/registration/assignment-rules", headers=admin, json={"rules": rules}).status_code == 200
+    upload = tmp_path / "leads.csv"
+    upload.write_text("company,contact_name,region\n导入规则公司,Li,导入测试区\n", encoding="utf-8")
+
+    page = new_page("mgr-1", role="manager", teams="east", locale="en-US")
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.locator("label").filter(has=page.get_by_role("radio", name="Leads")).click()
+    page.get_by_role("checkbox", name="Assign by the rules").check()
+    page.locator("input[type=file]").set_input_files(str(upload))
+
+    expect(page.get_by_test_id("row-assignment")).to_have_text(" · to rep-3 (rule imports-region)")
+
+    def owners() -> list[str]:
+        leads = api.get("/registration/leads", headers=admin).json()["items"]
+        return [lead["owner_id"] for lead in leads if lead["company"] == "导入规则公司"]
+
+    eventually(lambda: owners() == ["rep-3"])  # the list is a read model: moments behind

@@ -134,15 +134,15 @@ def test_a_null_in_an_edit_is_answered_in_the_validation_problem_shape(client, d
 # -- success bodies -----------------------------------------------------------------------------
 
 
-STREAMS = {"/pipeline/live", "/registration/live"}
+STREAMS = {"/pipeline/live", "/registration/live", "/notifications/live"}
 
 
 def test_every_success_answer_is_a_named_closed_model(doc):
     for path, method, operation in operations(doc):
         successes = {s: r for s, r in operation["responses"].items() if s.startswith("2")}
         assert successes, f"{method.upper()} {path}"
-        if path in STREAMS:
-            continue  # a text stream, not a JSON body: the next test
+        if path in STREAMS or path in FILES:
+            continue  # a text stream or a file, not a JSON body: the tests below
         for response in successes.values():
             schema = schema_of(doc, response)
             refs = [schema] if "$ref" in schema else schema.get("anyOf", [])
@@ -150,6 +150,27 @@ def test_every_success_answer_is_a_named_closed_model(doc):
             for ref in refs:
                 model = resolved(doc, ref)
                 assert model.get("properties"), f"{method.upper()} {path}: an open object"
+
+
+ATTACHMENT = "/pipeline/deals/{deal_id}/activities/{activity_id}/attachments/{ref}"
+FILES = {ATTACHMENT, f"{ATTACHMENT}/thumbnail"}
+
+
+def test_file_downloads_are_documented_as_bytes_of_the_types_they_answer(doc):
+    binary = {"type": "string", "format": "binary"}
+    files = {
+        path
+        for path, method, operation in operations(doc)
+        if "application/json" not in operation["responses"].get("200", {"content": {"application/json": 1}})["content"]
+        and path not in STREAMS
+    }
+    assert files == FILES
+    download = doc["paths"][ATTACHMENT]["get"]["responses"]["200"]["content"]
+    assert {"image/jpeg", "application/pdf", "text/csv"} <= set(download)
+    assert all(media["schema"] == binary for media in download.values())
+    assert doc["paths"][f"{ATTACHMENT}/thumbnail"]["get"]["responses"]["200"]["content"] == {
+        "image/jpeg": {"schema": binary}
+    }
 
 
 def test_the_live_streams_are_documented_as_event_streams_taking_last_event_id(doc):

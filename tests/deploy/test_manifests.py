@@ -39,7 +39,7 @@ def of_kind(documents: list[dict], kind: str) -> list[dict]:
 
 def test_every_overlay_renders_every_service_and_the_operator_resources(documents):
     names = {(d["kind"], d["metadata"]["name"]) for d in documents}
-    for service in ("registration", "pipeline", "forecast"):
+    for service in ("registration", "pipeline", "forecast", "notifications"):
         for kind in ("Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler"):
             assert (kind, f"crm-{service}") in names
     assert {n for k, n in names if k == "KafkaTopic"} == {
@@ -92,7 +92,12 @@ def test_every_pod_runs_unprivileged_read_only_with_probes_and_limits(documents)
 
 def test_the_consumers_never_scale_past_the_topic_partitions(documents):
     partitions = {t["metadata"]["name"]: t["spec"]["partitions"] for t in of_kind(documents, "KafkaTopic")}
-    consumes = {"crm-pipeline": "crm.registration", "crm-forecast": "crm.pipeline", "crm-registration": "crm.pipeline"}
+    consumes = {
+        "crm-pipeline": "crm.registration",
+        "crm-forecast": "crm.pipeline",
+        "crm-registration": "crm.pipeline",
+        "crm-notifications": "crm.registration",
+    }
     for hpa in of_kind(documents, "HorizontalPodAutoscaler"):
         assert hpa["spec"]["maxReplicas"] <= partitions[consumes[hpa["metadata"]["name"]]]
 
@@ -104,6 +109,7 @@ def test_the_ingress_routes_each_prefix_to_its_service(documents):
         "/registration": "crm-registration",
         "/pipeline": "crm-pipeline",
         "/forecast": "crm-forecast",
+        "/notifications": "crm-notifications",
         "/": "crm-console",
     }
 

@@ -22,6 +22,7 @@ from crm.access import TABLE
 from crm.app import create_app
 from shared.web.access import Access, Rule, joined, render_markdown, rule_of
 from shared.web.identity import ROLES, Identity
+from tests.support import files
 from tests.support.embedded import embedded_settings, settle
 from tests.support.flow import eventually
 from tests.support.identities import ADMIN, as_user
@@ -226,6 +227,15 @@ def task(client, owner: str) -> dict[str, Any]:
     return {**subject, "activity_id": logged.json()["activity_id"]}
 
 
+def attached(client, owner: str) -> dict[str, Any]:
+    """A task of the owner's deal with a photo on it (an image: it has a thumbnail too)."""
+    subject = task(client, owner)
+    url = f"/pipeline/deals/{subject['deal_id']}/activities/{subject['activity_id']}/attachments"
+    added = client.post(url, headers=ADMIN, files={"file": ("sample.png", files.image(size=(32, 32)))})
+    assert added.status_code == 201, added.text
+    return {**subject, "ref": added.json()["attachment_id"]}
+
+
 def pooled(client, owner: str) -> dict[str, Any]:
     subject = deal(client, owner)
     assert (
@@ -274,6 +284,37 @@ def listed_lead(client, owner: str) -> dict[str, Any]:
     return subject
 
 
+def notice(client, owner: str) -> dict[str, Any]:
+    """A message in `owner`'s inbox: the notifications service told of a deal assigned to
+    them (an upstream event handed to it as its consumer would)."""
+    from services.notifications import queries
+    from services.notifications.domain import notification_id
+    from shared.contracts import CloudEvent, ReceivedEvent
+    from shared.contracts.events import DealAssigned
+
+    data = DealAssigned(deal_id=str(uuid.uuid4()), owner_id=owner, reason="assignment")
+    envelope = CloudEvent.of(
+        data,
+        source="crm/registration",
+        subject=data.deal_id,
+        sequence=1,
+        time=datetime.now(UTC),
+        actor="admin-1",
+        correlation_id=unique("c"),
+    )
+    service = client.app.state.services["notifications"]
+    service.app.handle(ReceivedEvent(envelope, data))
+    key = str(notification_id(envelope.id, owner, "assigned"))
+    with_engine = service.storage.engine
+
+    def listed() -> bool:
+        with with_engine.connect() as connection:
+            return queries.recipient_of(connection, key) == owner
+
+    eventually(listed)
+    return {"notification_id": key, "owner": owner}
+
+
 def account(client, owner: str) -> dict[str, Any]:
     subject = deal(client, owner)
     found = client.get(f"/registration/deals/{subject['deal_id']}", headers=ADMIN).json()
@@ -287,7 +328,9 @@ UNKNOWN = {
     "owner_id": "nobody-known",
     "team": "atlantis",
     "activity_id": "a1",
+    "ref": "no-such-file",
     "code": "NO-SUCH-PRODUCT",
+    "notification_id": "00000000-0000-0000-0000-0000000000b0",
 }
 ANY = ("same team", "unknown")  # a product has no owner: one known, one not
 
@@ -384,6 +427,12 @@ SPECS: dict[str, Spec] = {
     "PATCH /pipeline/deals/{deal_id}": Spec(subject=deal, body=lambda v: {"priority": "high"}),
     "POST /pipeline/deals/{deal_id}/activities": Spec(201, deal, body=lambda v: {"kind": "call", "subject": "probe"}),
     "POST /pipeline/deals/{deal_id}/activities/{activity_id}/done": Spec(subject=task),
+    "POST /pipeline/deals/{deal_id}/activities/{activity_id}/attachments": Spec(201, task, upload=True),
+    "GET /pipeline/deals/{deal_id}/attachments": Spec(subject=attached, cached=True),
+    "GET /pipeline/deals/{deal_id}/activities/{activity_id}/attachments/{ref}": Spec(subject=attached, cached=True),
+    "GET /pipeline/deals/{deal_id}/activities/{activity_id}/attachments/{ref}/thumbnail": Spec(
+        subject=attached, cached=True
+    ),
     "POST /pipeline/deals/{deal_id}/close": Spec(subject=deal, body=lambda v: {"outcome": "won"}),
     "GET /registration/deals": Spec(
         subject=queued,
@@ -448,6 +497,12 @@ SPECS: dict[str, Spec] = {
     ),
     "GET /registration/partners": Spec(relations=NONE),
     "GET /registration/partners/report": Spec(relations=NONE),
+    "GET /notifications/live": Spec(relations=NONE, stream=True),
+    "GET /notifications/inbox": Spec(relations=NONE),
+    "POST /notifications/inbox/{notification_id}/read": Spec(subject=notice),
+    "POST /notifications/inbox/read-all": Spec(relations=NONE),
+    "GET /notifications/preferences": Spec(relations=NONE),
+    "PUT /notifications/preferences": Spec(relations=NONE, body=lambda v: {"language": "en"}),
 }
 FIXED = {
     "pipeline_id": lambda: f"p{uuid.uuid4().hex[:10]}",

@@ -162,7 +162,7 @@ def test_verify_finds_the_stores_intact_then_names_a_tampered_event(story, capsy
     import sqlite3
 
     code, out = run(capsys, "audit", "verify")
-    assert code == 0 and out.count("intact") == 3
+    assert code == 0 and out.count("intact") == 4  # every service's store
     deal_id, _ = story
     with sqlite3.connect(tmp_path / "data" / "pipeline" / "events.sqlite") as connection:
         version, state = next(
@@ -225,7 +225,7 @@ def test_verify_names_a_stream_cut_short_as_truncated_and_one_deleted_whole_as_m
     key = deal_id.replace("-", "")
     checkpointed(tmp_path, "pipeline", "registration")
     code, out = run(capsys, "audit", "verify")
-    assert code == 0 and out.count("intact") == 3 and out.count("held to the checkpoint") == 2
+    assert code == 0 and out.count("intact") == 4 and out.count("held to the checkpoint") == 2
     ((last,),) = rows(
         tmp_path, "pipeline", "SELECT max(originator_version) FROM stored_events WHERE originator_id = ?", (key,)
     )

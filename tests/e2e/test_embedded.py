@@ -1,4 +1,4 @@
-"""The embedded default: three services in one process, SQLite files, in-process bus."""
+"""The embedded default: four services in one process, SQLite files, in-process bus."""
 
 from __future__ import annotations
 

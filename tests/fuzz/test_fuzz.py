@@ -62,6 +62,12 @@ def declared_operations() -> list[str]:
     for service in SERVICES:
         module = ROOT / "services" / service / "api.py"
         files = [module] if module.exists() else sorted((ROOT / "services" / service / "api").glob("*.py"))
+        # a role's own routes (services/pipeline/agenda.py), included under the api's prefix
+        files += [
+            path
+            for path in sorted((ROOT / "services" / service).glob("*.py"))
+            if path != module and "APIRouter(" in path.read_text(encoding="utf-8")
+        ]
         tree = ast.Module(body=[ast.parse(path.read_text(encoding="utf-8")) for path in files], type_ignores=[])
         prefix = next(
             (
@@ -95,7 +101,7 @@ def declared_operations() -> list[str]:
 # The live streams (`response_class=EventStream`) never end by themselves, and schemathesis
 # waits for a whole response before it checks it: they are left out of the fuzzing here and
 # tested as streams in tests/integration/test_live.py (events, heartbeats, refusals: 401, 422).
-STREAMS = {"GET /pipeline/live", "GET /registration/live"}
+STREAMS = {"GET /pipeline/live", "GET /registration/live", "GET /notifications/live"}
 OPERATIONS = [operation for operation in declared_operations() if operation not in STREAMS]
 
 

@@ -129,12 +129,16 @@ class Cluster:
 
 @contextmanager
 def running_cluster(
-    database_url: str, kafka: str, log_dir: Path, extra_env: dict[str, str] | None = None
+    database_url: str,
+    kafka: str,
+    log_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    services: tuple[str, ...] = ("registration", "pipeline", "forecast"),
 ) -> Iterator[Cluster]:
-    """The three services as processes, with schemas and topics of their own."""
+    """The services (the first three unless told) as processes, with schemas and topics of their own."""
     prefix = f"t{uuid.uuid4().hex[:10]}_"
     env = isolated_env(database_url, prefix, kafka, **(extra_env or {}))
-    processes = {name: ServiceProcess(name, env, log_dir) for name in ("registration", "pipeline", "forecast")}
+    processes = {name: ServiceProcess(name, env, log_dir) for name in services}
     try:
         for process in processes.values():
             process.launch()  # in parallel: each waits seconds for its consumer group

@@ -79,3 +79,16 @@ def test_a_value_range_and_text_conditions_compare_case_insensitively():
     rules = [rule("mid", team="west", source="Trade_Fair", min_value=Decimal("10"), max_value=Decimal("20"))]
     assert run(Candidate(source="trade_fair", value=Decimal("15")), rules).owner_id == "rep-w"
     assert run(Candidate(source="trade_fair", value=Decimal("25")), rules).reasons[0] == "mid: value 25 is above 20"
+
+
+def test_a_value_in_another_currency_than_the_bounds_meets_no_bound_and_says_so():
+    rules = [rule("big-usd", rep="rep-w", min_value=Decimal("100000"), currency="USD")]
+    assert run(Candidate(value=Decimal("200000"), currency="USD"), rules).owner_id == "rep-w"
+    missed = run(Candidate(value=Decimal("2000000"), currency="CNY"), rules)
+    assert missed.owner_id is None
+    assert missed.reasons[0] == "big-usd: value is in CNY, the bounds in USD"
+    # a rule stored before the bounds had a currency meant the company's own
+    assert (
+        AssignmentRule.model_validate({"name": "old", "when": {"min_value": "1"}, "to": {"rep": "r"}}).when.currency
+        == "CNY"
+    )

@@ -75,6 +75,18 @@ STORED: dict[str, list[str]] = {
         "at",
         "meta",
     ],
+    "Deal.AttachmentAdded": [
+        *BASE,
+        "activity_id",
+        "attachment_id",
+        "sha256",
+        "name",
+        "media_type",
+        "size",
+        "thumbnail_sha256",
+        "at",
+        "meta",
+    ],
     "Deal.Updated": [*BASE, "changes", "slipped", "probability_before", "probability_after", "meta"],
     "Deal.ActivityLogged": [
         *BASE,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[2]
-SERVICES = ("registration", "pipeline", "forecast")
+SERVICES = ("registration", "pipeline", "forecast", "notifications")
 ROLES = {
     "__init__",
     "domain",
@@ -28,6 +28,9 @@ ROLES = {
     "publishing",
     "history",
     "imports",
+    "attachments",
+    "agenda",
+    "activity",
     "bootstrap",
 }
 LONGEST = 320  # lines: "about 300", a little slack for a docstring

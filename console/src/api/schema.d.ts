@@ -137,7 +137,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve */
+        /**
+         * Approve
+         * @description A channel partner's registration, once approved, is given a rep of ours by the
+         *     assignment rules (the admin's, whoever approves; no rule matching: it stays with the
+         *     partner's user); the partner still sees it, as its organisation's.
+         */
         post: operations["approve_registration_deals__deal_id__approve_post"];
         delete?: never;
         options?: never;
@@ -508,6 +513,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pipeline/my-day": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Day
+         * @description Open tasks (overdue, today, upcoming) and meetings across the open deals of an
+         *     owner or a team: a rep sees their own, a manager a rep of their teams or a team.
+         */
+        get: operations["day_pipeline_my_day_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pipeline/rules": {
         parameters: {
             query?: never;
@@ -649,27 +675,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/pipeline/my-day": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Day
-         * @description Open tasks (overdue, today, upcoming) and meetings across the open deals of an
-         *     owner or a team: a rep sees their own, a manager a rep of their teams or a team.
-         */
-        get: operations["day_pipeline_my_day_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/pipeline/live": {
         parameters: {
             query?: never;
@@ -796,6 +801,84 @@ export interface paths {
         put?: never;
         /** Complete Task */
         post: operations["complete_task_pipeline_deals__deal_id__activities__activity_id__done_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipeline/deals/{deal_id}/activities/{activity_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attach
+         * @description The file's type is told from its content; 415 for a type not accepted, 413 over
+         *     the size limit (CRM_ATTACHMENT_MAX_BYTES), 422 for its name.
+         */
+        post: operations["attach_pipeline_deals__deal_id__activities__activity_id__attachments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipeline/deals/{deal_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Attachments */
+        get: operations["list_attachments_pipeline_deals__deal_id__attachments_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipeline/deals/{deal_id}/activities/{activity_id}/attachments/{ref}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download
+         * @description The file as uploaded, by its attachment id or its SHA-256, with its recorded type.
+         */
+        get: operations["download_pipeline_deals__deal_id__activities__activity_id__attachments__ref__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipeline/deals/{deal_id}/activities/{activity_id}/attachments/{ref}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Thumbnail
+         * @description An image's preview (JPEG, at most 256 pixels a side); 404 for other files.
+         */
+        get: operations["thumbnail_pipeline_deals__deal_id__activities__activity_id__attachments__ref__thumbnail_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -988,6 +1071,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/notifications/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inbox
+         * @description The caller's messages, newest first, with their unread count.
+         */
+        get: operations["inbox_notifications_inbox_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/inbox/{notification_id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark Read
+         * @description Mark one of the caller's messages read (again: no change).
+         */
+        post: operations["mark_read_notifications_inbox__notification_id__read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/inbox/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark All Read
+         * @description Mark every unread message of the caller's read.
+         */
+        post: operations["mark_all_read_notifications_inbox_read_all_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Preferences */
+        get: operations["get_preferences_notifications_preferences_get"];
+        /**
+         * Set Preferences
+         * @description Replace the caller's preferences; they apply to messages raised from now on.
+         */
+        put: operations["set_preferences_notifications_preferences_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Changes
+         * @description `changed` each time the inboxes move on: the cue to fetch the unread count again.
+         */
+        get: operations["changes_notifications_live_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1098,6 +1282,12 @@ export interface components {
             logged_at: string;
             /** By */
             by: string;
+            /**
+             * Attachments
+             * @description files attached, oldest first
+             * @default []
+             */
+            attachments: components["schemas"]["Attachment"][];
         };
         /** ActivityDay */
         ActivityDay: {
@@ -1286,7 +1476,11 @@ export interface components {
         "AssignmentRule-Input": {
             /** Name */
             name: string;
-            /** @default {} */
+            /**
+             * @default {
+             *       "currency": "CNY"
+             *     }
+             */
             when: components["schemas"]["Conditions-Input"];
             to: components["schemas"]["Target-Input"];
             /**
@@ -1300,7 +1494,11 @@ export interface components {
         "AssignmentRule-Output": {
             /** Name */
             name: string;
-            /** @default {} */
+            /**
+             * @default {
+             *       "currency": "CNY"
+             *     }
+             */
             when: components["schemas"]["Conditions-Output"];
             to: components["schemas"]["services__registration__domain__assignment__Target"];
             /**
@@ -1325,6 +1523,52 @@ export interface components {
             defined_by: string | null;
             /** Defined At */
             defined_at: string | null;
+        };
+        /**
+         * Attachment
+         * @description A file on an activity: its bytes are in the blob store under `sha256`; GET
+         *     .../attachments/{attachment_id} (or /{sha256}) downloads it, .../thumbnail an image's preview.
+         */
+        Attachment: {
+            /** Attachment Id */
+            attachment_id: string;
+            /** Activity Id */
+            activity_id: string;
+            /** Sha256 */
+            sha256: string;
+            /** Name */
+            name: string;
+            /**
+             * Media Type
+             * @description told from the content, not the name
+             * @example image/jpeg
+             */
+            media_type: string;
+            /**
+             * Size
+             * @description bytes
+             */
+            size: number;
+            /**
+             * Thumbnail Sha256
+             * @description an image's thumbnail (JPEG); null for other files
+             */
+            thumbnail_sha256: string | null;
+            /**
+             * Added At
+             * Format: date-time
+             */
+            added_at: string;
+            /** By */
+            by: string;
+        };
+        /** AttachmentList */
+        AttachmentList: {
+            /**
+             * Items
+             * @description every file on the deal's activities, oldest first
+             */
+            items: components["schemas"]["Attachment"][];
         };
         /**
          * AutoApproval
@@ -1379,6 +1623,14 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /** Body_attach_pipeline_deals__deal_id__activities__activity_id__attachments_post */
+        Body_attach_pipeline_deals__deal_id__activities__activity_id__attachments_post: {
+            /**
+             * File
+             * @description a photo (JPEG, PNG, WebP, GIF), a PDF, an Office document or text
+             */
+            file: string;
+        };
         /** Body_import_rows_registration_imports__kind__post */
         Body_import_rows_registration_imports__kind__post: {
             /**
@@ -1406,6 +1658,11 @@ export interface components {
             product_line?: string | null;
             /** Value */
             value?: number | string | null;
+            /**
+             * Currency
+             * @description the value's (a value in another currency than a rule's bounds meets none)
+             */
+            currency?: string | null;
             /**
              * Owner Id
              * @description its owner now, if any
@@ -1485,6 +1742,19 @@ export interface components {
             /** Items */
             items: components["schemas"]["ChannelPartner"][];
         };
+        /** Channels */
+        Channels: {
+            /**
+             * In App
+             * @default true
+             */
+            in_app: boolean;
+            /**
+             * Email
+             * @default true
+             */
+            email: boolean;
+        };
         /** CloseDeal */
         CloseDeal: {
             /**
@@ -1516,6 +1786,12 @@ export interface components {
             min_value?: number | string | null;
             /** Max Value */
             max_value?: number | string | null;
+            /**
+             * Currency
+             * @default CNY
+             * @example CNY
+             */
+            currency: string;
         };
         /**
          * Conditions
@@ -1536,6 +1812,12 @@ export interface components {
             min_value?: string | null;
             /** Max Value */
             max_value?: string | null;
+            /**
+             * Currency
+             * @default CNY
+             * @example CNY
+             */
+            currency: string;
         };
         /** ContactIn */
         ContactIn: {
@@ -1742,8 +2024,16 @@ export interface components {
         };
         /** DecisionView */
         DecisionView: {
-            /** Ref */
+            /**
+             * Ref
+             * @description the candidate's own ref, or lead:<id> / deal:<id>
+             */
             ref: string | null;
+            /**
+             * Owner Now
+             * @description its owner now (a lead's or deal's)
+             */
+            owner_now?: string | null;
             /** Owner Id */
             owner_id: string | null;
             /** Rule */
@@ -1772,10 +2062,18 @@ export interface components {
              */
             reason: string;
         };
-        /** DryRun */
+        /**
+         * DryRun
+         * @description Candidates as given, and leads and deals named by id (read as applying them would:
+         *     a deal's region and industry are its lead's); answered in that order.
+         */
         DryRun: {
             /** Candidates */
-            candidates: components["schemas"]["CandidateIn"][];
+            candidates?: components["schemas"]["CandidateIn"][];
+            /** Lead Ids */
+            lead_ids?: string[];
+            /** Deal Ids */
+            deal_ids?: string[];
         };
         /** DryRunResult */
         DryRunResult: {
@@ -2141,6 +2439,63 @@ export interface components {
              * @constant
              */
             line_items?: "accepted for pricing";
+            assignment?: components["schemas"]["RowAssignment"];
+        };
+        /** Inbox */
+        Inbox: {
+            /** Items */
+            items: components["schemas"]["InboxItem"][];
+            /**
+             * Total
+             * @description messages matching, over all pages
+             */
+            total: number;
+            /**
+             * Unread
+             * @description the reader's unread messages
+             */
+            unread: number;
+            /** Offset */
+            offset: number;
+            /** Limit */
+            limit: number;
+        };
+        /** InboxItem */
+        InboxItem: {
+            /** Notification Id */
+            notification_id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "close_date_approaching" | "recycle_warning" | "recycled" | "review_waiting" | "registration_approved" | "registration_rejected" | "assigned" | "task_due" | "task_overdue";
+            /**
+             * Deal Id
+             * @description the deal it is about
+             */
+            deal_id: string | null;
+            /**
+             * Title
+             * @description in the reader's language (their preferences)
+             */
+            title: string;
+            /** Body */
+            body: string;
+            /**
+             * Params
+             * @description what the text names, for a client that words it itself
+             */
+            params: {
+                [key: string]: string;
+            };
+            /**
+             * Happened At
+             * Format: date-time
+             * @description when what it tells of happened
+             */
+            happened_at: string;
+            /** Read At */
+            read_at: string | null;
         };
         /** LeadContact */
         LeadContact: {
@@ -2339,6 +2694,19 @@ export interface components {
             due_at?: string | null;
             /** Duration Minutes */
             duration_minutes?: number | null;
+        };
+        /** Marked */
+        Marked: {
+            /**
+             * Marked
+             * @description messages that were unread and now are read
+             */
+            marked: number;
+            /**
+             * Unread
+             * @description the reader's unread messages now
+             */
+            unread: number;
         };
         /**
          * MoneyIn
@@ -2663,6 +3031,27 @@ export interface components {
             recycled_at: string | null;
             /** Recycle Reason */
             recycle_reason: string | null;
+        };
+        /** PreferencesOut */
+        PreferencesOut: {
+            /** User Id */
+            user_id: string;
+            /** Email */
+            email: string | null;
+            /**
+             * Language
+             * @enum {string}
+             */
+            language: "zh-CN" | "en";
+            /** Kinds */
+            kinds: {
+                [key: string]: components["schemas"]["Channels"];
+            };
+            /**
+             * Mail Configured
+             * @description whether an SMTP server is configured (mail waits until one is)
+             */
+            mail_configured: boolean;
         };
         /** Product */
         Product: {
@@ -3047,6 +3436,23 @@ export interface components {
              */
             score: number;
         };
+        /**
+         * RowAssignment
+         * @description What the assignment rules did to a created row (an import with `assign=rules`).
+         */
+        RowAssignment: {
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "assigned" | "unassigned" | "unchanged" | "refused";
+            /** Owner Id */
+            owner_id: string | null;
+            /** Rule */
+            rule: string | null;
+            /** Reasons */
+            reasons: string[];
+        };
         /** RowProblem */
         RowProblem: {
             /** Field */
@@ -3238,6 +3644,30 @@ export interface components {
         SetLineItems: {
             /** Items */
             items: components["schemas"]["LineItemIn"][];
+        };
+        /** SetPreferences */
+        SetPreferences: {
+            /**
+             * Email
+             * @description where mail goes; none: no mail
+             * @example li.lei@example.com
+             */
+            email?: string | null;
+            /**
+             * Language
+             * @description the language of the mails
+             * @default zh-CN
+             * @enum {string}
+             */
+            language: "zh-CN" | "en";
+            /**
+             * Kinds
+             * @description per kind of message; a kind left out: both on
+             * @default {}
+             */
+            kinds: {
+                [key: string]: components["schemas"]["Channels"];
+            };
         };
         /** SetTarget */
         SetTarget: {
@@ -5082,7 +5512,10 @@ export interface operations {
     };
     import_rows_registration_imports__kind__post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description who owns the created rows: the importer, or whom the assignment rules pick (a manager or an admin; each row's report says which rule decided and why) */
+                assign?: "importer" | "rules";
+            };
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
@@ -6194,6 +6627,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A rule refuses the command, or another changed the same thing at once (retry) */
             409: {
                 headers: {
@@ -6324,6 +6766,94 @@ export interface operations {
             };
             /** @description The body is not JSON (send content-type application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    day_pipeline_my_day_get: {
+        parameters: {
+            query?: {
+                /** @description one owner's day (default: mine) */
+                owner?: string | null;
+                /** @description a whole team's day */
+                team?: string | null;
+                /** @description how many days ahead `upcoming` reaches */
+                days?: number;
+                /** @description items per list (`counts` has them all) */
+                limit?: number;
+            };
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyDay"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7241,94 +7771,6 @@ export interface operations {
             };
         };
     };
-    day_pipeline_my_day_get: {
-        parameters: {
-            query?: {
-                /** @description one owner's day (default: mine) */
-                owner?: string | null;
-                /** @description a whole team's day */
-                team?: string | null;
-                /** @description how many days ahead `upcoming` reaches */
-                days?: number;
-                /** @description items per list (`counts` has them all) */
-                limit?: number;
-            };
-            header?: {
-                "x-correlation-id"?: string | null;
-                traceparent?: string | null;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MyDay"];
-                };
-            };
-            /** @description No identity: the X-User-Id header is missing */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description The caller's role or reach does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not found: no such deal, lead, pipeline or task */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description The request body is over its limit */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Refused values: where each is, and why */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ValidationProblem"];
-                };
-            };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
-            503: {
-                headers: {
-                    /** @description seconds to wait (2) */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
     changes_pipeline_live_get: {
         parameters: {
             query?: never;
@@ -8080,6 +8522,379 @@ export interface operations {
             };
             /** @description A rule refuses the command, or another changed the same thing at once (retry) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    attach_pipeline_deals__deal_id__activities__activity_id__attachments_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path: {
+                deal_id: string;
+                activity_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_attach_pipeline_deals__deal_id__activities__activity_id__attachments_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attachment"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The file's content is not of an accepted type (told from its bytes, not its name) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_attachments_pipeline_deals__deal_id__attachments_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path: {
+                deal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentList"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    download_pipeline_deals__deal_id__activities__activity_id__attachments__ref__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path: {
+                deal_id: string;
+                activity_id: string;
+                /** @description the attachment's id or the file's SHA-256 */
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file's bytes, of the type recorded when it was attached */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                    "image/gif": string;
+                    "application/pdf": string;
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "application/vnd.openxmlformats-officedocument.presentationml.presentation": string;
+                    "application/msword": string;
+                    "application/vnd.ms-excel": string;
+                    "text/plain": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    thumbnail_pipeline_deals__deal_id__activities__activity_id__attachments__ref__thumbnail_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path: {
+                deal_id: string;
+                activity_id: string;
+                /** @description the attachment's id or the file's SHA-256 */
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the image's thumbnail */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8989,6 +9804,516 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Changes"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    inbox_notifications_inbox_get: {
+        parameters: {
+            query?: {
+                offset?: number;
+                limit?: number;
+                /** @description only the messages not yet read */
+                unread_only?: boolean;
+            };
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inbox"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    mark_read_notifications_inbox__notification_id__read_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path: {
+                notification_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Marked"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    mark_all_read_notifications_inbox_read_all_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Marked"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_preferences_notifications_preferences_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesOut"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_preferences_notifications_preferences_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetPreferences"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesOut"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON (send content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    changes_notifications_live_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the id of the last event the client had */
+                "Last-Event-ID"?: number | null;
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A server-sent-events stream: `event: ready` first, then `event: changed` each time the service's read models move on (`data: {"service": "…", "position": N}`, `id: N`), and a comment line every 15 s while idle. It carries no data: refetch through the other routes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example event: changed
+                     *     id: 42
+                     *     data: {"service": "pipeline", "position": 42}
+                     */
+                    "text/event-stream": string;
                 };
             };
             /** @description No identity: the X-User-Id header is missing */

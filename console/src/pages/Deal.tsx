@@ -1,5 +1,5 @@
-/** The deal page: its fields, contacts, activity timeline (and logging one), stage history
- * with the time spent in each stage. */
+/** The deal page: its fields, contacts, activity timeline (and logging one, and the files
+ * on each: ActivityFiles), stage history with the time spent in each stage. */
 import { Alert, Button, Card, Descriptions, Form, Input, InputNumber, Result, Select, Space, Spin, Table, Tag, Timeline, Typography } from "antd";
 import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -8,6 +8,7 @@ import { date, dateTime, duration, money, stageLabel } from "../format";
 import { navigate } from "../router";
 import { decimalText } from "../lineitems";
 import { canWork, type Session } from "../session";
+import ActivityFiles from "./ActivityFiles";
 import LineItems from "./LineItems";
 
 type Deal = Schemas["PipelineDeal"];
@@ -215,6 +216,13 @@ export default function DealPage({ dealId, session }: { dealId: string; session:
                   <Typography.Text type="secondary">
                     · {dateTime(activity.occurred_at ?? activity.logged_at, language)} · {activity.by}
                   </Typography.Text>
+                  <ActivityFiles
+                    dealId={dealId}
+                    activityId={activity.activity_id}
+                    attachments={activity.attachments ?? []}
+                    canAttach={canWork(session)}
+                    onAttached={load}
+                  />
                 </span>
               ),
             }))}

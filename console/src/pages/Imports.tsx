@@ -1,11 +1,11 @@
 /** Imports: a CSV or XLSX file of leads or deals, one record a row; the answer is a report of
  * every row (imported, a duplicate of which deal, or invalid and why). A template to start from. */
-import { Alert, Button, Radio, Result, Space, Table, Tag, Typography, Upload } from "antd";
+import { Alert, Button, Checkbox, Radio, Result, Space, Table, Tag, Typography, Upload } from "antd";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, reason, type Schemas } from "../api/client";
 import { navigate } from "../router";
-import { canRegister, type Session } from "../session";
+import { canAssignByRules, canRegister, type Session } from "../session";
 
 type Kind = "leads" | "deals";
 type Report = Schemas["ImportReport"];
@@ -64,6 +64,7 @@ export default function ImportsPage({ session }: { session: Session }) {
   const [sending, setSending] = useState(false);
   const [report, setReport] = useState<Report | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
+  const [byRules, setByRules] = useState(false);
 
   const send = async (file: File) => {
     setSending(true);
@@ -72,7 +73,7 @@ export default function ImportsPage({ session }: { session: Session }) {
     const form = new FormData();
     form.append("file", file, file.name);
     const { data, error } = await api.POST("/registration/imports/{kind}", {
-      params: { path: { kind } },
+      params: { path: { kind }, query: { assign: byRules ? "rules" : "importer" } },
       // multipart as the browser writes it (its boundary in the Content-Type), not JSON
       body: form as unknown as { file: string },
       bodySerializer: (body) => body as unknown as FormData,
@@ -114,6 +115,11 @@ export default function ImportsPage({ session }: { session: Session }) {
             {t("imports.upload")}
           </Button>
         </Upload>
+        {canAssignByRules(session) && (
+          <Checkbox checked={byRules} onChange={(event) => setByRules(event.target.checked)}>
+            {t("imports.byRules")}
+          </Checkbox>
+        )}
         <a href={template} download={`${kind}-template.csv`}>
           {t("imports.template")}
         </a>
@@ -173,13 +179,30 @@ function Details({ row, kind }: { row: Row; kind: Kind }) {
       </ul>
     );
   }
+  const assigned = row.assignment ? <Assignment done={row.assignment} /> : null;
   if (row.id && found === "imported" && kind === "deals") {
     return (
       <span>
         <DealLink id={row.id} />
         {row.registration_status === "pending" ? ` · ${t("imports.pending")}` : ""}
+        {assigned}
       </span>
     );
   }
-  return <span>{row.id}</span>;
+  return (
+    <span>
+      {row.id}
+      {assigned}
+    </span>
+  );
+}
+
+/** What the assignment rules did to the row: whom they gave it, by which rule, or why nobody. */
+function Assignment({ done }: { done: NonNullable<Row["assignment"]> }) {
+  const { t } = useTranslation();
+  const text =
+    done.outcome === "assigned" || done.outcome === "unchanged"
+      ? t("imports.assigned", { owner: done.owner_id, rule: done.rule })
+      : t("imports.notAssigned", { why: done.reasons.at(-1) ?? "" });
+  return <Typography.Text type="secondary" data-testid="row-assignment">{` · ${text}`}</Typography.Text>;
 }

@@ -17,7 +17,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from services.forecast.projections import METRICS, forecast_activity, forecast_targets
+from services.forecast.activity import METRICS, forecast_activity
+from services.forecast.projections import forecast_targets
 from shared.calendar import Calendar, Span
 from shared.clock import in_utc
 from shared.contracts import money

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, or_
 from services.forecast.domain import Period
 from services.forecast.projections import forecast_stage_visits as visits
 from services.forecast.projections import forecast_targets as targets
+from services.forecast.projections import forecast_totals as totals
 from services.forecast.projections import forecast_versions as fv
 from services.forecast.queries.lines import product_line_rows
 from services.forecast.rules import ForecastRules
@@ -92,21 +93,26 @@ def forecast(
     `by_category` splits each group's figures by forecast category too (a stacked chart's)."""
     learned = learned_probabilities(connection, rules.learned_min_sample) if probabilities == "learned" else {}
     probability = _probability(learned)
-    group = GROUPS[group_by] if group_by in GROUPS else literal("all")
     where = [in_force(as_of), in_period(period), *([fv.c.owner_id.in_(sorted(owners))] if owners is not None else [])]
-    rows = connection.execute(
-        select(
-            group.label("grp"),
-            fv.c.forecast_category,
-            fv.c.currency,
-            fv.c.status,
-            func.count().label("n"),
-            func.sum(fv.c.amount).label("total"),
-            func.sum(fv.c.amount * probability).label("weighted_x100"),
+    if as_of is None and group_by != "product_line":
+        rows = _now(connection, period, group_by, _probability(learned, totals), owners)
+    else:
+        group = GROUPS[group_by] if group_by in GROUPS else literal("all")
+        rows = list(
+            connection.execute(
+                select(
+                    group.label("grp"),
+                    fv.c.forecast_category,
+                    fv.c.currency,
+                    fv.c.status,
+                    func.count().label("n"),
+                    func.sum(fv.c.amount).label("total"),
+                    func.sum(fv.c.amount * probability).label("weighted_x100"),
+                )
+                .where(*where)
+                .group_by(group, fv.c.forecast_category, fv.c.currency, fv.c.status)
+            ).all()
         )
-        .where(*where)
-        .group_by(group, fv.c.forecast_category, fv.c.currency, fv.c.status)
-    ).all()
     # By product line a deal counts in each line it sells: its own rows, not summed overall.
     group_rows = product_line_rows(connection, where, probability, as_of) if group_by == "product_line" else rows
 
@@ -163,15 +169,52 @@ def forecast(
     return answer
 
 
-def _probability(learned: dict[str, dict[str, Any]]) -> ColumnElement[Any]:
+def _now(
+    connection: Connection,
+    period: Period,
+    group_by: str | None,
+    probability: ColumnElement[Any],
+    owners: frozenset[str] | None,
+) -> list[Any]:
+    """The forecast now from the running totals (projections.py): the same rows the versions
+    in force would give, summed ahead of time; an empty key there means none."""
+    group = (
+        func.nullif(totals.c[GROUPS[group_by].name], "").label("grp")
+        if group_by in GROUPS
+        else literal("all").label("grp")
+    )
+    category = func.nullif(totals.c.forecast_category, "").label("forecast_category")
+    where = [
+        totals.c.month.between(f"{period.first:%Y-%m}", f"{period.last:%Y-%m}"),
+        totals.c.n > 0,  # what every deal of a key left behind: nothing
+        *([totals.c.owner_id.in_(sorted(owners))] if owners is not None else []),
+    ]
+    return list(
+        connection.execute(
+            select(
+                group,
+                category,
+                totals.c.currency,
+                totals.c.status,
+                func.sum(totals.c.n).label("n"),
+                func.sum(totals.c.total).label("total"),
+                func.sum(totals.c.total * probability).label("weighted_x100"),
+            )
+            .where(*where)
+            .group_by(group, category, totals.c.currency, totals.c.status)
+        ).all()
+    )
+
+
+def _probability(learned: dict[str, dict[str, Any]], table: Any = fv) -> ColumnElement[Any]:
     """The deal's probability, or, for an open deal on a stage with enough closed history,
-    the stage's learned win rate."""
+    the stage's learned win rate (of the versions, or of the running totals)."""
     used = {stage: figures["rate"] for stage, figures in learned.items() if figures["used"]}
     if not used:
-        return fv.c.probability
+        return table.c.probability  # type: ignore[no-any-return]
     return case(
-        *((and_(fv.c.status == "open", fv.c.stage == stage), rate) for stage, rate in used.items()),
-        else_=fv.c.probability,
+        *((and_(table.c.status == "open", table.c.stage == stage), rate) for stage, rate in used.items()),
+        else_=table.c.probability,
     )
 
 

@@ -1,7 +1,7 @@
 """The deal as the pipeline keeps it: the aggregate, its state, and what registration
 decides for it (ownership, a rejection). Its other concerns each have a module of their
-own, joined here: its progress through the stages, its terms, line items, activities and
-alerts.
+own, joined here: its progress through the stages, its terms, line items, activities, their
+attached files, and alerts.
 
 A deal arrives from registration's events and remembers what it applied (see `upstream`).
 Business instants (`at`) come from the application's clock, which tests control.
@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate, event
 
 from services.pipeline.domain.activities import Activities
 from services.pipeline.domain.alerts import Alerts
+from services.pipeline.domain.attachments import Attachments
 from services.pipeline.domain.lineitems import LineItems
 from services.pipeline.domain.progress import Progress
 from services.pipeline.domain.terms import Terms
@@ -25,7 +26,7 @@ from services.pipeline.domain.upstream import RemembersUpstream, Upstream
 from services.pipeline.errors import DealIsClosed
 
 
-class Deal(RemembersUpstream, Progress, Terms, LineItems, Activities, Alerts, Aggregate):
+class Deal(RemembersUpstream, Progress, Terms, LineItems, Activities, Attachments, Alerts, Aggregate):
     TOPIC = "services.pipeline.domain:Deal"  # stored topics stay put when the code moves
 
     class Created(Aggregate.Created):

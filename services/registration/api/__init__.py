@@ -18,11 +18,12 @@ from services.registration.api.assignment import AssignmentRoutes
 from services.registration.api.declare import RouteSet, route
 from services.registration.api.leads import LeadRoutes
 from services.registration.application import RegistrationApplication
+from services.registration.application.assignment import Applied
 from services.registration.domain.account import Account
 from services.registration.domain.deal import Deal
 from services.registration.domain.tiers import rfm
 from services.registration.history import deal_history
-from services.registration.imports import MAX_IMPORT_BYTES, import_file
+from services.registration.imports import MAX_IMPORT_BYTES, AssignByRules, import_file
 from services.registration.jobs import LeadScorer
 from services.registration.queries import partners
 from services.registration.requests import (
@@ -147,8 +148,15 @@ class Routes(RouteSet):
 
     @route.post("/deals/{deal_id}/approve", response_model=RegistrationDeal, responses=NOT_FOUND)
     def approve(self, deal_id: UUID, who: CallerDep) -> dict[str, Any]:
+        """A channel partner's registration, once approved, is given a rep of ours by the
+        assignment rules (the admin's, whoever approves; no rule matching: it stays with the
+        partner's user); the partner still sees it, as its organisation's."""
         self._manages(deal_id, who)
-        return self._view(self.app.approve(deal_id, who.meta))
+        deal = self.app.approve(deal_id, who.meta)
+        if deal.partner is not None:
+            self.app.assign_deal_by_rules(deal_id, self.access.teams, who.meta)
+            deal = self.app.get_deal(deal_id)
+        return self._view(deal)
 
     @route.post("/deals/{deal_id}/reject", response_model=RegistrationDeal, responses=NOT_FOUND)
     def reject(self, deal_id: UUID, body: Reject, who: CallerDep) -> dict[str, Any]:
@@ -226,7 +234,28 @@ class Routes(RouteSet):
         kind: Literal["leads", "deals"],
         who: CallerDep,
         file: UploadFile = File(description="CSV (UTF-8) or XLSX, first row the column names"),
+        assign: Literal["importer", "rules"] = Query(
+            default="importer",
+            description="who owns the created rows: the importer, or whom the assignment rules pick "
+            "(a manager or an admin; each row's report says which rule decided and why)",
+        ),
     ) -> dict[str, Any]:
         self.access.require(who.identity, "import", "upload")
+        by_rules = None
+        if assign == "rules":
+            self.access.require(who.identity, "assignment rules", "apply")
+            by_rules = self._assign_by_rules(who)
         content = await file.read(MAX_IMPORT_BYTES + 1)
-        return await import_file(self.app, kind, file.filename or "", content, who.meta)
+        return await import_file(self.app, kind, file.filename or "", content, who.meta, by_rules)
+
+    def _assign_by_rules(self, who: Caller) -> AssignByRules:
+        """The rules pick the owner; a manager's import may only give rows to their teams."""
+        teams = self.access.teams
+        may_own = lambda rep: self.access.allows(who.identity, "assignment rules", "apply", rep)  # noqa: E731
+
+        def assign(kind: Literal["lead", "deal"], row_id: UUID) -> Applied:
+            if kind == "lead":
+                return self.app.assign_lead_by_rules(row_id, teams, who.meta, may_own)
+            return self.app.assign_deal_by_rules(row_id, teams, who.meta, may_own)
+
+        return assign

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.registration.api.declare import RouteSet, route
-from services.registration.application.assignment import Applied
+from services.registration.application.assignment import Applied, lead_candidate
 from services.registration.domain.assignment import AssignmentRule, Candidate
 from services.registration.domain.assignmentrules import ASSIGNMENT_RULES_ID, AssignmentRules
 from services.registration.domain.deal import Deal
@@ -34,7 +34,8 @@ class AssignmentRulesHistory(BaseModel):
 
 
 class DecisionView(BaseModel):
-    ref: str | None
+    ref: str | None = Field(description="the candidate's own ref, or lead:<id> / deal:<id>")
+    owner_now: str | None = Field(default=None, description="its owner now (a lead's or deal's)")
     owner_id: str | None
     rule: str | None
     reasons: list[str]
@@ -99,17 +100,24 @@ class AssignmentRoutes(RouteSet):
                 )
         return {"versions": versions}
 
-    @route.post("/assignment-rules/dry-run", response_model=DryRunResult)
+    @route.post("/assignment-rules/dry-run", response_model=DryRunResult, responses=NOT_FOUND)
     def dry_run(self, body: DryRun, who: CallerDep) -> dict[str, Any]:
         """What the rules would decide for each candidate in turn (each counting the ones
         before it); nothing is recorded."""
         self.access.require(who.identity, "assignment rules", "dry run")
         candidates = [Candidate(**c.model_dump(exclude={"ref"})) for c in body.candidates]
+        refs = [c.ref for c in body.candidates]
+        for lead_id in body.lead_ids:
+            candidates.append(lead_candidate(self.app.get(Lead, lead_id)))
+            refs.append(f"lead:{lead_id}")
+        for deal_id in body.deal_ids:
+            candidates.append(self.app.deal_candidate(self.app.get(Deal, deal_id)))
+            refs.append(f"deal:{deal_id}")
         decisions = self.app.decide_batch(candidates, self.access.teams)
         return {
             "decisions": [
-                {"ref": c.ref, "owner_id": d.owner_id, "rule": d.rule, "reasons": d.reasons}
-                for c, d in zip(body.candidates, decisions, strict=True)
+                {"ref": ref, "owner_now": c.owner_id, "owner_id": d.owner_id, "rule": d.rule, "reasons": d.reasons}
+                for ref, c, d in zip(refs, candidates, decisions, strict=True)
             ]
         }
 

@@ -73,6 +73,7 @@ def lead_candidate(lead: Lead) -> Candidate:
         industry=lead.industry,
         source=lead.source,
         value=Decimal(amount) if amount is not None else None,
+        currency=budget.get("currency"),
         owner_id=lead.captured_by,
     )
 
@@ -101,6 +102,7 @@ class AssignmentCommands:
             customer_level=deal.customer_level,
             product_line=deal.product_line,
             value=deal.amount,
+            currency=deal.currency,
             owner_id=deal.owner_id,
         )
 

@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared.web.inputs import Currency
+
 Strategy = Literal["round_robin", "least_loaded"]
 TEXT_CONDITIONS = ("region", "industry", "source", "customer_level", "product_line")
 
@@ -31,6 +33,9 @@ class Conditions(BaseModel):
     product_line: str | None = Field(default=None, min_length=1, max_length=100)
     min_value: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=2)
     max_value: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=2)
+    # The bounds' currency: a value in another one meets no bound (there is no exchange rate
+    # here to compare them by), and the reason says so. Rules stored before it had CNY in mind.
+    currency: Currency = "CNY"
 
     @model_validator(mode="after")
     def _ordered(self) -> Conditions:
@@ -73,6 +78,7 @@ class Candidate:
     customer_level: str | None = None
     product_line: str | None = None
     value: Decimal | None = None
+    currency: str | None = None  # the value's
     owner_id: str | None = None  # its owner now, if any: a re-assignment may keep nobody's cycle still
 
 
@@ -101,6 +107,8 @@ def mismatch(when: Conditions, candidate: Candidate) -> str | None:
     if when.min_value is not None or when.max_value is not None:
         if candidate.value is None:
             return "value is not given"
+        if candidate.currency is not None and candidate.currency != when.currency:
+            return f"value is in {candidate.currency}, the bounds in {when.currency}"
         if when.min_value is not None and candidate.value < when.min_value:
             return f"value {candidate.value} is below {when.min_value}"
         if when.max_value is not None and candidate.value > when.max_value:

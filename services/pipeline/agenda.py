@@ -1,6 +1,6 @@
-"""My day: the read model of every deal's tasks and meetings (`pipeline_agenda`), kept
-beside the deal list by the same projector, and the query that buckets them into overdue,
-today and upcoming in the company's time zone.
+"""My day, a role of its own: the read model of every deal's tasks and meetings
+(`pipeline_agenda`), kept beside the deal list by the same projector; the query that buckets
+them into overdue, today and upcoming in the company's time zone; and its route.
 
 A row holds the activity only; whose it is, and whether its deal is still open, come from
 the deal's list row at query time, so an owner change or a close moves no agenda row. The
@@ -13,12 +13,19 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Connection, DateTime, Index, String, Table, and_, or_, select, update
+from fastapi import APIRouter, Query
+from sqlalchemy import Boolean, Column, Connection, DateTime, Engine, Index, String, Table, and_, or_, select, update
 
+from services.pipeline.application import PipelineApplication
 from services.pipeline.domain.deal import Deal
 from services.pipeline.projections import DealList, deals, metadata
+from services.pipeline.responses import MyDay
 from shared.calendar import Calendar
 from shared.clock import in_utc
+from shared.errors import Invalid, NotFound
+from shared.web.access import Access
+from shared.web.http import CallerDep
+from shared.web.responses import NOT_FOUND
 
 AGENDA_KINDS = ("task", "meeting", "visit")
 
@@ -67,6 +74,39 @@ class DealsAndAgenda(DealList):
                 connection.execute(agenda.delete().where(agenda.c.deal_id == deal_id))
         if new:
             connection.execute(agenda.insert(), list(new.values()))
+
+
+def routes(app: PipelineApplication, engine: Engine, access: Access, calendar: Calendar) -> APIRouter:
+    """GET /pipeline/my-day (included in the pipeline's router, which gives the prefix)."""
+    routes = APIRouter(tags=["pipeline"])
+
+    @routes.get("/my-day", response_model=MyDay, responses=NOT_FOUND)
+    def day(
+        who: CallerDep,
+        owner: str | None = Query(default=None, max_length=200, description="one owner's day (default: mine)"),
+        team: str | None = Query(default=None, max_length=100, description="a whole team's day"),
+        days: int = Query(default=7, ge=1, le=31, description="how many days ahead `upcoming` reaches"),
+        limit: int = Query(default=100, ge=1, le=500, description="items per list (`counts` has them all)"),
+    ) -> dict[str, Any]:
+        """Open tasks (overdue, today, upcoming) and meetings across the open deals of an
+        owner or a team: a rep sees their own, a manager a rep of their teams or a team."""
+        access.require(who.identity, "day", "read")
+        if owner is not None and team is not None:
+            raise Invalid("team", "ask for one owner or one team, not both", "query")
+        if team is not None:
+            if team not in access.teams:
+                raise NotFound("team", team)
+            access.check(who.identity, "day", "read", team=team)
+            owners = access.teams[team]
+        else:
+            owner = owner or who.identity.user_id
+            access.check(who.identity, "day", "read", owner)
+            owners = frozenset({owner})
+        today = calendar.day_of(app.clock.now())
+        with engine.connect() as connection:
+            return {"owners": sorted(owners), **my_day(connection, owners, calendar, today, days, limit)}
+
+    return routes
 
 
 def my_day(
