@@ -221,12 +221,14 @@ class Demo:
                     total = sum(max(500_000, round(by_owner[r] / 4 / 100_000) * 100_000) for r in reps)
                     await self.target(f"/forecast/team-targets/{team}/{period}", total)
                     set_count += 1
+        for rep in sorted(working):  # 每日拜访计划: two visits a working day, this year
+            await self.target(f"/forecast/visit-plans/{rep}/{self.today.year}", body={"visits_per_day": 2})
         return set_count
 
-    async def target(self, path: str, amount: int) -> None:
+    async def target(self, path: str, amount: int = 0, body: dict[str, Any] | None = None) -> None:
         """The forecast takes an owner's target once it has heard of one of their deals."""
         deadline = time.monotonic() + self.timeout
-        body = {"amount": {"amount": f"{amount}.00", "currency": "CNY"}}
+        body = body or {"amount": {"amount": f"{amount}.00", "currency": "CNY"}}
         while (answer := await self.call("PUT", path, ADMIN_HEADERS, body)).status == 422:
             if time.monotonic() > deadline:
                 break

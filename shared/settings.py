@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     teams: dict[str, list[str]] = Field(
         default={}, description='team → its reps\' ids, as JSON ({"east": ["rep-1"]}): what a manager may reach'
     )
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="the company's time zone (IANA name): where a day and a week begin for my day and the "
+        "activity reports (weeks begin on Monday)",
+    )
     auth_issuer: str | None = Field(default=None, description="set to require bearer JWTs from this issuer")
     auth_audience: str = Field(default="crm", description="the audience the tokens must name")
     auth_jwks_url: str | None = Field(default=None, description="where the issuer publishes its signing keys")

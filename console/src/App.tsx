@@ -30,6 +30,8 @@ const PartnersPage = lazy(() => import("./pages/Partners"));
 const RegistrationsPage = lazy(() => import("./pages/Registrations"));
 const AssignmentRulesPage = lazy(() => import("./pages/AssignmentRules"));
 const NotificationsPage = lazy(() => import("./pages/Notifications"));
+const MyDayPage = lazy(() => import("./pages/MyDay"));
+const ActivityReportPage = lazy(() => import("./pages/ActivityReport"));
 
 /** `/deals/{id}/audit`: the deal's id, or null for any other path. */
 function auditedDeal(path: string): string | null {
@@ -55,7 +57,7 @@ function initialSession(): Session | null {
   const session = direct ?? sessions.load();
   speakAs(session);
   const path = window.location.pathname;
-  const elsewhere = ["/signin", "/queue", "/pool", "/deals", "/imports", "/forecast", "/reports", "/whatif", "/stages", "/products", "/leads", "/partners", "/assignment-rules", "/notifications"];
+  const elsewhere = ["/signin", "/queue", "/pool", "/deals", "/imports", "/forecast", "/reports", "/whatif", "/stages", "/products", "/leads", "/partners", "/assignment-rules", "/notifications", "/my-day", "/activity"];
   if (session && !sessions.isPartner(session) && !path.startsWith("/deals/") && !path.startsWith("/registrations") && !elsewhere.includes(path)) {
     prefetchBoard(session); // the board's data and its code load side by side
     void import("./pages/Board");
@@ -125,6 +127,11 @@ export default function App() {
               </Button>
             )}
             {session && staff && (
+              <Button type="link" onClick={() => navigate("/my-day")} style={{ color: "#fff" }}>
+                {t("app.myDay")}
+              </Button>
+            )}
+            {session && staff && (
               <Button type="link" onClick={() => navigate("/pool")} style={{ color: "#fff" }}>
                 {t("app.pool")}
               </Button>
@@ -147,6 +154,11 @@ export default function App() {
             {session && staff && (
               <Button type="link" onClick={() => navigate("/forecast")} style={{ color: "#fff" }}>
                 {t("app.forecast")}
+              </Button>
+            )}
+            {session && staff && (
+              <Button type="link" onClick={() => navigate("/activity")} style={{ color: "#fff" }}>
+                {t("app.activity")}
               </Button>
             )}
             {session && sessions.canSeeReports(session) && (
@@ -213,6 +225,10 @@ export default function App() {
                   <RegistrationsPage key={path} registerNow={path === "/registrations/new"} />
                 ) : path === "/queue" ? (
                   <QueuePage session={session} />
+                ) : path === "/my-day" ? (
+                  <MyDayPage session={session} />
+                ) : path === "/activity" ? (
+                  <ActivityReportPage session={session} />
                 ) : path === "/pool" ? (
                   <PoolPage session={session} />
                 ) : path === "/forecast" ? (

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -11,22 +12,33 @@ from sqlalchemy import Engine
 from services.forecast.application import ForecastApplication
 from services.forecast.domain import Period, parse_period
 from services.forecast.queries import reports
+from services.forecast.queries.activity import VISITS, activity_report, when
 from services.forecast.queries.changes import explain
 from services.forecast.queries.pipeline import ever_owned_a_deal, forecast
 from services.forecast.queries.whatif import probabilities_whatif
-from services.forecast.requests import ProbabilitiesWhatIf, SetTarget
-from services.forecast.responses import AnyReport, Changes, Forecast, ProbabilitiesWhatIfAnswer, Target
+from services.forecast.requests import ProbabilitiesWhatIf, SetTarget, SetVisitPlan
+from services.forecast.responses import (
+    ActivityReport,
+    AnyReport,
+    Changes,
+    Forecast,
+    ProbabilitiesWhatIfAnswer,
+    Target,
+    VisitPlan,
+)
 from services.forecast.rules import ForecastRules
+from shared.calendar import Calendar
 from shared.clock import in_utc
 from shared.contracts import Money
-from shared.errors import Invalid
+from shared.errors import Invalid, NotFound
 from shared.web.access import Access
 from shared.web.http import CallerDep
+from shared.web.responses import NOT_FOUND
 
 PeriodText = Annotated[str, Path(pattern=r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")]
 
 
-def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRouter:
+def router(app: ForecastApplication, engine: Engine, access: Access, calendar: Calendar) -> APIRouter:
     routes = APIRouter(prefix="/forecast", tags=["forecast"])
 
     @routes.get("/rules", response_model=ForecastRules)
@@ -72,6 +84,45 @@ def router(app: ForecastApplication, engine: Engine, access: Access) -> APIRoute
             raise Invalid("team", f"no team {team!r} in the forecast rules", "path")
         access.check(who.identity, "team target", "set", team=team)
         return _set_target("team", team, period, body, who)
+
+    @routes.put("/visit-plans/{owner_id}/{period}", response_model=VisitPlan)
+    def set_visit_plan(owner_id: str, period: PeriodText, body: SetVisitPlan, who: CallerDep) -> dict[str, Any]:
+        """The visits (拜访) a rep plans per working day in the period: a target of kind
+        `visits`, beside the sales targets; a month's plan wins over its quarter's, a
+        quarter's over its year's."""
+        access.require(who.identity, "visit plan", "set")
+        if not known_owner(owner_id):
+            raise Invalid("owner_id", f"no owner {owner_id!r}: not in a team (CRM_TEAMS) nor owning a deal", "path")
+        access.check(who.identity, "visit plan", "set", owner_id)
+        app.set_target(VISITS, owner_id, period, Decimal(body.visits_per_day), "", who.meta)
+        return {"owner_id": owner_id, "period": period, "visits_per_day": body.visits_per_day}
+
+    @routes.get("/activity", response_model=ActivityReport, responses=NOT_FOUND)
+    def activity(
+        who: CallerDep,
+        period: Literal["day", "week"] = "day",
+        on: date | None = Query(default=None, description="a day of the day or week (default: today)"),
+        owner: str | None = Query(default=None, max_length=200, description="one rep (default: me)"),
+        team: str | None = Query(default=None, max_length=100, description="each rep of a team"),
+    ) -> dict[str, Any]:
+        """Calls, meetings and visits logged, new deals, moves forward and value won, per
+        rep and in all, day by day, against the visit plan. `period=week&team=…` is the
+        manager's weekly progress view."""
+        access.require(who.identity, "activity report", "read")
+        if owner is not None and team is not None:
+            raise Invalid("team", "ask for one owner or one team, not both", "query")
+        if team is not None:
+            if team not in access.teams:
+                raise NotFound("team", team)
+            access.check(who.identity, "activity report", "read", team=team)
+            owners = access.teams[team]
+        else:
+            owner = owner or who.identity.user_id
+            access.check(who.identity, "activity report", "read", owner)
+            owners = frozenset({owner})
+        span = when(on, app.clock.now(), calendar, period)
+        with engine.connect() as connection:
+            return activity_report(connection, calendar, owners, span, period)
 
     def known_owner(owner_id: str) -> bool:
         """Known: a member of a configured team (`CRM_TEAMS` or the forecast rules' teams),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from services.forecast.access import RULES
+from services.forecast.activity import HistoryAndActivity
 from services.forecast.api import router
 from services.forecast.application import ForecastApplication
 from services.forecast.jobs import take_snapshots
-from services.forecast.projections import ForecastHistory
 from services.forecast.publishing import to_public
 from services.forecast.rules import ForecastRules, load_forecast_rules
+from shared.calendar import Calendar
 from shared.clock import Clock
 from shared.contracts import FORECAST, PIPELINE
 from shared.eventstore.storage import open_storage
@@ -30,8 +31,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: ForecastRul
         settings,
         storage,
         app,
-        ForecastHistory(),
-        router(app, storage.engine, Access(settings.teams, RULES)),
+        HistoryAndActivity(),
+        router(app, storage.engine, Access(settings.teams, RULES), Calendar(settings.timezone)),
         publishes_to=FORECAST,
         translate=to_public,
         subscribes_to=(PIPELINE,),

@@ -44,6 +44,7 @@ class Deal(Aggregate):
         Changed: ClassVar[type[Any]]
         Closed: ClassVar[type[Any]]
         LinesChanged: ClassVar[type[Any]]
+        ActivityRecorded: ClassVar[type[Any]]
 
     @event("Tracked")
     def __init__(self, id: UUID, terms: Terms, at: datetime, upstream: Upstream) -> None:  # noqa: A002
@@ -88,6 +89,12 @@ class Deal(Aggregate):
         """The deal's line items changed: its value per product line ({line: amount}; {}: no
         items any more, the deal counts in no product line)."""
         self.lines = dict(lines)
+        self._see(upstream)
+
+    @event("ActivityRecorded")
+    def record_activity(self, activity_id: str, kind: str, by: str, at: datetime, upstream: Upstream) -> None:
+        """A call, meeting or visit logged on the deal, by whom, when it happened: what the
+        activity reports count (services/forecast/activity.py). Nothing of the forecast moves."""
         self._see(upstream)
 
     def _take(self, terms: Terms, upstream: Upstream) -> None:

@@ -28,6 +28,8 @@ def react(app: ForecastApplication, received: ReceivedEvent) -> tuple[Deal, ...]
         return _closed(app, data, received)
     if isinstance(data, public.DealLineItemsChanged):
         return _lines_changed(app, data, received)
+    if isinstance(data, public.DealActivityLogged) and data.kind in ("call", "meeting"):
+        return _activity_logged(app, data, received)
     return ()
 
 
@@ -97,6 +99,21 @@ def _lines_changed(
         return ()
     lines = {line: f"{value.amount:.2f}" for line, value in data.product_lines.items()}
     deal.change_lines(lines=lines, at=at, upstream=upstream)
+    return (deal,)
+
+
+def _activity_logged(
+    app: ForecastApplication, data: public.DealActivityLogged, received: ReceivedEvent
+) -> tuple[Deal, ...]:
+    """Counted for whoever logged it (the event's actor), when it happened; an activity on a
+    deal the forecast never had (not yet in a pipeline) counts nowhere."""
+    upstream = (received.envelope.source, received.sequence)
+    deal = app.find(Deal, data.deal_id)
+    if deal is None or deal.has_seen(*upstream):
+        return ()
+    kind = "visit" if data.visit else data.kind
+    at = data.occurred_at or received.envelope.time
+    deal.record_activity(activity_id=data.activity_id, kind=kind, by=received.envelope.actor, at=at, upstream=upstream)
     return (deal,)
 
 

@@ -28,3 +28,10 @@ class ProbabilitiesWhatIf(BaseModel):
     period: str = Field(pattern=r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$", description="2026, 2026-Q4 or 2026-11")
     probabilities: dict[StageKey, Percent] = Field(min_length=1, max_length=100, description="stage key → percent")
     dates: list[datetime] | None = Field(default=None, min_length=1, max_length=400)
+
+
+class SetVisitPlan(BaseModel):
+    """How many customer visits (拜访) a rep plans per working day in the period."""
+
+    model_config = ConfigDict(extra="forbid")
+    visits_per_day: int = Field(ge=0, le=50)

@@ -234,3 +234,53 @@ class ProbabilitiesWhatIfAnswer(BaseModel):
     actual_won: list[MoneyOut]
     points: list[WhatIfPoint]
     mean_absolute_error: MeanAbsoluteError
+
+
+# -- activity reports ----------------------------------------------------------------------------
+
+
+class ActivityFigures(BaseModel):
+    """What was done in a day or a week, against the plan of visits."""
+
+    calls: int
+    meetings: int
+    visits: int = Field(description="meetings at the customer's (拜访)")
+    planned_visits: int = Field(description="the visit plan's visits per working day, over the days")
+    visits_of_plan: int | None = Field(description="visits as a percentage of the plan (none: nothing planned)")
+    new_deals: int = Field(description="deals that entered a pipeline")
+    moved_forward: int = Field(description="stage moves forward (regressions are not counted)")
+    deals_won: int
+    won: list[MoneyOut] = Field(description="the value won, per currency")
+
+
+class ActivityDay(ActivityFigures):
+    date: date
+
+
+class ActivityRow(ActivityFigures):
+    """One rep's (or everyone's) figures over the whole span, and day by day."""
+
+    days: list[ActivityDay]
+
+
+class RepActivity(ActivityRow):
+    owner_id: str
+
+
+class ActivityReport(BaseModel):
+    """Per rep and for them all, by the company's calendar (`CRM_TIMEZONE`, weeks from
+    Monday). A week's report is the weekly progress view (周进度控制): each rep's week
+    against the plan."""
+
+    period: Literal["day", "week"]
+    first: date
+    last: date
+    timezone: str
+    reps: list[RepActivity]
+    total: ActivityRow
+
+
+class VisitPlan(BaseModel):
+    owner_id: str
+    period: str
+    visits_per_day: int

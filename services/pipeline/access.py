@@ -65,6 +65,16 @@ RULES: tuple[Rule, ...] = (
         admin="all",
     ),
     Rule(
+        "day",
+        "read",
+        ("GET /pipeline/my-day",),
+        rep="own",
+        manager="teams",
+        auditor="all",
+        admin="all",
+        note="a rep's own; a manager's teams (one rep or a whole team)",
+    ),
+    Rule(
         "attachment",
         "add",
         ("POST /pipeline/deals/{deal_id}/activities/{activity_id}/attachments",),

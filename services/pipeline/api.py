@@ -13,7 +13,7 @@ from fastapi import APIRouter, File, HTTPException, Path, Query, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
-from services.pipeline import attachments, queries
+from services.pipeline import agenda, attachments, queries
 from services.pipeline.application import PipelineApplication
 from services.pipeline.domain.deal import Deal
 from services.pipeline.domain.stages import StageSet
@@ -46,6 +46,7 @@ from services.pipeline.responses import (
 )
 from services.pipeline.rules import PipelineRules
 from shared.blobs import BlobStoreUnavailable
+from shared.calendar import Calendar
 from shared.errors import NotFound
 from shared.web.access import Access
 from shared.web.downloads import RETRY_AFTER, file_response
@@ -60,9 +61,15 @@ AttachmentRef = Annotated[str, Path(max_length=100, description="the attachment'
 
 
 def router(
-    app: PipelineApplication, engine: Engine, access: Access, live: LiveFeed, files: attachments.Files
+    app: PipelineApplication,
+    engine: Engine,
+    access: Access,
+    live: LiveFeed,
+    files: attachments.Files,
+    calendar: Calendar,
 ) -> APIRouter:
     routes = APIRouter(prefix="/pipeline", tags=["pipeline"])
+    routes.include_router(agenda.routes(app, engine, access, calendar))
 
     def may_change(who: Caller) -> Callable[[Deal], None]:
         """403 before anything is recorded unless the caller may change the deal: the role

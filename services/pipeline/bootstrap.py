@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from services.pipeline.access import RULES
+from services.pipeline.agenda import DealsAndAgenda
 from services.pipeline.api import router
 from services.pipeline.application import PipelineApplication
 from services.pipeline.attachments import Files
 from services.pipeline.jobs import alert_open_deals
-from services.pipeline.projections import DealList
 from services.pipeline.publishing import to_public
 from services.pipeline.rules import PipelineRules, load_pipeline_rules
 from shared.blobs import open_blobs
+from shared.calendar import Calendar
 from shared.clock import Clock
 from shared.contracts import PIPELINE, REGISTRATION
 from shared.eventstore.storage import open_storage
@@ -33,8 +34,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: PipelineRul
         settings,
         storage,
         app,
-        DealList(),
-        router(app, storage.engine, Access(settings.teams, RULES), live, files),
+        DealsAndAgenda(),
+        router(app, storage.engine, Access(settings.teams, RULES), live, files, Calendar(settings.timezone)),
         publishes_to=PIPELINE,
         translate=to_public,
         subscribes_to=(REGISTRATION,),

@@ -55,7 +55,9 @@ def _data(event: Any) -> public.EventData | None:
         return public.DealActivityLogged(
             deal_id=deal_id,
             activity_id=event.activity_id,
-            kind=event.kind,
+            # A visit is a meeting at the customer's: the public kinds stay as first published.
+            kind="meeting" if event.kind == "visit" else event.kind,
+            visit=event.kind == "visit",
             subject=event.subject,
             occurred_at=event.occurred_at,
             due_at=event.due_at,

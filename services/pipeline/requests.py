@@ -72,7 +72,9 @@ class EditDeal(Command):
 
 
 class LogActivity(Command):
-    kind: Literal["call", "meeting", "email", "note", "task"]
+    kind: Literal["call", "meeting", "visit", "email", "note", "task"] = Field(
+        description="a visit is a meeting at the customer's (拜访): published as a meeting with `visit: true`"
+    )
     subject: str = Field(min_length=1, max_length=500)
     occurred_at: Instant | None = None
     due_at: Instant | None = None

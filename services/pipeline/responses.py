@@ -55,7 +55,7 @@ class AttachmentList(BaseModel):
 
 class Activity(BaseModel):
     activity_id: str
-    kind: Literal["call", "meeting", "email", "note", "task"]
+    kind: Literal["call", "meeting", "visit", "email", "note", "task"]
     subject: str
     occurred_at: Instant | None
     due_at: Instant | None = Field(description="tasks only")
@@ -182,3 +182,39 @@ class PipelineHistory(BaseModel):
     events: list[HistoryEvent]
     stage_spans: list[Span]
     deal: PipelineDeal = Field(description="the deal as it stood at `as_of` (now if not given)")
+
+
+class DayItem(BaseModel):
+    """A task or a meeting on a deal, as my day lists it."""
+
+    deal_id: str
+    deal_name: str
+    account_name: str
+    owner_id: str = Field(description="the deal's owner now")
+    activity_id: str
+    kind: Literal["task", "meeting", "visit"]
+    subject: str
+    at: Instant = Field(description="a task's due instant; a meeting's or visit's instant")
+    required_by_stage: str | None = Field(description="the stage whose entry created this task")
+
+
+class DayCounts(BaseModel):
+    overdue: int
+    today: int
+    upcoming: int
+    meetings: int
+
+
+class MyDay(BaseModel):
+    """Open tasks and meetings across the open deals of an owner (or a team), bucketed by the
+    company's calendar (`CRM_TIMEZONE`)."""
+
+    date: str = Field(description="today in the company's time zone (YYYY-MM-DD)")
+    timezone: str
+    until: str = Field(description="the last day `upcoming` and `meetings` reach")
+    owners: list[str] = Field(description="whose deals these are")
+    overdue: list[DayItem] = Field(description="open tasks due before today, oldest first")
+    today: list[DayItem]
+    upcoming: list[DayItem]
+    meetings: list[DayItem] = Field(description="meetings and visits from today on")
+    counts: DayCounts = Field(description="how many each list holds in all (each answers its first `limit`)")

@@ -141,6 +141,8 @@ class DealActivityLogged(EventData):
     # Added within v1, optional: a task a stage required of every deal entering it, and its key there.
     required_by_stage: str | None = None
     required_task: str | None = None
+    # Added within v1, optional: a meeting at the customer's (拜访), what the visit plans count.
+    visit: bool = False
 
 
 class DealTaskCompleted(EventData):

@@ -261,6 +261,7 @@ BODIES = {
     "/pipeline/deals/{deal_id}/reopen": {},
     "/forecast/targets/{owner_id}/{period}": {"amount": {"amount": "1.00"}},
     "/forecast/team-targets/{team}/{period}": {"amount": {"amount": "1.00"}},
+    "/forecast/visit-plans/{owner_id}/{period}": {"visits_per_day": 1},
     "/registration/partners": {"partner_id": "org-probe", "name": "Probe", "channel_managers": ["mgr-1"]},
 }
 

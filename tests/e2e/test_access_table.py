@@ -420,6 +420,9 @@ SPECS: dict[str, Spec] = {
         visible=lambda answer, v: [i["deal_id"] for i in answer["items"]] == [v["deal_id"]],
     ),
     "GET /pipeline/board": Spec(subject=deal, cached=True, relations=RELATIONS[:3]),
+    "GET /pipeline/my-day": Spec(
+        subject=deal, cached=True, relations=RELATIONS[:3], params=lambda v: {"owner": v["owner"]}
+    ),
     "POST /pipeline/deals/{deal_id}/stage": Spec(subject=deal, body=lambda v: {"to_stage": "proposal"}),
     "PATCH /pipeline/deals/{deal_id}": Spec(subject=deal, body=lambda v: {"priority": "high"}),
     "POST /pipeline/deals/{deal_id}/activities": Spec(201, deal, body=lambda v: {"kind": "call", "subject": "probe"}),
@@ -474,6 +477,12 @@ SPECS: dict[str, Spec] = {
     ),
     "PUT /forecast/targets/{owner_id}/{period}": Spec(
         subject=deal, body=lambda v: {"amount": {"amount": "5.00"}}, unknown=422
+    ),
+    "PUT /forecast/visit-plans/{owner_id}/{period}": Spec(
+        subject=deal, body=lambda v: {"visits_per_day": 2}, unknown=422
+    ),
+    "GET /forecast/activity": Spec(
+        subject=deal, cached=True, relations=RELATIONS[:3], params=lambda v: {"owner": v["owner"]}
     ),
     "PUT /forecast/team-targets/{team}/{period}": Spec(
         subject=team,

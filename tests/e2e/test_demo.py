@@ -88,6 +88,10 @@ def test_the_demo_sets_targets_the_forecast_compares_with(client):
     forecast = client.get("/forecast/pipeline", headers=ADMIN, params={"period": quarter, "group_by": "owner"})
     targets = {group["key"]: group.get("target") for group in forecast.json()["groups"]}
     assert targets and all(target and target["currency"] == "CNY" for target in targets.values()), targets
+    # and a visit plan for every rep: two visits on a Monday of this year
+    monday = date.fromisocalendar(date.today().year, 10, 1).isoformat()
+    day = client.get("/forecast/activity", headers=ADMIN, params={"period": "day", "on": monday, "owner": "li.ming"})
+    assert day.json()["total"]["planned_visits"] == 2, day.text
 
 
 def test_the_demo_route_is_absent_outside_the_embedded_mode(tmp_path):

@@ -62,6 +62,12 @@ def declared_operations() -> list[str]:
     for service in SERVICES:
         module = ROOT / "services" / service / "api.py"
         files = [module] if module.exists() else sorted((ROOT / "services" / service / "api").glob("*.py"))
+        # a role's own routes (services/pipeline/agenda.py), included under the api's prefix
+        files += [
+            path
+            for path in sorted((ROOT / "services" / service).glob("*.py"))
+            if path != module and "APIRouter(" in path.read_text(encoding="utf-8")
+        ]
         tree = ast.Module(body=[ast.parse(path.read_text(encoding="utf-8")) for path in files], type_ignores=[])
         prefix = next(
             (

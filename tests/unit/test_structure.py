@@ -29,6 +29,8 @@ ROLES = {
     "history",
     "imports",
     "attachments",
+    "agenda",
+    "activity",
     "bootstrap",
 }
 LONGEST = 320  # lines: "about 300", a little slack for a docstring

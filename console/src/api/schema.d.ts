@@ -535,6 +535,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pipeline/my-day": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Day
+         * @description Open tasks (overdue, today, upcoming) and meetings across the open deals of an
+         *     owner or a team: a rep sees their own, a manager a rep of their teams or a team.
+         */
+        get: operations["day_pipeline_my_day_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pipeline/rules": {
         parameters: {
             query?: never;
@@ -994,6 +1015,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/forecast/visit-plans/{owner_id}/{period}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Visit Plan
+         * @description The visits (拜访) a rep plans per working day in the period: a target of kind
+         *     `visits`, beside the sales targets; a month's plan wins over its quarter's, a
+         *     quarter's over its year's.
+         */
+        put: operations["set_visit_plan_forecast_visit_plans__owner_id___period__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/forecast/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Activity
+         * @description Calls, meetings and visits logged, new deals, moves forward and value won, per
+         *     rep and in all, day by day, against the visit plan. `period=week&team=…` is the
+         *     manager's weekly progress view.
+         */
+        get: operations["activity_forecast_activity_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/forecast/reports/{name}": {
         parameters: {
             query?: never;
@@ -1220,7 +1285,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "call" | "meeting" | "email" | "note" | "task";
+            kind: "call" | "meeting" | "visit" | "email" | "note" | "task";
             /** Subject */
             subject: string;
             /** Occurred At */
@@ -1267,6 +1332,122 @@ export interface components {
              * @default []
              */
             attachments: components["schemas"]["Attachment"][];
+        };
+        /** ActivityDay */
+        ActivityDay: {
+            /** Calls */
+            calls: number;
+            /** Meetings */
+            meetings: number;
+            /**
+             * Visits
+             * @description meetings at the customer's (拜访)
+             */
+            visits: number;
+            /**
+             * Planned Visits
+             * @description the visit plan's visits per working day, over the days
+             */
+            planned_visits: number;
+            /**
+             * Visits Of Plan
+             * @description visits as a percentage of the plan (none: nothing planned)
+             */
+            visits_of_plan: number | null;
+            /**
+             * New Deals
+             * @description deals that entered a pipeline
+             */
+            new_deals: number;
+            /**
+             * Moved Forward
+             * @description stage moves forward (regressions are not counted)
+             */
+            moved_forward: number;
+            /** Deals Won */
+            deals_won: number;
+            /**
+             * Won
+             * @description the value won, per currency
+             */
+            won: components["schemas"]["MoneyOut"][];
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+        };
+        /**
+         * ActivityReport
+         * @description Per rep and for them all, by the company's calendar (`CRM_TIMEZONE`, weeks from
+         *     Monday). A week's report is the weekly progress view (周进度控制): each rep's week
+         *     against the plan.
+         */
+        ActivityReport: {
+            /**
+             * Period
+             * @enum {string}
+             */
+            period: "day" | "week";
+            /**
+             * First
+             * Format: date
+             */
+            first: string;
+            /**
+             * Last
+             * Format: date
+             */
+            last: string;
+            /** Timezone */
+            timezone: string;
+            /** Reps */
+            reps: components["schemas"]["RepActivity"][];
+            total: components["schemas"]["ActivityRow"];
+        };
+        /**
+         * ActivityRow
+         * @description One rep's (or everyone's) figures over the whole span, and day by day.
+         */
+        ActivityRow: {
+            /** Calls */
+            calls: number;
+            /** Meetings */
+            meetings: number;
+            /**
+             * Visits
+             * @description meetings at the customer's (拜访)
+             */
+            visits: number;
+            /**
+             * Planned Visits
+             * @description the visit plan's visits per working day, over the days
+             */
+            planned_visits: number;
+            /**
+             * Visits Of Plan
+             * @description visits as a percentage of the plan (none: nothing planned)
+             */
+            visits_of_plan: number | null;
+            /**
+             * New Deals
+             * @description deals that entered a pipeline
+             */
+            new_deals: number;
+            /**
+             * Moved Forward
+             * @description stage moves forward (regressions are not counted)
+             */
+            moved_forward: number;
+            /** Deals Won */
+            deals_won: number;
+            /**
+             * Won
+             * @description the value won, per currency
+             */
+            won: components["schemas"]["MoneyOut"][];
+            /** Days */
+            days: components["schemas"]["ActivityDay"][];
         };
         /** AddProduct */
         AddProduct: {
@@ -1752,6 +1933,54 @@ export interface components {
              * Format: uuid
              */
             contact_id: string;
+        };
+        /** DayCounts */
+        DayCounts: {
+            /** Overdue */
+            overdue: number;
+            /** Today */
+            today: number;
+            /** Upcoming */
+            upcoming: number;
+            /** Meetings */
+            meetings: number;
+        };
+        /**
+         * DayItem
+         * @description A task or a meeting on a deal, as my day lists it.
+         */
+        DayItem: {
+            /** Deal Id */
+            deal_id: string;
+            /** Deal Name */
+            deal_name: string;
+            /** Account Name */
+            account_name: string;
+            /**
+             * Owner Id
+             * @description the deal's owner now
+             */
+            owner_id: string;
+            /** Activity Id */
+            activity_id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "task" | "meeting" | "visit";
+            /** Subject */
+            subject: string;
+            /**
+             * At
+             * Format: date-time
+             * @description a task's due instant; a meeting's or visit's instant
+             */
+            at: string;
+            /**
+             * Required By Stage
+             * @description the stage whose entry created this task
+             */
+            required_by_stage: string | null;
         };
         /** DealAccount */
         DealAccount: {
@@ -2497,9 +2726,10 @@ export interface components {
         LogActivity: {
             /**
              * Kind
+             * @description a visit is a meeting at the customer's (拜访): published as a meeting with `visit: true`
              * @enum {string}
              */
-            kind: "call" | "meeting" | "email" | "note" | "task";
+            kind: "call" | "meeting" | "visit" | "email" | "note" | "task";
             /** Subject */
             subject: string;
             /** Occurred At */
@@ -2560,6 +2790,46 @@ export interface components {
              * @example CNY
              */
             currency: string;
+        };
+        /**
+         * MyDay
+         * @description Open tasks and meetings across the open deals of an owner (or a team), bucketed by the
+         *     company's calendar (`CRM_TIMEZONE`).
+         */
+        MyDay: {
+            /**
+             * Date
+             * @description today in the company's time zone (YYYY-MM-DD)
+             */
+            date: string;
+            /** Timezone */
+            timezone: string;
+            /**
+             * Until
+             * @description the last day `upcoming` and `meetings` reach
+             */
+            until: string;
+            /**
+             * Owners
+             * @description whose deals these are
+             */
+            owners: string[];
+            /**
+             * Overdue
+             * @description open tasks due before today, oldest first
+             */
+            overdue: components["schemas"]["DayItem"][];
+            /** Today */
+            today: components["schemas"]["DayItem"][];
+            /** Upcoming */
+            upcoming: components["schemas"]["DayItem"][];
+            /**
+             * Meetings
+             * @description meetings and visits from today on
+             */
+            meetings: components["schemas"]["DayItem"][];
+            /** @description how many each list holds in all (each answers its first `limit`) */
+            counts: components["schemas"]["DayCounts"];
         };
         /** OwnerBacktest */
         OwnerBacktest: {
@@ -3236,6 +3506,49 @@ export interface components {
             /** Reason */
             reason?: string | null;
         };
+        /** RepActivity */
+        RepActivity: {
+            /** Calls */
+            calls: number;
+            /** Meetings */
+            meetings: number;
+            /**
+             * Visits
+             * @description meetings at the customer's (拜访)
+             */
+            visits: number;
+            /**
+             * Planned Visits
+             * @description the visit plan's visits per working day, over the days
+             */
+            planned_visits: number;
+            /**
+             * Visits Of Plan
+             * @description visits as a percentage of the plan (none: nothing planned)
+             */
+            visits_of_plan: number | null;
+            /**
+             * New Deals
+             * @description deals that entered a pipeline
+             */
+            new_deals: number;
+            /**
+             * Moved Forward
+             * @description stage moves forward (regressions are not counted)
+             */
+            moved_forward: number;
+            /** Deals Won */
+            deals_won: number;
+            /**
+             * Won
+             * @description the value won, per currency
+             */
+            won: components["schemas"]["MoneyOut"][];
+            /** Days */
+            days: components["schemas"]["ActivityDay"][];
+            /** Owner Id */
+            owner_id: string;
+        };
         /**
          * RequiredTask
          * @description A task a stage asks of every deal that enters it, due `due_in_days` after the entry.
@@ -3512,6 +3825,14 @@ export interface components {
         /** SetTarget */
         SetTarget: {
             amount: components["schemas"]["MoneyIn"];
+        };
+        /**
+         * SetVisitPlan
+         * @description How many customer visits (拜访) a rep plans per working day in the period.
+         */
+        SetVisitPlan: {
+            /** Visits Per Day */
+            visits_per_day: number;
         };
         /** SourceFigures */
         SourceFigures: {
@@ -3862,6 +4183,15 @@ export interface components {
         ValidationProblem: {
             /** Detail */
             detail: components["schemas"]["FieldProblem"][];
+        };
+        /** VisitPlan */
+        VisitPlan: {
+            /** Owner Id */
+            owner_id: string;
+            /** Period */
+            period: string;
+            /** Visits Per Day */
+            visits_per_day: number;
         };
         /** WhatIfFigures */
         WhatIfFigures: {
@@ -6801,6 +7131,94 @@ export interface operations {
             };
         };
     };
+    day_pipeline_my_day_get: {
+        parameters: {
+            query?: {
+                /** @description one owner's day (default: mine) */
+                owner?: string | null;
+                /** @description a whole team's day */
+                team?: string | null;
+                /** @description how many days ahead `upcoming` reaches */
+                days?: number;
+                /** @description items per list (`counts` has them all) */
+                limit?: number;
+            };
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyDay"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     rules_pipeline_rules_get: {
         parameters: {
             query?: never;
@@ -9402,6 +9820,197 @@ export interface operations {
             };
             /** @description The body is not JSON (send content-type application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_visit_plan_forecast_visit_plans__owner_id___period__put: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path: {
+                owner_id: string;
+                period: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetVisitPlan"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitPlan"];
+                };
+            };
+            /** @description The body cannot be read: not UTF-8, or a malformed form */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON (send content-type application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    activity_forecast_activity_get: {
+        parameters: {
+            query?: {
+                period?: "day" | "week";
+                /** @description a day of the day or week (default: today) */
+                on?: string | null;
+                /** @description one rep (default: me) */
+                owner?: string | null;
+                /** @description each rep of a team */
+                team?: string | null;
+            };
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityReport"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: no such deal, lead, pipeline or task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

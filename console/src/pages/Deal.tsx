@@ -13,7 +13,7 @@ import LineItems from "./LineItems";
 
 type Deal = Schemas["PipelineDeal"];
 type Stage = Schemas["Stage"];
-const KINDS = ["call", "meeting", "email", "note", "task"] as const;
+const KINDS = ["call", "meeting", "visit", "email", "note", "task"] as const;
 
 export default function DealPage({ dealId, session }: { dealId: string; session: Session }) {
   const { t, i18n } = useTranslation();
