@@ -9,7 +9,6 @@ source from its first `crm.deal.stage_changed.v1`, and adds the value of every
 dedupes on the event `id`, in the same SQLite transaction as the sums; it commits its Kafka
 offset only after that transaction. Types it does not know are skipped.
 """
-
 from __future__ import annotations
 
 import argparse
