@@ -95,9 +95,62 @@ def export(
     return answer
 
 
+def field(key: str) -> Column:
+    """A column holding one field of the rows, named after it."""
+
+    def cell(row: dict[str, Any]) -> Any:
+        return row.get(key)
+
+    return key, cell
+
+
 def money_columns(prefix: str, key: str) -> list[Column]:
     """An amount of money as two columns: the amount (a number) and its currency."""
     return [
         (f"{prefix}_amount", lambda row: Decimal(row[key]["amount"]) if row.get(key) else None),
         (f"{prefix}_currency", lambda row: row[key]["currency"] if row.get(key) else None),
     ]
+
+
+def _is_money(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"amount", "currency"}
+
+
+def flattened(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A report's row as one line of cells: money as amount and currency, lists of money
+    (one per currency) as `12500.00 CNY; 80.00 USD`, nested figures as `group.key`."""
+    cells: dict[str, Any] = {}
+    for key, value in row.items():
+        name = f"{prefix}{key}"
+        if _is_money(value):
+            cells[f"{name}_amount"], cells[f"{name}_currency"] = Decimal(value["amount"]), value["currency"]
+        elif isinstance(value, dict):
+            cells |= flattened(value, f"{name}.")
+        elif isinstance(value, list) and all(_is_money(v) for v in value):
+            cells[name] = "; ".join(f"{v['amount']} {v['currency']}" for v in value)
+        elif isinstance(value, list) and any(isinstance(v, dict) for v in value):
+            continue  # a nested table: a report's own rows are exported, not a row's sub-rows
+        else:
+            cells[name] = value
+    return cells
+
+
+def report_rows(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of a report: its first list of rows (groups, stages, sources, points), the
+    report's own scalars (its period, its grouping) repeated on each; or, when it has none,
+    its named parts (a sales cycle's all / won / lost) a row each, or itself as one row."""
+    scalars = {k: v for k, v in answer.items() if not isinstance(v, (list, dict))}
+    for value in answer.values():
+        if isinstance(value, list) and value and all(isinstance(v, dict) and not _is_money(v) for v in value):
+            return [scalars | flattened(v) for v in value]
+    parts = {k: v for k, v in answer.items() if isinstance(v, dict) and not _is_money(v)}
+    if parts:
+        return [scalars | {"part": k} | flattened(v) for k, v in parts.items()]
+    return [flattened(answer)]
+
+
+def report_export(answer: dict[str, Any], fmt: Format, name: str) -> Response:
+    """A report (figures, not a list) as a file: one column per cell any of its rows has."""
+    rows = report_rows(answer)
+    keys = list(dict.fromkeys(key for row in rows for key in row))
+    return export(rows, [field(key) for key in keys], fmt, name)

@@ -48,7 +48,7 @@ from services.registration.responses import (
 )
 from services.registration.rules import Rules
 from shared.web.access import Access
-from shared.web.export import FILES, FORMAT, Column, Format, export
+from shared.web.export import FILES, FORMAT, Column, Format, export, field
 from shared.web.http import Caller, CallerDep
 from shared.web.live import RESPONSES as STREAM
 from shared.web.live import EventStream, LastEventId, LiveFeed
@@ -56,7 +56,7 @@ from shared.web.responses import NOT_FOUND
 
 PARTNER_REPORT_COLUMNS: list[Column] = [
     *(
-        (key, lambda r, key=key: r[key])
+        field(key)
         for key in ("partner_id", "name", "registrations", "pending", "approved", "rejected", "approval_rate")
     ),
     ("conflicts", lambda r: r["conflicts"]),

@@ -12,7 +12,7 @@ from services.registration.api.declare import RouteSet, route
 from services.registration.found import AccountPage, ContactPage, SearchResults
 from services.registration.queries import finding
 from services.registration.queries.finding import Reach
-from shared.web.export import EXPORT_CAP, FILES, FORMAT, Column, Format, export
+from shared.web.export import EXPORT_CAP, FILES, FORMAT, Column, Format, export, field
 from shared.web.http import Caller, CallerDep
 from shared.web.identity import Identity
 
@@ -25,8 +25,7 @@ ACCOUNT_COLUMNS: list[Column] = [
     ("contacts", lambda r: [c["name"] or c["email"] or c["phone"] for c in r["contacts"]]),
 ]
 CONTACT_COLUMNS: list[Column] = [
-    (key, lambda r, key=key: r[key])  # type: ignore[misc]
-    for key in ("contact_id", "name", "phone", "email", "account_name", "deal_name", "owner_id", "added_at")
+    field(key) for key in ("contact_id", "name", "phone", "email", "account_name", "deal_name", "owner_id", "added_at")
 ]
 
 

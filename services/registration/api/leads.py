@@ -28,7 +28,7 @@ from services.registration.responses import (
     ScoreModelStatus,
     TrainingRun,
 )
-from shared.web.export import EXPORT_CAP, FILES, FORMAT, Column, Format, export, money_columns
+from shared.web.export import EXPORT_CAP, FILES, FORMAT, Column, Format, export, field, money_columns
 from shared.web.http import CallerDep
 from shared.web.responses import NOT_FOUND
 
@@ -38,10 +38,7 @@ LEAD_COLUMNS: list[Column] = [
     ("contact_name", lambda r: r["contact"].get("name")),
     ("phone", lambda r: r["contact"].get("phone")),
     ("email", lambda r: r["contact"].get("email")),
-    *(
-        (key, lambda r, key=key: r[key])
-        for key in ("source", "region", "industry", "owner_id", "status", "captured_at", "score")
-    ),
+    *(field(key) for key in ("source", "region", "industry", "owner_id", "status", "captured_at", "score")),
     *money_columns("budget", "budget"),
 ]
 
