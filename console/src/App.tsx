@@ -6,10 +6,11 @@ import { lazy, Suspense, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { speakAs } from "./api/client";
 import { forgetBoard, prefetchBoard } from "./prefetch";
-import { navigate, usePath } from "./router";
+import { navigate, usePath, useSearch } from "./router";
 import * as sessions from "./session";
 import type { Session } from "./session";
 import SignIn from "./pages/SignIn";
+import SearchBox from "./pages/SearchBox";
 
 const BoardPage = lazy(() => import("./pages/Board"));
 const DealPage = lazy(() => import("./pages/Deal"));
@@ -26,6 +27,8 @@ const ProductsPage = lazy(() => import("./pages/Products"));
 const LeadsPage = lazy(() => import("./pages/Leads"));
 const PartnersPage = lazy(() => import("./pages/Partners"));
 const RegistrationsPage = lazy(() => import("./pages/Registrations"));
+const AccountsPage = lazy(() => import("./pages/Accounts"));
+const ContactsPage = lazy(() => import("./pages/Contacts"));
 
 /** `/deals/{id}/audit`: the deal's id, or null for any other path. */
 function auditedDeal(path: string): string | null {
@@ -51,7 +54,7 @@ function initialSession(): Session | null {
   const session = direct ?? sessions.load();
   speakAs(session);
   const path = window.location.pathname;
-  const elsewhere = ["/signin", "/queue", "/pool", "/deals", "/imports", "/forecast", "/reports", "/stages", "/products", "/leads", "/partners"];
+  const elsewhere = ["/signin", "/queue", "/pool", "/deals", "/imports", "/forecast", "/reports", "/stages", "/products", "/leads", "/partners", "/accounts", "/contacts"];
   if (session && !sessions.isPartner(session) && !path.startsWith("/deals/") && !path.startsWith("/registrations") && !elsewhere.includes(path)) {
     prefetchBoard(session); // the board's data and its code load side by side
     void import("./pages/Board");
@@ -66,6 +69,7 @@ export default function App() {
   const { t, i18n } = useTranslation();
   const [session, setSession] = useState<Session | null>(startup);
   const path = usePath();
+  const search = useSearch();
   const language = i18n.resolvedLanguage ?? "zh-CN";
   // a partner's user is offered only its registrations: none of the staff's pages
   const staff = session !== null && !sessions.isPartner(session);
@@ -141,6 +145,16 @@ export default function App() {
               </Button>
             )}
             {session && staff && (
+              <Button type="link" onClick={() => navigate("/accounts")} style={{ color: "#fff" }}>
+                {t("app.accounts")}
+              </Button>
+            )}
+            {session && staff && (
+              <Button type="link" onClick={() => navigate("/contacts")} style={{ color: "#fff" }}>
+                {t("app.contacts")}
+              </Button>
+            )}
+            {session && staff && (
               <Button type="link" onClick={() => navigate("/forecast")} style={{ color: "#fff" }}>
                 {t("app.forecast")}
               </Button>
@@ -166,6 +180,7 @@ export default function App() {
               </Button>
             )}
             <span style={{ flex: 1 }} />
+            {session && staff && <SearchBox />}
             <Space>
               <Segmented
                 aria-label={t("app.language")}
@@ -210,6 +225,10 @@ export default function App() {
                   <ProductsPage session={session} />
                 ) : path === "/leads" ? (
                   <LeadsPage session={session} />
+                ) : path === "/accounts" ? (
+                  <AccountsPage key={search} />
+                ) : path === "/contacts" ? (
+                  <ContactsPage key={search} />
                 ) : path === "/partners" ? (
                   <PartnersPage />
                 ) : path === "/stages" ? (

@@ -295,7 +295,8 @@ export interface paths {
         };
         /**
          * List Leads
-         * @description The leads in reach, filtered, sorted (`-` first: descending), a page at a time.
+         * @description The leads in reach, filtered, sorted (`-` first: descending), a page at a time;
+         *     with `format` csv or xlsx, every one of them as a file.
          */
         get: operations["list_leads_registration_leads_get"];
         put?: never;
@@ -508,6 +509,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/registration/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Accounts
+         * @description Every account (customers are nobody's own), each with the deals in the caller's
+         *     reach and those deals' contacts.
+         */
+        get: operations["list_accounts_registration_accounts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registration/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Contacts
+         * @description The contacts in reach: a contact is in reach when the deal it came with is.
+         */
+        get: operations["list_contacts_registration_contacts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registration/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search
+         * @description Deals, leads, accounts and contacts whose names hold `q` (新城 finds 新城百货有限公司),
+         *     grouped by kind, each kind holding only what the caller may open.
+         */
+        get: operations["search_registration_search_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pipeline/rules": {
         parameters: {
             query?: never;
@@ -622,7 +685,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Deals */
+        /**
+         * List Deals
+         * @description With `format` csv or xlsx: every deal the filters match in reach, as a file.
+         */
         get: operations["list_deals_pipeline_deals_get"];
         put?: never;
         post?: never;
@@ -839,7 +905,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Pipeline Forecast */
+        /**
+         * Pipeline Forecast
+         * @description With `format` csv or xlsx: the figures as a file, a row per group.
+         */
         get: operations["pipeline_forecast_forecast_pipeline_get"];
         put?: never;
         post?: never;
@@ -896,7 +965,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Report */
+        /**
+         * Report
+         * @description With `format` csv or xlsx: the report as a file, a row per group, stage or source.
+         */
         get: operations["report_forecast_reports__name__get"];
         put?: never;
         post?: never;
@@ -927,10 +999,61 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AccountDeal */
+        AccountDeal: {
+            /** Deal Id */
+            deal_id: string;
+            /** Name */
+            name: string;
+            /** Owner Id */
+            owner_id: string | null;
+            /**
+             * Registration Status
+             * @enum {string}
+             */
+            registration_status: "pending" | "approved" | "rejected";
+            /** Outcome */
+            outcome: string | null;
+            value: components["schemas"]["MoneyOut"];
+        };
         /** AccountIn */
         AccountIn: {
             /** Name */
             name: string;
+        };
+        /** AccountPage */
+        AccountPage: {
+            /** Items */
+            items: components["schemas"]["AccountRow"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; None on the last
+             */
+            next_cursor: string | null;
+        };
+        /** AccountRow */
+        AccountRow: {
+            /** Account Id */
+            account_id: string;
+            /** Name */
+            name: string;
+            /** Tier */
+            tier: string | null;
+            /**
+             * Opened At
+             * Format: date-time
+             */
+            opened_at: string;
+            /**
+             * Deals
+             * @description only the deals in the caller's reach
+             */
+            deals: components["schemas"]["AccountDeal"][];
+            /**
+             * Contacts
+             * @description only the contacts of those deals
+             */
+            contacts: components["schemas"]["ContactRow"][];
         };
         /** AccountView */
         AccountView: {
@@ -1365,6 +1488,16 @@ export interface components {
             /** Email */
             email?: string | null;
         };
+        /** ContactPage */
+        ContactPage: {
+            /** Items */
+            items: components["schemas"]["ContactRow"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; None on the last
+             */
+            next_cursor: string | null;
+        };
         /** ContactRole */
         ContactRole: {
             /** Id */
@@ -1376,6 +1509,35 @@ export interface components {
              * @enum {string}
              */
             role: "decision_maker" | "influencer" | "user" | "champion" | "economic_buyer" | "other";
+        };
+        /** ContactRow */
+        ContactRow: {
+            /** Contact Id */
+            contact_id: string;
+            /** Name */
+            name: string | null;
+            /** Phone */
+            phone: string | null;
+            /** Email */
+            email: string | null;
+            /** Account Id */
+            account_id: string;
+            /** Account Name */
+            account_name: string | null;
+            /**
+             * Deal Id
+             * @description the deal the contact came with: its reach is the contact's
+             */
+            deal_id: string;
+            /** Deal Name */
+            deal_name: string | null;
+            /** Owner Id */
+            owner_id: string | null;
+            /**
+             * Added At
+             * Format: date-time
+             */
+            added_at: string;
         };
         /** ConvertLead */
         ConvertLead: {
@@ -1863,6 +2025,35 @@ export interface components {
             details: {
                 [key: string]: unknown;
             };
+        };
+        /** Hit */
+        Hit: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "deal" | "lead" | "account" | "contact";
+            /**
+             * Id
+             * @description the deal's, lead's, account's or contact's id
+             */
+            id: string;
+            /** Title */
+            title: string;
+            /** Subtitle */
+            subtitle: string | null;
+            /**
+             * Account Id
+             * @description a deal's, an account's or a contact's account
+             */
+            account_id: string | null;
+            /**
+             * Deal Id
+             * @description a deal's own; a contact's deal
+             */
+            deal_id: string | null;
+            /** Owner Id */
+            owner_id: string | null;
         };
         /** ImportReport */
         ImportReport: {
@@ -2916,6 +3107,19 @@ export interface components {
              */
             inputs: string[];
             model: components["schemas"]["TrainedModel"] | null;
+        };
+        /** SearchResults */
+        SearchResults: {
+            /** Q */
+            q: string;
+            /** Deals */
+            deals: components["schemas"]["Hit"][];
+            /** Leads */
+            leads: components["schemas"]["Hit"][];
+            /** Accounts */
+            accounts: components["schemas"]["Hit"][];
+            /** Contacts */
+            contacts: components["schemas"]["Hit"][];
         };
         /**
          * SetLineItems
@@ -4609,7 +4813,10 @@ export interface operations {
     };
     partner_report_registration_partners_report_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description json (a page), or csv / xlsx: every matching row in reach as a file (up to 20,000) */
+                format?: "json" | "csv" | "xlsx";
+            };
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
@@ -4619,13 +4826,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON, or with `format` csv / xlsx the rows as a file (Content-Disposition names it) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PartnerReport"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description No identity: the X-User-Id header is missing */
@@ -4856,6 +5065,8 @@ export interface operations {
                 sort?: string;
                 limit?: number;
                 cursor?: string | null;
+                /** @description json (a page), or csv / xlsx: every matching row in reach as a file (up to 20,000) */
+                format?: "json" | "csv" | "xlsx";
             };
             header?: {
                 "x-correlation-id"?: string | null;
@@ -4866,13 +5077,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON, or with `format` csv / xlsx the rows as a file (Content-Disposition names it) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LeadPage"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description No identity: the X-User-Id header is missing */
@@ -6023,6 +6236,247 @@ export interface operations {
             };
         };
     };
+    list_accounts_registration_accounts_get: {
+        parameters: {
+            query?: {
+                /** @description any part of the name */
+                q?: string | null;
+                tier?: string | null;
+                /** @description name or opened_at, `-` first: descending */
+                sort?: string;
+                limit?: number;
+                cursor?: string | null;
+                /** @description json (a page), or csv / xlsx: every matching row in reach as a file (up to 20,000) */
+                format?: "json" | "csv" | "xlsx";
+            };
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON, or with `format` csv / xlsx the rows as a file (Content-Disposition names it) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountPage"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_contacts_registration_contacts_get: {
+        parameters: {
+            query?: {
+                /** @description any part of the name, phone or e-mail */
+                q?: string | null;
+                account_id?: string | null;
+                /** @description the owner of the contact's deal */
+                owner?: string | null;
+                /** @description name or added_at, `-` first: descending */
+                sort?: string;
+                limit?: number;
+                cursor?: string | null;
+                /** @description json (a page), or csv / xlsx: every matching row in reach as a file (up to 20,000) */
+                format?: "json" | "csv" | "xlsx";
+            };
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON, or with `format` csv / xlsx the rows as a file (Content-Disposition names it) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactPage"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    search_registration_search_get: {
+        parameters: {
+            query: {
+                /** @description any part of a name, phone or e-mail */
+                q: string;
+                /** @description hits per kind */
+                limit?: number;
+            };
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     rules_pipeline_rules_get: {
         parameters: {
             query?: never;
@@ -6760,6 +7214,8 @@ export interface operations {
                 sort?: string;
                 limit?: number;
                 cursor?: string | null;
+                /** @description json (a page), or csv / xlsx: every matching row in reach as a file (up to 20,000) */
+                format?: "json" | "csv" | "xlsx";
             };
             header?: {
                 "x-correlation-id"?: string | null;
@@ -6770,13 +7226,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON, or with `format` csv / xlsx the rows as a file (Content-Disposition names it) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DealPage"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description No identity: the X-User-Id header is missing */
@@ -8004,6 +8462,8 @@ export interface operations {
                 probabilities?: "stage" | "learned";
                 /** @description with group_by: each group's figures per category too */
                 by_category?: boolean;
+                /** @description json (a page), or csv / xlsx: every matching row in reach as a file (up to 20,000) */
+                format?: "json" | "csv" | "xlsx";
             };
             header?: {
                 "x-correlation-id"?: string | null;
@@ -8014,13 +8474,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON, or with `format` csv / xlsx the rows as a file (Content-Disposition names it) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Forecast"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description No identity: the X-User-Id header is missing */
@@ -8287,6 +8749,8 @@ export interface operations {
                 group_by?: "owner" | "source" | "period" | "product_line";
                 /** @description backtest instants (default: weekly) */
                 dates?: string[] | null;
+                /** @description json (a page), or csv / xlsx: every matching row in reach as a file (up to 20,000) */
+                format?: "json" | "csv" | "xlsx";
             };
             header?: {
                 "x-correlation-id"?: string | null;
@@ -8299,13 +8763,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON, or with `format` csv / xlsx the rows as a file (Content-Disposition names it) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WinRate"] | components["schemas"]["StageConversion"] | components["schemas"]["TimeInStage"] | components["schemas"]["SalesCycle"] | components["schemas"]["SourcePerformance"] | components["schemas"]["Accuracy"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description No identity: the X-User-Id header is missing */

@@ -10,6 +10,7 @@ import { dateTime, money } from "../format";
 import { decimalText } from "../lineitems";
 import { navigate } from "../router";
 import { canTrainScores, canWorkLeads, type Session } from "../session";
+import ExportButtons from "./ExportButtons";
 
 type Lead = Schemas["LeadView"];
 type Status = Lead["status"];
@@ -189,6 +190,15 @@ export default function LeadsPage({ session }: { session: Session }) {
             style={{ width: 160 }}
             onChange={(sort) => setFilters((f) => ({ ...f, sort }))}
             options={(["captured_at", "company", "score"] as const).map((value) => ({ value, label: t(`leads.sorts.${value}`) }))}
+          />
+          <ExportButtons
+            name="leads"
+            fetchFile={(format) =>
+              api.GET("/registration/leads", {
+                params: { query: { status: filters.status ?? null, source: filters.source || null, region: filters.region || null, industry: filters.industry || null, sort: filters.sort, format } },
+                parseAs: "blob",
+              })
+            }
           />
         </Space>
         <Table<Lead>
