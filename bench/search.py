@@ -21,8 +21,8 @@ import psycopg
 
 from bench.generate import OWNERS, stories
 from services.registration.bootstrap import bootstrap as registration_service
-from services.registration.lookup import search_row
 from services.registration.projections import registration_accounts, registration_contacts, registration_search
+from services.registration.projections.lookup import search_row
 from shared.settings import Settings
 
 CITIES = (

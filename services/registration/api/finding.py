@@ -9,9 +9,9 @@ from fastapi import Query
 from fastapi.responses import Response
 
 from services.registration.api.declare import RouteSet, route
-from services.registration.found import AccountPage, ContactPage, SearchResults
 from services.registration.queries import finding
 from services.registration.queries.finding import Reach
+from services.registration.responses.finding import AccountPage, ContactPage, SearchResults
 from shared.web.export import EXPORT_CAP, FILES, FORMAT, Column, Format, export, field
 from shared.web.http import Caller, CallerDep
 from shared.web.identity import Identity

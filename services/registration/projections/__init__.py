@@ -2,7 +2,7 @@
 recycling sweeper; one per channel partner, for the access rules and the partner report; one
 per lead, for the lead list and the conversion model's training set; one per account with a
 tier, for the re-tiering job; and the account list, the contact list and the search index
-(their rows are kept by `services.registration.lookup`)."""
+(their rows are kept by `services.registration.projections.lookup`)."""
 
 from __future__ import annotations
 
