@@ -10,7 +10,6 @@ import { navigate, usePath, useSearch } from "./router";
 import * as sessions from "./session";
 import type { Session } from "./session";
 import SignIn from "./pages/SignIn";
-import SearchBox from "./pages/SearchBox";
 
 const BoardPage = lazy(() => import("./pages/Board"));
 const DealPage = lazy(() => import("./pages/Deal"));
@@ -28,6 +27,8 @@ const LeadsPage = lazy(() => import("./pages/Leads"));
 const PartnersPage = lazy(() => import("./pages/Partners"));
 const RegistrationsPage = lazy(() => import("./pages/Registrations"));
 const AccountsPage = lazy(() => import("./pages/Accounts"));
+// the header's search box brings the select machinery with it: it loads after the first screen
+const SearchBox = lazy(() => import("./pages/SearchBox"));
 const ContactsPage = lazy(() => import("./pages/Contacts"));
 
 /** `/deals/{id}/audit`: the deal's id, or null for any other path. */
@@ -180,7 +181,11 @@ export default function App() {
               </Button>
             )}
             <span style={{ flex: 1 }} />
-            {session && staff && <SearchBox />}
+            {session && staff && (
+              <Suspense fallback={null}>
+                <SearchBox />
+              </Suspense>
+            )}
             <Space>
               <Segmented
                 aria-label={t("app.language")}
