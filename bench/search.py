@@ -39,6 +39,7 @@ QUERIES = (
     ("2 characters, 1 in 40 rows", "新城"),
     ("3+ characters, 1 in 800 rows", "新城百货"),
     ("2 characters, nearly every row", "有限"),
+    ("3+ characters, nearly every row", "有限公司"),
     ("3+ characters, one row", "139-0004242"),
     ("no match", "不存在的公司"),
 )

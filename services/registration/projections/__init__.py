@@ -126,8 +126,8 @@ registration_contacts = Table(
 
 # One row per deal, lead, account and contact, for the search box. `text` is what a query
 # matches as a substring (casefolded); on PostgreSQL a trigram index serves queries of three
-# characters or more, and `grams` (every one- and two-character piece of `text`, a GIN
-# array index) the shorter ones, which trigrams cannot: 新城 is two characters.
+# characters or more, and `grams` (every one- and two-character piece of `text` after its
+# kind, a GIN array index) the shorter ones, which trigrams cannot: 新城 is two characters.
 registration_search = Table(
     "registration_search",
     metadata,
@@ -139,8 +139,8 @@ registration_search = Table(
     Column("deal_id", String(36), index=True),  # a deal's own, a contact's deal: its reach
     Column("owner_id", String(200)),
     Column("partner", String(100)),
-    Column("text", String(1200), nullable=False),
-    Column("grams", JSON().with_variant(postgresql.ARRAY(String(2)), "postgresql"), nullable=False),
+    Column("text", String(1220), nullable=False),  # the kind, a space, then up to 1,200
+    Column("grams", JSON().with_variant(postgresql.ARRAY(String(12)), "postgresql"), nullable=False),
 )
 Index(
     "ix_registration_search_text",

@@ -212,23 +212,27 @@ def search(engine: Engine, q: str, reaches: dict[str, Reach | None], limit: int)
     if not text:
         raise Invalid("q", "say what to look for", "query")
     postgres = engine.dialect.name == "postgresql"
-    if len(text) <= 2 and postgres:  # too short for trigrams: the one- and two-character pieces
-        matches: ColumnElement[bool] = type_coerce(rs.c.grams, postgresql.ARRAY(String)).contains([text])
-    elif postgres:  # three or more: the trigram index (backslash is LIKE's escape there already)
-        matches = rs.c.text.like(_like(text))
-    else:  # SQLite (the embedded mode): a scan, LIKE with its escape named
-        matches = rs.c.text.like(_like(text), escape="\\")
     found: dict[str, list[dict[str, Any]]] = {f"{kind}s": [] for kind in KINDS}
     with engine.connect() as connection:
         for kind in KINDS:
             reach = reaches.get(kind)
             if reach is None:
                 continue
-            query = select(rs).where(rs.c.kind == kind, matches, reach.where(rs.c.owner_id, rs.c.partner))
+            query = select(rs).where(rs.c.kind == kind, _matching(kind, text, postgres))
+            query = query.where(reach.where(rs.c.owner_id, rs.c.partner))
             hits = [dict(row) for row in connection.execute(query.limit(limit)).mappings()]
-            hits.sort(key=lambda h: (not h["text"].startswith(text), len(h["title"]), h["title"]))
+            hits.sort(key=lambda h: (not h["text"].startswith(f"{kind} {text}"), len(h["title"]), h["title"]))
             found[f"{kind}s"] = [_hit(h) for h in hits]
     return {"q": q, **found}
+
+
+def _matching(kind: str, text: str, postgres: bool) -> ColumnElement[bool]:
+    if len(text) <= 2 and postgres:  # too short for trigrams: the kind's one- and two-character pieces
+        return type_coerce(rs.c.grams, postgresql.ARRAY(String)).contains([f"{kind} {text}"])
+    pattern = f"{kind} {_like(text)}"  # the row's text starts with its kind
+    if postgres:  # three or more: the trigram index (backslash is LIKE's escape there already)
+        return rs.c.text.like(pattern)
+    return rs.c.text.like(pattern, escape="\\")  # SQLite (the embedded mode): a scan
 
 
 def _hit(row: dict[str, Any]) -> dict[str, Any]:
