@@ -228,3 +228,16 @@ class TestExport:
     def test_the_partner_report_exports(self, client, made):
         rows = rows_of(client.get("/registration/partners/report", headers=ADMIN, params={"format": "xlsx"}))
         assert rows[0][:2] == ["partner_id", "name"]
+
+
+class TestLeadListText:
+    def test_q_finds_a_lead_by_part_of_its_company_or_contact_and_only_in_reach(self, client, made):
+        def companies(headers, q: str) -> list[str]:
+            answer = client.get("/registration/leads", headers=headers, params={"q": q})
+            assert answer.status_code == 200, answer.text
+            return [lead["company"] for lead in answer.json()["items"]]
+
+        assert companies(REP, "城物") == ["新城物流"]
+        assert companies(REP, "孙七") == ["新城物流"]
+        assert companies(REP2, "新城") == []
+        assert companies(ADMIN, "%") == []

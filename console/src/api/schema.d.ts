@@ -5061,6 +5061,8 @@ export interface operations {
                 region?: string | null;
                 industry?: string | null;
                 owner?: string | null;
+                /** @description any part of the company or the contact's name */
+                q?: string | null;
                 /** @description captured_at, company or score */
                 sort?: string;
                 limit?: number;

@@ -100,6 +100,9 @@ class LeadRoutes(RouteSet):
         region: str | None = Query(default=None, max_length=100),
         industry: str | None = Query(default=None, max_length=100),
         owner: str | None = Query(default=None, max_length=200),
+        q: str | None = Query(
+            default=None, max_length=100, description="any part of the company or the contact's name"
+        ),
         sort: str = Query(default="-captured_at", max_length=40, description="captured_at, company or score"),
         limit: int = Query(default=50, ge=1, le=500),
         cursor: str | None = Query(default=None, max_length=1000),
@@ -111,9 +114,9 @@ class LeadRoutes(RouteSet):
         filters = {"status": status, "source": source, "region": region, "industry": industry, "owner_id": owner}
         owners = self.access.owners(who.identity, "lead", "list")
         if format != "json":
-            found = leads.leads(self.engine, filters, owners, sort, EXPORT_CAP + 1, None)["items"]
+            found = leads.leads(self.engine, filters, owners, sort, EXPORT_CAP + 1, None, q)["items"]
             return export(found[:EXPORT_CAP], LEAD_COLUMNS, format, "leads", truncated=len(found) > EXPORT_CAP)
-        return leads.leads(self.engine, filters, owners, sort, limit, cursor)
+        return leads.leads(self.engine, filters, owners, sort, limit, cursor, q)
 
     @route.get("/leads/{lead_id}", response_model=LeadView, responses=NOT_FOUND)
     def get_lead(self, lead_id: UUID, who: CallerDep) -> dict[str, Any]:

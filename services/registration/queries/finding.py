@@ -18,7 +18,7 @@ from services.registration.projections import registration_accounts as ra
 from services.registration.projections import registration_contacts as rc
 from services.registration.projections import registration_deals as rd
 from services.registration.projections import registration_search as rs
-from services.registration.queries import _iso
+from services.registration.queries import _iso, containing
 from services.registration.responses import money
 from shared.errors import Invalid
 
@@ -41,11 +41,6 @@ class Reach:
         if self.organisations:
             reach.append(partner.in_(sorted(self.organisations)))
         return or_(false(), *reach)
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 # -- paging ------------------------------------------------------------------------------------
@@ -95,7 +90,7 @@ def accounts(
     key, column, descending = _sorting(sort, ACCOUNT_SORTS)
     query = select(ra, tiers.c.tier, column.label("sort_key")).outerjoin(tiers, tiers.c.account_id == ra.c.account_id)
     if q:
-        query = query.where(func.lower(ra.c.name).like(_like(q.casefold()), escape="\\"))
+        query = query.where(func.lower(ra.c.name).like(containing(q.casefold()), escape="\\"))
     if tier:
         query = query.where(tiers.c.tier == tier)
     query = query.where(_after(cursor, column, ra.c.account_id, descending, key == "opened_at"))
@@ -167,7 +162,7 @@ def contacts(
     key, column, descending = _sorting(sort, CONTACT_SORTS)
     query = _contacts_in(reach).order_by(None).add_columns(column.label("sort_key"))
     if q:
-        pattern = _like(q.casefold())
+        pattern = containing(q.casefold())
         matched = (
             func.lower(func.coalesce(c, "")).like(pattern, escape="\\") for c in (rc.c.name, rc.c.phone, rc.c.email)
         )
@@ -229,7 +224,7 @@ def search(engine: Engine, q: str, reaches: dict[str, Reach | None], limit: int)
 def _matching(kind: str, text: str, postgres: bool) -> ColumnElement[bool]:
     if len(text) <= 2 and postgres:  # too short for trigrams: the kind's one- and two-character pieces
         return type_coerce(rs.c.grams, postgresql.ARRAY(String)).contains([f"{kind} {text}"])
-    pattern = f"{kind} {_like(text)}"  # the row's text starts with its kind
+    pattern = f"{kind} {containing(text)}"  # the row's text starts with its kind
     if postgres:  # three or more: the trigram index (backslash is LIKE's escape there already)
         return rs.c.text.like(pattern)
     return rs.c.text.like(pattern, escape="\\")  # SQLite (the embedded mode): a scan
