@@ -6,7 +6,8 @@ registration's read model (COPY, as the queries step does for the board), then
 Names are Chinese, as the customers' are: a city, a trade and a suffix (新城百货有限公司), so
 a two-character query (新城) matches a fortieth of them, a common one (有限) nearly all, and
 a rare one (a phone number's tail) one. Each query is timed CRM_BENCH_QUERIES times, as an
-admin (every row) and as a rep (a twentieth of the deals in reach)."""
+admin (every row) and as a rep (a twentieth of the deals in reach), over HTTP and, as the
+baseline, the same four SQL queries in this process."""
 
 from __future__ import annotations
 
@@ -18,11 +19,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from sqlalchemy import create_engine
 
 from bench.generate import OWNERS, stories
 from services.registration.bootstrap import bootstrap as registration_service
 from services.registration.projections import registration_accounts, registration_contacts, registration_search
 from services.registration.projections.lookup import search_row
+from services.registration.queries import finding
+from services.registration.queries.finding import Reach
 from shared.settings import Settings
 
 CITIES = (
@@ -87,6 +91,26 @@ def fill(url: str, prefix: str, count: int) -> None:
         connection.execute(f"ANALYZE {schema}.registration_search")
 
 
+def queries_alone(url: str, prefix: str, q: str, rep: bool, runs: int) -> list[float]:
+    """The baseline: the same four queries in this process, without HTTP or the service."""
+    engine = create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://", 1),
+        execution_options={"schema_translate_map": {None: f"{prefix}registration"}},
+    )
+    everyone = Reach(None)
+    own = Reach(frozenset({"rep-7"}), pool=True)
+    reaches = {"deal": own, "lead": Reach(frozenset({"rep-7"})), "account": everyone, "contact": own}
+    if not rep:
+        reaches = dict.fromkeys(reaches, everyone)
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        finding.search(engine, q, reaches, 10)
+        timings.append((time.perf_counter() - started) * 1000)
+    engine.dispose()
+    return timings
+
+
 def measure(url: str, prefix: str, rows: list[list[Any]], count: int, runs: int, serve: Any) -> None:
     settings = Settings(database_url=url, schema_prefix=prefix, poll_interval=60)
     registration_service(settings).close()  # the schema, the tables, the trigram extension
@@ -106,11 +130,13 @@ def measure(url: str, prefix: str, rows: list[list[Any]], count: int, runs: int,
                         timings.append((time.perf_counter() - started) * 1000)
                         assert answer.status_code == 200, answer.text
                     hits = sum(len(answer.json()[k]) for k in ("deals", "leads", "accounts", "contacts"))
+                    alone = queries_alone(url, prefix, q, who["X-User-Role"] == "rep", runs)
                     median = statistics.median(timings)
                     rows.append(
                         [
                             f"search {q!r} ({label}), {count:,} deals, as {who['X-User-Role']} (HTTP)",
                             f"median {median:.1f} ms (min {min(timings):.1f}, max {max(timings):.1f})",
+                            f"SQL alone: median {statistics.median(alone):.1f} ms (min {min(alone):.1f}, max {max(alone):.1f}); "
                             f"{hits} hits",
                             "",
                             "median < 100 ms",
