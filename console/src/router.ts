@@ -16,3 +16,14 @@ export function usePath(): string {
   }, []);
   return path;
 }
+
+/** The query string of the page (`?q=…`), so a page opened again with another one starts over. */
+export function useSearch(): string {
+  const [search, setSearch] = useState(window.location.search);
+  useEffect(() => {
+    const update = () => setSearch(window.location.search);
+    window.addEventListener("popstate", update);
+    return () => window.removeEventListener("popstate", update);
+  }, []);
+  return search;
+}

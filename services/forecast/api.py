@@ -32,7 +32,8 @@ from shared.clock import in_utc
 from shared.contracts import Money
 from shared.errors import Invalid, NotFound
 from shared.web.access import Access
-from shared.web.http import CallerDep
+from shared.web.export import FILES, FORMAT, Format, report_export
+from shared.web.http import Caller, CallerDep
 from shared.web.responses import NOT_FOUND
 
 PeriodText = Annotated[str, Path(pattern=r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")]
@@ -45,7 +46,7 @@ def router(app: ForecastApplication, engine: Engine, access: Access, calendar: C
     def rules(who: CallerDep) -> dict[str, Any]:
         return app.rules.model_dump(mode="json")
 
-    @routes.get("/pipeline", response_model=Forecast, response_model_exclude_unset=True)
+    @routes.get("/pipeline", response_model=Forecast, response_model_exclude_unset=True, responses=FILES)
     def pipeline_forecast(
         who: CallerDep,
         period: str,
@@ -53,10 +54,12 @@ def router(app: ForecastApplication, engine: Engine, access: Access, calendar: C
         as_of: datetime | None = Query(default=None, description="the forecast as it stood at this instant"),
         probabilities: Literal["stage", "learned"] = "stage",
         by_category: bool = Query(default=False, description="with group_by: each group's figures per category too"),
-    ) -> dict[str, Any]:
+        format: Format = FORMAT,  # noqa: A002 - the query parameter's name
+    ) -> Any:
+        """With `format` csv or xlsx: the figures as a file, a row per group."""
         access.require(who.identity, "forecast", "read")  # a role without a scope: 403, not empty figures
         with engine.connect() as connection:
-            return forecast(
+            answer = forecast(
                 connection,
                 _period(period),
                 app.rules,
@@ -66,6 +69,7 @@ def router(app: ForecastApplication, engine: Engine, access: Access, calendar: C
                 owners=access.owners(who.identity, "forecast", "read"),
                 by_category=by_category,
             )
+        return report_export(answer, format, f"forecast-{period}") if format != "json" else answer
 
     @routes.put("/targets/{owner_id}/{period}", response_model=Target)
     def set_owner_target(owner_id: str, period: PeriodText, body: SetTarget, who: CallerDep) -> dict[str, Any]:
@@ -141,13 +145,21 @@ def router(app: ForecastApplication, engine: Engine, access: Access, calendar: C
             "amount": Money(amount=target.amount, currency=target.currency).model_dump(mode="json"),
         }
 
-    @routes.get("/reports/{name}", response_model=AnyReport, response_model_exclude_unset=True)
+    @routes.get("/reports/{name}", response_model=AnyReport, response_model_exclude_unset=True, responses=FILES)
     def report(
         name: Literal["win-rate", "stage-conversion", "time-in-stage", "sales-cycle", "source-performance", "accuracy"],
         who: CallerDep,
         period: str | None = None,
         group_by: Literal["owner", "source", "period", "product_line"] = "owner",
         dates: list[datetime] | None = Query(default=None, description="backtest instants (default: weekly)"),
+        format: Format = FORMAT,  # noqa: A002 - the query parameter's name
+    ) -> Any:
+        """With `format` csv or xlsx: the report as a file, a row per group, stage or source."""
+        answer = _report(name, who, period, group_by, dates)
+        return report_export(answer, format, f"{name}-{period}" if period else name) if format != "json" else answer
+
+    def _report(
+        name: str, who: Caller, period: str | None, group_by: str, dates: list[datetime] | None
     ) -> dict[str, Any]:
         access.require(who.identity, "report", "read")  # over the deals in reach
         owners = access.owners(who.identity, "report", "read")

@@ -50,6 +50,7 @@ from shared.calendar import Calendar
 from shared.errors import NotFound
 from shared.web.access import Access
 from shared.web.downloads import RETRY_AFTER, file_response
+from shared.web.export import EXPORT_CAP, FILES, FORMAT, Column, Format, export, field, money_columns
 from shared.web.http import Caller, CallerDep
 from shared.web.live import RESPONSES as STREAM
 from shared.web.live import EventStream, LastEventId, LiveFeed
@@ -58,6 +59,16 @@ from shared.web.responses import NOT_FOUND
 Code = Annotated[ProductCode, Path()]
 ActivityId = Annotated[str, Path(max_length=100)]
 AttachmentRef = Annotated[str, Path(max_length=100, description="the attachment's id or the file's SHA-256")]
+
+DEAL_COLUMNS: list[Column] = [
+    *(
+        field(key)
+        for key in ("deal_id", "name", "account_name", "owner_id", "source", "stage", "probability", "priority")
+    ),
+    *money_columns("value", "value"),
+    ("expected_close_date", lambda row: row["expected_close_date"]),
+    ("outcome", lambda row: row["outcome"]),
+]
 
 
 def router(
@@ -133,7 +144,7 @@ def router(
 
     # -- deals ----------------------------------------------------------------------------------
 
-    @routes.get("/deals", response_model=DealPage)
+    @routes.get("/deals", response_model=DealPage, responses=FILES)
     def list_deals(
         who: CallerDep,
         owner: str | None = None,
@@ -145,10 +156,13 @@ def router(
         sort: str = Query(default="expected_close_date", max_length=40),
         limit: int = Query(default=50, ge=1, le=500),
         cursor: str | None = Query(default=None, max_length=1000),
-    ) -> dict[str, Any]:
+        format: Format = FORMAT,  # noqa: A002 - the query parameter's name
+    ) -> Any:
+        """With `format` csv or xlsx: every deal the filters match in reach, as a file."""
         access.require(who.identity, "deal", "list")  # a role without a scope: 403, not an empty list
+        exporting = format != "json"
         with engine.connect() as connection:
-            return queries.list_deals(
+            found = queries.list_deals(
                 connection,
                 owner=owner,
                 stage=stage,
@@ -157,10 +171,14 @@ def router(
                 close_to=close_to,
                 q=q,
                 sort=sort,
-                limit=limit,
-                cursor=cursor,
+                limit=EXPORT_CAP if exporting else limit,
+                cursor=None if exporting else cursor,
                 owners=access.owners(who.identity, "deal", "list"),
             )
+        if exporting:
+            truncated = found["next_cursor"] is not None
+            return export(found["items"], DEAL_COLUMNS, format, "deals", truncated=truncated)
+        return found
 
     @routes.get("/board", response_model=Board, responses=NOT_FOUND)
     def board(

@@ -47,7 +47,7 @@ RULES: tuple[Rule, ...] = (
         "list",
         ("GET /registration/leads",),
         **_LEAD_READERS,
-        note="a list: holding only the leads in reach",
+        note="a list: holding only the leads in reach; also as CSV / XLSX (`format`), the same rows",
     ),
     Rule(
         "lead score model",
@@ -137,6 +137,30 @@ RULES: tuple[Rule, ...] = (
         note="its tier (A / B / C) and RFM: customers are nobody's own (not a partner's: it would name other parties' customers)",
     ),
     Rule(
+        "account",
+        "list",
+        ("GET /registration/accounts",),
+        **STAFF,
+        note="every account (customers are nobody's own), each with only the deals in reach and their contacts; also as CSV / XLSX",
+    ),
+    Rule(
+        "contact",
+        "list",
+        ("GET /registration/contacts",),
+        rep="own+pool",
+        manager="teams+pool",
+        auditor="all",
+        admin="all",
+        note="a contact is in reach when the deal it came with is; also as CSV / XLSX",
+    ),
+    Rule(
+        "search",
+        "read",
+        ("GET /registration/search",),
+        **STAFF,
+        note="deals, leads, accounts and contacts, each kind holding only what the caller may open",
+    ),
+    Rule(
         "pool",
         "claim",
         ("POST /registration/deals/{deal_id}/claim",),
@@ -154,7 +178,7 @@ RULES: tuple[Rule, ...] = (
         manager="teams",
         auditor="all",
         admin="all",
-        note="a manager: the partners they are a channel manager of",
+        note="a manager: the partners they are a channel manager of; also as CSV / XLSX",
     ),
     Rule(
         "assignment rules",

@@ -6,7 +6,7 @@ from services.registration.access import RULES
 from services.registration.api import router
 from services.registration.application import RegistrationApplication
 from services.registration.jobs import LeadScorer, retier_accounts, sweep_owned_deals
-from services.registration.projections import RegistrationDeals
+from services.registration.projections.lookup import RegistrationView
 from services.registration.publishing import to_public
 from services.registration.queries.partners import PartnerDirectory
 from services.registration.rules import Rules, load_registration_rules
@@ -32,7 +32,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: Rules | Non
         settings,
         storage,
         app,
-        RegistrationDeals(),
+        RegistrationView(),
         router(
             app, storage.engine, Access(settings.teams, RULES, PartnerDirectory(app.find, storage.engine)), live, scorer
         ),

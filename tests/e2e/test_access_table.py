@@ -386,6 +386,15 @@ SPECS: dict[str, Spec] = {
     "GET /registration/lead-scores/model": Spec(relations=NONE),
     "POST /registration/lead-scores/train": Spec(relations=NONE),
     "GET /registration/accounts/{account_id}": Spec(subject=account, cached=True, relations=ANY),
+    "GET /registration/accounts": Spec(relations=NONE),
+    "GET /registration/contacts": Spec(
+        subject=deal,
+        cached=True,
+        relations=RELATIONS[:3],
+        params=lambda v: {"owner": v["owner"], "limit": 500},
+        visible=lambda answer, v: v["deal_id"] in [i["deal_id"] for i in answer["items"]],
+    ),
+    "GET /registration/search": Spec(relations=NONE, params=lambda v: {"q": "Deal"}),
     "POST /registration/deals": Spec(
         201, relations=NONE, body=lambda v: {**terms(), "name": unique("New"), "account": {"name": unique("Acc")}}
     ),

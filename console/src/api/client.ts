@@ -29,7 +29,9 @@ const identity: Middleware = {
   },
 };
 
-export const api = createClient<paths>({ baseUrl: window.location.origin });
+// JSON answers are what the pages read; the routes that also answer files (CSV, XLSX) are
+// asked for those with `parseAs: "blob"` (ExportButtons).
+export const api = createClient<paths, "application/json">({ baseUrl: window.location.origin });
 api.use(identity);
 
 /** What an error answer says, in one line: `detail` (403, 404, 409, …) or the 422 list. */

@@ -300,7 +300,8 @@ export interface paths {
         };
         /**
          * List Leads
-         * @description The leads in reach, filtered, sorted (`-` first: descending), a page at a time.
+         * @description The leads in reach, filtered, sorted (`-` first: descending), a page at a time;
+         *     with `format` csv or xlsx, every one of them as a file.
          */
         get: operations["list_leads_registration_leads_get"];
         put?: never;
@@ -535,6 +536,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/registration/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Accounts
+         * @description Every account (customers are nobody's own), each with the deals in the caller's
+         *     reach and those deals' contacts.
+         */
+        get: operations["list_accounts_registration_accounts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registration/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Contacts
+         * @description The contacts in reach: a contact is in reach when the deal it came with is.
+         */
+        get: operations["list_contacts_registration_contacts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registration/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search
+         * @description Deals, leads, accounts and contacts whose names hold `q` (新城 finds 新城百货有限公司),
+         *     grouped by kind, each kind holding only what the caller may open.
+         */
+        get: operations["search_registration_search_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pipeline/my-day": {
         parameters: {
             query?: never;
@@ -670,7 +733,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Deals */
+        /**
+         * List Deals
+         * @description With `format` csv or xlsx: every deal the filters match in reach, as a file.
+         */
         get: operations["list_deals_pipeline_deals_get"];
         put?: never;
         post?: never;
@@ -965,7 +1031,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Pipeline Forecast */
+        /**
+         * Pipeline Forecast
+         * @description With `format` csv or xlsx: the figures as a file, a row per group.
+         */
         get: operations["pipeline_forecast_forecast_pipeline_get"];
         put?: never;
         post?: never;
@@ -1066,7 +1135,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Report */
+        /**
+         * Report
+         * @description With `format` csv or xlsx: the report as a file, a row per group, stage or source.
+         */
         get: operations["report_forecast_reports__name__get"];
         put?: never;
         post?: never;
@@ -1220,10 +1292,61 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AccountDeal */
+        AccountDeal: {
+            /** Deal Id */
+            deal_id: string;
+            /** Name */
+            name: string;
+            /** Owner Id */
+            owner_id: string | null;
+            /**
+             * Registration Status
+             * @enum {string}
+             */
+            registration_status: "pending" | "approved" | "rejected";
+            /** Outcome */
+            outcome: string | null;
+            value: components["schemas"]["MoneyOut"];
+        };
         /** AccountIn */
         AccountIn: {
             /** Name */
             name: string;
+        };
+        /** AccountPage */
+        AccountPage: {
+            /** Items */
+            items: components["schemas"]["AccountRow"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; None on the last
+             */
+            next_cursor: string | null;
+        };
+        /** AccountRow */
+        AccountRow: {
+            /** Account Id */
+            account_id: string;
+            /** Name */
+            name: string;
+            /** Tier */
+            tier: string | null;
+            /**
+             * Opened At
+             * Format: date-time
+             */
+            opened_at: string;
+            /**
+             * Deals
+             * @description only the deals in the caller's reach
+             */
+            deals: components["schemas"]["AccountDeal"][];
+            /**
+             * Contacts
+             * @description only the contacts of those deals
+             */
+            contacts: components["schemas"]["ContactRow"][];
         };
         /** AccountView */
         AccountView: {
@@ -1872,6 +1995,16 @@ export interface components {
             /** Email */
             email?: string | null;
         };
+        /** ContactPage */
+        ContactPage: {
+            /** Items */
+            items: components["schemas"]["ContactRow"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; None on the last
+             */
+            next_cursor: string | null;
+        };
         /** ContactRole */
         ContactRole: {
             /** Id */
@@ -1883,6 +2016,35 @@ export interface components {
              * @enum {string}
              */
             role: "decision_maker" | "influencer" | "user" | "champion" | "economic_buyer" | "other";
+        };
+        /** ContactRow */
+        ContactRow: {
+            /** Contact Id */
+            contact_id: string;
+            /** Name */
+            name: string | null;
+            /** Phone */
+            phone: string | null;
+            /** Email */
+            email: string | null;
+            /** Account Id */
+            account_id: string;
+            /** Account Name */
+            account_name: string | null;
+            /**
+             * Deal Id
+             * @description the deal the contact came with: its reach is the contact's
+             */
+            deal_id: string;
+            /** Deal Name */
+            deal_name: string | null;
+            /** Owner Id */
+            owner_id: string | null;
+            /**
+             * Added At
+             * Format: date-time
+             */
+            added_at: string;
         };
         /** ConvertLead */
         ConvertLead: {
@@ -2434,6 +2596,35 @@ export interface components {
             details: {
                 [key: string]: unknown;
             };
+        };
+        /** Hit */
+        Hit: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "deal" | "lead" | "account" | "contact";
+            /**
+             * Id
+             * @description the deal's, lead's, account's or contact's id
+             */
+            id: string;
+            /** Title */
+            title: string;
+            /** Subtitle */
+            subtitle: string | null;
+            /**
+             * Account Id
+             * @description a deal's, an account's or a contact's account
+             */
+            account_id: string | null;
+            /**
+             * Deal Id
+             * @description a deal's own; a contact's deal
+             */
+            deal_id: string | null;
+            /** Owner Id */
+            owner_id: string | null;
         };
         /** ImportReport */
         ImportReport: {
@@ -3788,6 +3979,19 @@ export interface components {
              */
             inputs: string[];
             model: components["schemas"]["TrainedModel"] | null;
+        };
+        /** SearchResults */
+        SearchResults: {
+            /** Q */
+            q: string;
+            /** Deals */
+            deals: components["schemas"]["Hit"][];
+            /** Leads */
+            leads: components["schemas"]["Hit"][];
+            /** Accounts */
+            accounts: components["schemas"]["Hit"][];
+            /** Contacts */
+            contacts: components["schemas"]["Hit"][];
         };
         /**
          * SetLineItems
@@ -5604,7 +5808,10 @@ export interface operations {
     };
     partner_report_registration_partners_report_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description json (a page), or csv / xlsx: every matching row in reach as a file (up to 20,000) */
+                format?: "json" | "csv" | "xlsx";
+            };
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
@@ -5614,13 +5821,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON, or with `format` csv / xlsx the rows as a file (Content-Disposition names it) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PartnerReport"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description No identity: the X-User-Id header is missing */
@@ -5850,10 +6059,14 @@ export interface operations {
                 region?: string | null;
                 industry?: string | null;
                 owner?: string | null;
+                /** @description any part of the company or the contact's name */
+                q?: string | null;
                 /** @description captured_at, company or score */
                 sort?: string;
                 limit?: number;
                 cursor?: string | null;
+                /** @description json (a page), or csv / xlsx: every matching row in reach as a file (up to 20,000) */
+                format?: "json" | "csv" | "xlsx";
             };
             header?: {
                 "x-correlation-id"?: string | null;
@@ -5864,13 +6077,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON, or with `format` csv / xlsx the rows as a file (Content-Disposition names it) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LeadPage"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description No identity: the X-User-Id header is missing */
@@ -7131,6 +7346,247 @@ export interface operations {
             };
         };
     };
+    list_accounts_registration_accounts_get: {
+        parameters: {
+            query?: {
+                /** @description any part of the name */
+                q?: string | null;
+                tier?: string | null;
+                /** @description name or opened_at, `-` first: descending */
+                sort?: string;
+                limit?: number;
+                cursor?: string | null;
+                /** @description json (a page), or csv / xlsx: every matching row in reach as a file (up to 20,000) */
+                format?: "json" | "csv" | "xlsx";
+            };
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON, or with `format` csv / xlsx the rows as a file (Content-Disposition names it) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountPage"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_contacts_registration_contacts_get: {
+        parameters: {
+            query?: {
+                /** @description any part of the name, phone or e-mail */
+                q?: string | null;
+                account_id?: string | null;
+                /** @description the owner of the contact's deal */
+                owner?: string | null;
+                /** @description name or added_at, `-` first: descending */
+                sort?: string;
+                limit?: number;
+                cursor?: string | null;
+                /** @description json (a page), or csv / xlsx: every matching row in reach as a file (up to 20,000) */
+                format?: "json" | "csv" | "xlsx";
+            };
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON, or with `format` csv / xlsx the rows as a file (Content-Disposition names it) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactPage"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    search_registration_search_get: {
+        parameters: {
+            query: {
+                /** @description any part of a name, phone or e-mail */
+                q: string;
+                /** @description hits per kind */
+                limit?: number;
+            };
+            header?: {
+                "x-correlation-id"?: string | null;
+                traceparent?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
+                };
+            };
+            /** @description No identity: the X-User-Id header is missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role or reach does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused values: where each is, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            503: {
+                headers: {
+                    /** @description seconds to wait (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     day_pipeline_my_day_get: {
         parameters: {
             query?: {
@@ -7956,6 +8412,8 @@ export interface operations {
                 sort?: string;
                 limit?: number;
                 cursor?: string | null;
+                /** @description json (a page), or csv / xlsx: every matching row in reach as a file (up to 20,000) */
+                format?: "json" | "csv" | "xlsx";
             };
             header?: {
                 "x-correlation-id"?: string | null;
@@ -7966,13 +8424,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON, or with `format` csv / xlsx the rows as a file (Content-Disposition names it) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DealPage"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description No identity: the X-User-Id header is missing */
@@ -9573,6 +10033,8 @@ export interface operations {
                 probabilities?: "stage" | "learned";
                 /** @description with group_by: each group's figures per category too */
                 by_category?: boolean;
+                /** @description json (a page), or csv / xlsx: every matching row in reach as a file (up to 20,000) */
+                format?: "json" | "csv" | "xlsx";
             };
             header?: {
                 "x-correlation-id"?: string | null;
@@ -9583,13 +10045,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON, or with `format` csv / xlsx the rows as a file (Content-Disposition names it) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Forecast"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description No identity: the X-User-Id header is missing */
@@ -10047,6 +10511,8 @@ export interface operations {
                 group_by?: "owner" | "source" | "period" | "product_line";
                 /** @description backtest instants (default: weekly) */
                 dates?: string[] | null;
+                /** @description json (a page), or csv / xlsx: every matching row in reach as a file (up to 20,000) */
+                format?: "json" | "csv" | "xlsx";
             };
             header?: {
                 "x-correlation-id"?: string | null;
@@ -10059,13 +10525,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON, or with `format` csv / xlsx the rows as a file (Content-Disposition names it) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WinRate"] | components["schemas"]["StageConversion"] | components["schemas"]["TimeInStage"] | components["schemas"]["SalesCycle"] | components["schemas"]["SourcePerformance"] | components["schemas"]["Accuracy"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description No identity: the X-User-Id header is missing */

@@ -7,6 +7,7 @@ import { api, reason, type DealCard, type Schemas } from "../api/client";
 import { date, money, stageLabel } from "../format";
 import { navigate } from "../router";
 import type { Session } from "../session";
+import ExportButtons from "./ExportButtons";
 
 const PAGE = 25;
 const SORTS = ["expected_close_date", "-expected_close_date", "-amount", "amount", "name", "-updated_at", "-probability"];
@@ -19,6 +20,19 @@ interface Filters {
   closeFrom?: string;
   closeTo?: string;
   sort: string;
+}
+
+/** The list's filters as the route's query: the page and its export ask alike. */
+function query(filters: Filters) {
+  return {
+    q: filters.q.trim() || undefined,
+    stage: filters.stage,
+    source: filters.source.trim() || undefined,
+    owner: filters.owner.trim() || undefined,
+    close_from: filters.closeFrom,
+    close_to: filters.closeTo,
+    sort: filters.sort,
+  };
 }
 
 export default function DealListPage({ session }: { session: Session }) {
@@ -37,19 +51,7 @@ export default function DealListPage({ session }: { session: Session }) {
   const fetchPage = useCallback(
     async (cursor: string | null) => {
       const { data, error, response } = await api.GET("/pipeline/deals", {
-        params: {
-          query: {
-            q: filters.q.trim() || undefined,
-            stage: filters.stage,
-            source: filters.source.trim() || undefined,
-            owner: filters.owner.trim() || undefined,
-            close_from: filters.closeFrom,
-            close_to: filters.closeTo,
-            sort: filters.sort,
-            limit: PAGE,
-            cursor: cursor ?? undefined,
-          },
-        },
+        params: { query: { ...query(filters), limit: PAGE, cursor: cursor ?? undefined } },
       });
       if (!data) {
         setFailure({ status: response.status, text: reason(error) });
@@ -102,6 +104,7 @@ export default function DealListPage({ session }: { session: Session }) {
           onChange={(sort) => setFilters((f) => ({ ...f, sort }))}
           options={SORTS.map((value) => ({ value, label: t(`list.sorts.${value}`) }))}
         />
+        <ExportButtons name="deals" fetchFile={(format) => api.GET("/pipeline/deals", { params: { query: { ...query(filters), format } }, parseAs: "blob" })} />
       </Space>
       {failure && <Alert type="error" showIcon message={t("board.failed", { reason: failure.text })} />}
       <Table<DealCard>

@@ -14,6 +14,7 @@ import { canSeeReports, canSetTargets, type Session } from "../session";
 import Changes from "./forecast/Changes";
 import { useGroupName } from "./forecast/labels";
 import PeriodSelect from "./forecast/PeriodSelect";
+import ExportButtons from "./ExportButtons";
 import TargetForm from "./forecast/TargetForm";
 
 type Forecast = Schemas["Forecast"];
@@ -97,6 +98,10 @@ export default function ForecastPage({ session }: { session: Session }) {
           style={{ width: 300 }}
         />
         {asOf && <Button onClick={() => setAsOf("")}>{t("forecast.now")}</Button>}
+        <ExportButtons
+          name={`forecast-${period}`}
+          fetchFile={(format) => api.GET("/forecast/pipeline", { params: { query: { period, group_by: groupBy, as_of: instantOf(asOf), format } }, parseAs: "blob" })}
+        />
       </Space>
       {failure && <Alert type="error" showIcon message={t("forecast.failed", { reason: `${failure.status}: ${failure.text}` })} />}
       {forecast && (

@@ -10,6 +10,7 @@ import { dateTime, money } from "../format";
 import { decimalText } from "../lineitems";
 import { navigate } from "../router";
 import { canTrainScores, canWorkLeads, type Session } from "../session";
+import ExportButtons from "./ExportButtons";
 
 type Lead = Schemas["LeadView"];
 type Status = Lead["status"];
@@ -20,6 +21,7 @@ const PAGE = 50;
 const STATUS_COLOURS: Record<Status, string | undefined> = { open: "#0958d9", converted: "#237804", disqualified: undefined };
 
 interface Filters {
+  q?: string;
   status?: Status;
   source?: string;
   region?: string;
@@ -90,6 +92,7 @@ export default function LeadsPage({ session }: { session: Session }) {
       const { data, error, response } = await api.GET("/registration/leads", {
         params: {
           query: {
+            q: filters.q || null,
             status: filters.status ?? null,
             source: filters.source || null,
             region: filters.region || null,
@@ -180,6 +183,13 @@ export default function LeadsPage({ session }: { session: Session }) {
             onChange={(value) => setFilters((f) => ({ ...f, status: value === "all" ? undefined : value }))}
             options={(["all", "open", "converted", "disqualified"] as const).map((value) => ({ value, label: t(`leads.statuses.${value}`) }))}
           />
+          <Input.Search
+            aria-label={t("leads.search")}
+            placeholder={t("leads.search")}
+            allowClear
+            style={{ width: 200 }}
+            onSearch={(value) => setFilters((f) => ({ ...f, q: value.trim() || undefined }))}
+          />
           {text("source")}
           {text("region")}
           {text("industry")}
@@ -189,6 +199,15 @@ export default function LeadsPage({ session }: { session: Session }) {
             style={{ width: 160 }}
             onChange={(sort) => setFilters((f) => ({ ...f, sort }))}
             options={(["captured_at", "company", "score"] as const).map((value) => ({ value, label: t(`leads.sorts.${value}`) }))}
+          />
+          <ExportButtons
+            name="leads"
+            fetchFile={(format) =>
+              api.GET("/registration/leads", {
+                params: { query: { q: filters.q || null, status: filters.status ?? null, source: filters.source || null, region: filters.region || null, industry: filters.industry || null, sort: filters.sort, format } },
+                parseAs: "blob",
+              })
+            }
           />
         </Space>
         <Table<Lead>

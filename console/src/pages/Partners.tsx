@@ -5,6 +5,7 @@ import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, reason, type Schemas } from "../api/client";
 import { sums } from "../format";
+import ExportButtons from "./ExportButtons";
 
 type Figures = Schemas["PartnerFigures"];
 
@@ -25,6 +26,9 @@ export default function PartnersPage() {
   return (
     <main>
       <Typography.Title level={3}>{t("partners.title")}</Typography.Title>
+      <div style={{ marginBottom: 12 }}>
+        <ExportButtons name="partner-report" fetchFile={(format) => api.GET("/registration/partners/report", { params: { query: { format } }, parseAs: "blob" })} />
+      </div>
       <Table<Figures>
         size="small"
         rowKey="partner_id"

@@ -12,6 +12,7 @@ import { dateTime, intlLocale, sums } from "../format";
 import { quarterOf } from "../periods";
 import { useStageName } from "./forecast/labels";
 import PeriodSelect from "./forecast/PeriodSelect";
+import ExportButtons from "./ExportButtons";
 
 type Name = "win-rate" | "stage-conversion" | "time-in-stage" | "sales-cycle" | "source-performance" | "accuracy";
 const NAMES: Name[] = ["win-rate", "stage-conversion", "time-in-stage", "sales-cycle", "source-performance", "accuracy"];
@@ -60,6 +61,15 @@ export default function ReportsPage() {
           />
         )}
       </Space>
+      <ExportButtons
+        name={name}
+        fetchFile={(format) =>
+          api.GET("/forecast/reports/{name}", {
+            params: { path: { name }, query: { period: NEEDS_PERIOD.includes(name) ? period : undefined, group_by: name === "win-rate" ? groupBy : undefined, format } },
+            parseAs: "blob",
+          })
+        }
+      />
       {failure && <Alert type="error" showIcon message={t("forecast.failed", { reason: `${failure.status}: ${failure.text}` })} />}
       {report?.name === name && <Report name={name} body={report.body} />}
     </Space>

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from services.registration import queries
 from services.registration.api.assignment import AssignmentRoutes
 from services.registration.api.declare import RouteSet, route
+from services.registration.api.finding import FindingRoutes
 from services.registration.api.leads import LeadRoutes
 from services.registration.api.whatif import WhatIfRoutes
 from services.registration.application import RegistrationApplication
@@ -49,10 +50,21 @@ from services.registration.responses import (
 )
 from services.registration.rules import Rules
 from shared.web.access import Access
+from shared.web.export import FILES, FORMAT, Column, Format, export, field
 from shared.web.http import Caller, CallerDep
 from shared.web.live import RESPONSES as STREAM
 from shared.web.live import EventStream, LastEventId, LiveFeed
 from shared.web.responses import NOT_FOUND
+
+PARTNER_REPORT_COLUMNS: list[Column] = [
+    *(
+        field(key)
+        for key in ("partner_id", "name", "registrations", "pending", "approved", "rejected", "approval_rate")
+    ),
+    ("conflicts", lambda r: r["conflicts"]),
+    ("won_deals", lambda r: r["won_deals"]),
+    ("won", lambda r: [f"{m['amount']} {m['currency']}" for m in r["won"]]),
+]
 
 
 def router(
@@ -60,7 +72,13 @@ def router(
 ) -> APIRouter:
     api = APIRouter(prefix="/registration", tags=["registration"])
     parts = (app, engine, access, live, scorer or LeadScorer(app, engine))
-    for routes in (Routes(*parts), LeadRoutes(*parts), AssignmentRoutes(*parts), WhatIfRoutes(*parts)):
+    for routes in (
+        Routes(*parts),
+        LeadRoutes(*parts),
+        AssignmentRoutes(*parts),
+        WhatIfRoutes(*parts),
+        FindingRoutes(*parts),
+    ):
         routes.add_to(api)
     return api
 
@@ -209,13 +227,16 @@ class Routes(RouteSet):
         self.access.require(who.identity, "partner", "list")
         return {"items": partners.partners(self.engine)}
 
-    @route.get("/partners/report", response_model=PartnerReport)
-    def partner_report(self, who: CallerDep) -> dict[str, Any]:
+    @route.get("/partners/report", response_model=PartnerReport, responses=FILES)
+    def partner_report(self, who: CallerDep, format: Format = FORMAT) -> Any:  # noqa: A002 - the parameter's name
         """Per channel partner in reach: registrations, approvals and the approval rate,
         conflicts (撞单) and the value won."""
         self.access.require(who.identity, "partner report", "read")
         reach = self.access.organisations_in_reach(who.identity, "partner report", "read")
-        return {"items": partners.partner_report(self.engine, reach)}
+        items = partners.partner_report(self.engine, reach)
+        if format != "json":
+            return export(items, PARTNER_REPORT_COLUMNS, format, "partner-report")
+        return {"items": items}
 
     # -- the pool and imports -------------------------------------------------------------------
 

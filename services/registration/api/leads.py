@@ -28,8 +28,19 @@ from services.registration.responses import (
     ScoreModelStatus,
     TrainingRun,
 )
+from shared.web.export import EXPORT_CAP, FILES, FORMAT, Column, Format, export, field, money_columns
 from shared.web.http import CallerDep
 from shared.web.responses import NOT_FOUND
+
+LEAD_COLUMNS: list[Column] = [
+    ("lead_id", lambda r: r["lead_id"]),
+    ("company", lambda r: r["company"]),
+    ("contact_name", lambda r: r["contact"].get("name")),
+    ("phone", lambda r: r["contact"].get("phone")),
+    ("email", lambda r: r["contact"].get("email")),
+    *(field(key) for key in ("source", "region", "industry", "owner_id", "status", "captured_at", "score")),
+    *money_columns("budget", "budget"),
+]
 
 
 class LeadRoutes(RouteSet):
@@ -80,7 +91,7 @@ class LeadRoutes(RouteSet):
         self.access.check(who.identity, "lead", "disqualify", self.app.get_lead(lead_id).captured_by)
         return queries.lead_view(self.app.disqualify_lead(lead_id, body.reason, who.meta))
 
-    @route.get("/leads", response_model=LeadPage)
+    @route.get("/leads", response_model=LeadPage, responses=FILES)
     def list_leads(
         self,
         who: CallerDep,
@@ -89,15 +100,23 @@ class LeadRoutes(RouteSet):
         region: str | None = Query(default=None, max_length=100),
         industry: str | None = Query(default=None, max_length=100),
         owner: str | None = Query(default=None, max_length=200),
+        q: str | None = Query(
+            default=None, max_length=100, description="any part of the company or the contact's name"
+        ),
         sort: str = Query(default="-captured_at", max_length=40, description="captured_at, company or score"),
         limit: int = Query(default=50, ge=1, le=500),
         cursor: str | None = Query(default=None, max_length=1000),
-    ) -> dict[str, Any]:
-        """The leads in reach, filtered, sorted (`-` first: descending), a page at a time."""
+        format: Format = FORMAT,  # noqa: A002 - the query parameter's name
+    ) -> Any:
+        """The leads in reach, filtered, sorted (`-` first: descending), a page at a time;
+        with `format` csv or xlsx, every one of them as a file."""
         self.access.require(who.identity, "lead", "list")
         filters = {"status": status, "source": source, "region": region, "industry": industry, "owner_id": owner}
         owners = self.access.owners(who.identity, "lead", "list")
-        return leads.leads(self.engine, filters, owners, sort, limit, cursor)
+        if format != "json":
+            found = leads.leads(self.engine, filters, owners, sort, EXPORT_CAP + 1, None, q)["items"]
+            return export(found[:EXPORT_CAP], LEAD_COLUMNS, format, "leads", truncated=len(found) > EXPORT_CAP)
+        return leads.leads(self.engine, filters, owners, sort, limit, cursor, q)
 
     @route.get("/leads/{lead_id}", response_model=LeadView, responses=NOT_FOUND)
     def get_lead(self, lead_id: UUID, who: CallerDep) -> dict[str, Any]:

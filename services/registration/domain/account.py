@@ -19,6 +19,7 @@ class Account(Aggregate):
     """A customer. Its contacts live inside it: a contact is not a customer of its own."""
 
     if TYPE_CHECKING:  # made by `@event` from the methods below
+        Opened: ClassVar[type[Any]]
         WonDealNoted: ClassVar[type[Any]]
         TierChanged: ClassVar[type[Any]]
 

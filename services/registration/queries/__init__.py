@@ -174,3 +174,8 @@ def _pool_card(row: RowMapping) -> dict[str, Any]:
 def _iso(moment: datetime | None) -> str | None:
     """An instant as the answers give it: with its offset (SQLite hands it back without)."""
     return in_utc(moment).isoformat() if moment is not None else None
+
+
+def containing(text: str) -> str:
+    """A LIKE pattern (escape: backslash) for values that hold `text` anywhere."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

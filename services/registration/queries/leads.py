@@ -15,7 +15,7 @@ from services.registration.domain.scoremodel import ScoreModel
 from services.registration.domain.scoring import INPUTS
 from services.registration.projections import account_tiers
 from services.registration.projections import registration_leads as rl
-from services.registration.queries import _iso
+from services.registration.queries import _iso, containing
 from services.registration.responses import money
 from services.registration.rules import LeadScoring
 from shared.errors import Invalid
@@ -30,10 +30,12 @@ def leads(
     sort: str,
     limit: int,
     cursor: str | None,
+    q: str | None = None,
 ) -> dict[str, Any]:
-    """One page of the leads matching `filters` (column: value, None for any) whose owner is in
-    `owners` (None: anyone), by `sort` (`-` first: descending), then by id; `next_cursor`
-    fetches the next page (stable under inserts, unlike offsets). Unscored leads sort as -1."""
+    """One page of the leads matching `filters` (column: value, None for any) and `q` (any
+    part of the company or the contact's name) whose owner is in `owners` (None: anyone), by
+    `sort` (`-` first: descending), then by id; `next_cursor` fetches the next page (stable
+    under inserts, unlike offsets). Unscored leads sort as -1."""
     key, descending = sort.lstrip("-"), sort.startswith("-")
     if key not in LEAD_SORTS:
         raise Invalid("sort", f"sort by one of {', '.join(LEAD_SORTS)}, `-` first for descending", "query")
@@ -41,6 +43,10 @@ def leads(
     where: list[ColumnElement[bool]] = [rl.c[name] == value for name, value in filters.items() if value is not None]
     if owners is not None:
         where.append(rl.c.owner_id.in_(sorted(owners)))
+    if q:
+        pattern = containing(q.casefold())
+        named = (func.lower(func.coalesce(c, "")).like(pattern, escape="\\") for c in (rl.c.company, rl.c.contact_name))
+        where.append(or_(*named))
     if cursor:
         last, last_id = _lead_cursor(cursor, key)
         after = column < last if descending else column > last

@@ -1,7 +1,8 @@
 """Registration's read model: one row per deal, for the pool, the approval queue and the
 recycling sweeper; one per channel partner, for the access rules and the partner report; one
 per lead, for the lead list and the conversion model's training set; one per account with a
-tier, for the re-tiering job."""
+tier, for the re-tiering job; and the account list, the contact list and the search index
+(their rows are kept by `services.registration.projections.lookup`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
+    Index,
     Integer,
     MetaData,
     Numeric,
@@ -24,6 +26,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql
 
 from services.registration.domain.account import Account
 from services.registration.domain.deal import Deal
@@ -37,6 +40,7 @@ registration_deals = Table(
     metadata,
     Column("deal_id", String(36), primary_key=True),
     Column("name", String(300), nullable=False),
+    Column("account_id", String(36), index=True),  # the account list's deals
     Column("account_name", String(300), nullable=False),
     Column("deal_type", String(30), nullable=False),
     Column("customer_level", String(30)),
@@ -98,6 +102,56 @@ account_tiers = Table(
     Column("tier", String(1)),
 )
 
+registration_accounts = Table(
+    "registration_accounts",
+    metadata,
+    Column("account_id", String(36), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# A contact came with a deal (its registration or the lead it converted): it is in a
+# caller's reach when that deal is, so the row keeps the deal and the list joins its owner.
+registration_contacts = Table(
+    "registration_contacts",
+    metadata,
+    Column("contact_id", String(36), primary_key=True),
+    Column("account_id", String(36), nullable=False, index=True),
+    Column("deal_id", String(36), nullable=False, index=True),
+    Column("name", String(200)),
+    Column("phone", String(50)),
+    Column("email", String(320)),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per deal, lead, account and contact, for the search box. `text` is what a query
+# matches as a substring (casefolded); on PostgreSQL a trigram index serves queries of three
+# characters or more, and `grams` (every one- and two-character piece of `text` after its
+# kind, a GIN array index) the shorter ones, which trigrams cannot: 新城 is two characters.
+registration_search = Table(
+    "registration_search",
+    metadata,
+    Column("kind", String(10), primary_key=True),
+    Column("subject_id", String(36), primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("subtitle", String(300)),
+    Column("account_id", String(36)),
+    Column("deal_id", String(36), index=True),  # a deal's own, a contact's deal: its reach
+    Column("owner_id", String(200)),
+    Column("partner", String(100)),
+    Column("text", String(1220), nullable=False),  # the kind, a space, then up to 1,200
+    Column("grams", JSON().with_variant(postgresql.ARRAY(String(12)), "postgresql"), nullable=False),
+)
+Index(
+    "ix_registration_search_text",
+    registration_search.c.text,
+    postgresql_using="gin",
+    postgresql_ops={"text": "gin_trgm_ops"},
+)
+Index("ix_registration_search_grams", registration_search.c.grams, postgresql_using="gin")
+# A rep's or a manager's hits: the planner joins this with either index above (a bitmap AND).
+Index("ix_registration_search_reach", registration_search.c.kind, registration_search.c.owner_id)
+
 
 class RegistrationDeals:
     name = "registration.deals"
@@ -112,6 +166,7 @@ class RegistrationDeals:
                 registration_deals.insert().values(
                     deal_id=deal_id,
                     name=event.name,
+                    account_id=str(event.account_id),
                     account_name=event.account_name,
                     deal_type=event.deal_type,
                     customer_level=event.customer_level,
