@@ -30,7 +30,18 @@ warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testcli
 from bench import console, whatif  # noqa: E402
 from bench import search as search_step  # noqa: E402
 from bench.commands import commands  # noqa: E402
-from bench.common import COMMANDS, CONCURRENCY, EVENTS, OPEN_DEALS, QUERIES, REBUILD_EVENTS, REPEATS, URL, Row, serve  # noqa: E402
+from bench.common import (  # noqa: E402
+    COMMANDS,
+    CONCURRENCY,
+    EVENTS,
+    OPEN_DEALS,
+    QUERIES,
+    REBUILD_EVENTS,
+    REPEATS,
+    URL,
+    Row,
+    serve,
+)
 from bench.flow import rebuild, relay_and_projection  # noqa: E402
 from bench.reads import freshness, queries  # noqa: E402
 from tests.support.infrastructure import Tansu, drop_schemas, tansu_binary  # noqa: E402
