@@ -14,6 +14,7 @@ from services.pipeline.attachments import ACCEPTED
 from services.pipeline.domain.stages import Category
 from services.pipeline.domain.terms import Priority
 from shared.web.downloads import binary, unsupported
+from shared.web.export import Column, field, money_columns
 from shared.web.responses import HistoryEvent, Instant, MoneyOut, Span
 
 Outcome = Literal["won", "lost"]
@@ -218,3 +219,15 @@ class MyDay(BaseModel):
     upcoming: list[DayItem]
     meetings: list[DayItem] = Field(description="meetings and visits from today on")
     counts: DayCounts = Field(description="how many each list holds in all (each answers its first `limit`)")
+
+
+# The deal list as a file (CSV / XLSX): its columns, in order.
+DEAL_COLUMNS: list[Column] = [
+    *(
+        field(key)
+        for key in ("deal_id", "name", "account_name", "owner_id", "source", "stage", "probability", "priority")
+    ),
+    *money_columns("value", "value"),
+    ("expected_close_date", lambda row: row["expected_close_date"]),
+    ("outcome", lambda row: row["outcome"]),
+]
