@@ -200,3 +200,22 @@ def test_with_group_commit_off_saves_use_eventsourcing_s_own_recorder(postgres_s
         assert len(counting.save(counter)) == 1
     finally:
         counting.close()
+
+
+def test_a_save_waits_for_an_earlier_uncommitted_insert_so_readers_never_pass_over_an_id(app) -> None:
+    """The table lock: ids become visible in the order they were issued."""
+    recorder = app.recorder
+    earlier = stored_events_of(app, Counter())
+    rows = [
+        recorder.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state) for e in earlier
+    ]
+    saved: list[int] = []
+    with recorder.datastore.get_connection() as conn, conn.transaction():
+        (held,) = [row["notification"] for row in conn.execute(recorder.sql_append, (rows,)).fetchall()]
+        later = threading.Thread(target=lambda: saved.extend(r.notification.id for r in app.save(Counter())))
+        later.start()
+        later.join(0.5)
+        assert later.is_alive()  # waiting for the lock, not committed beside the uncommitted id
+        assert saved == []
+    later.join(10)
+    assert saved == [held + 1]
