@@ -152,6 +152,8 @@ class GroupCommit:
     def _finish(self, leader: Append, group: list[Append]) -> None:
         with self._lock:
             for member in group:
+                if member.ids is None and member.error is None:
+                    member.error = PersistenceError("the group commit left this save unanswered")
                 member.done = True
             if self._queue:
                 following = self._queue[0]
