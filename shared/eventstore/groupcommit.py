@@ -80,15 +80,14 @@ def _store_away(error: BaseException) -> bool:
 class Append:
     """One save waiting in the queue: its rows, its streams, and in time its answer."""
 
-    __slots__ = ("done", "error", "events", "ids", "lead", "streams", "wake")
+    __slots__ = ("done", "error", "events", "ids", "streams", "wake")
 
     def __init__(self, events: list[Any], streams: set[UUID | str]) -> None:
         self.events = events
         self.streams = streams
         self.ids: list[int] | None = None
         self.error: BaseException | None = None
-        self.done = False
-        self.lead = False
+        self.done = False  # answered; woken without it, the entry leads the next group
         self.wake = threading.Event()
 
     def answer(self) -> list[int]:
@@ -156,9 +155,7 @@ class GroupCommit:
                     member.error = PersistenceError("the group commit left this save unanswered")
                 member.done = True
             if self._queue:
-                following = self._queue[0]
-                following.lead = True
-                following.wake.set()
+                self._queue[0].wake.set()  # the next in line leads the next group
             else:
                 self._busy = False
         for member in group:
@@ -169,7 +166,9 @@ class GroupCommit:
 class GroupCommitRecorder(PostgresApplicationRecorder):
     """eventsourcing's PostgreSQL application recorder whose inserts go through a group
     commit. Its statement is a function that locks the table, notifies listeners and
-    inserts, called outside any explicit transaction: one round trip, one commit."""
+    inserts, called outside any explicit transaction: one round trip, one commit.
+    (eventsourcing's own insert function, used when group commit is off, takes no table
+    lock: two concurrent saves may commit their ids out of order.)"""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
