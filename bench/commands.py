@@ -29,8 +29,9 @@ from shared.settings import Settings
 
 
 def raw_save(prefix: str) -> float:
-    """The library alone: the aggregate read, changed and saved; no HTTP, no checks, no retries."""
-    service = pipeline_service(Settings(database_url=URL, schema_prefix=prefix, poll_interval=60))
+    """The library alone: the aggregate read, changed and saved; no HTTP, no checks, no retries,
+    and eventsourcing's own recorder (one transaction per save, no group commit)."""
+    service = pipeline_service(Settings(database_url=URL, schema_prefix=prefix, poll_interval=60, group_commit=False))
     deals = [str(uuid.uuid4()) for _ in range(COMMANDS)]
     for n, deal_id in enumerate(deals):
         service.handle(registered(deal_id, n))

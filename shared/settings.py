@@ -34,6 +34,11 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL URL (postgresql://user:pass@host:5432/db); unset: SQLite files",
     )
+    group_commit: bool = Field(
+        default=True,
+        description="PostgreSQL: concurrent commands of one process share one transaction and one commit "
+        "(false: one transaction each)",
+    )
     schema_prefix: str = Field(default="crm_", description="each service keeps its tables in schema <prefix><service>")
     data_dir: Path = Field(default=Path("data"), description="where SQLite files live")
     kafka_bootstrap_servers: str | None = Field(

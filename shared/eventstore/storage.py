@@ -45,7 +45,10 @@ class Storage:
 
 def open_storage(settings: Settings, service: str) -> Storage:
     if settings.database_url:
-        return _postgres(settings.database_url.get_secret_value(), settings.schema_prefix + service, service)
+        storage = _postgres(settings.database_url.get_secret_value(), settings.schema_prefix + service, service)
+        if settings.group_commit:  # concurrent saves share one transaction (shared.eventstore.groupcommit)
+            storage.eventstore_env["APPLICATION_RECORDER_TOPIC"] = "shared.eventstore.groupcommit:GroupCommitRecorder"
+        return storage
     return _sqlite(settings.data_dir / service, service)
 
 
