@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
@@ -54,7 +54,8 @@ class Plan:
     def from_env(cls) -> Plan:
         names = {name: f"CRM_SOAK_{name.upper()}_SECONDS" for name in ("outage", "step", "probe", "drain")}
         names |= {"seconds": "CRM_SOAK_SECONDS", "rate": "CRM_SOAK_RATE"}
-        return cls(**{name: float(os.environ[key]) for name, key in names.items() if os.environ.get(key)})
+        given: dict[str, Any] = {name: float(os.environ[key]) for name, key in names.items() if os.environ.get(key)}
+        return cls(**given)
 
 
 def soak(plan: Plan, out: TextIO = sys.stdout) -> Verdict:

@@ -155,7 +155,13 @@ class Verdict:
 
 
 def verify(
-    ledger: Ledger, samples: list[Sample], url: str, prefix: str, rate: float, capacity: float | None
+    ledger: Ledger,
+    samples: list[Sample],
+    url: str,
+    prefix: str,
+    rate: float,
+    capacity: float | None,
+    deadlettered: dict[str, float | None],
 ) -> Verdict:
     verdict = Verdict()
     acked = ledger.accounts
@@ -166,8 +172,9 @@ def verify(
         + f"; acknowledged {sum(ledger.acknowledged.values())} ({', '.join(f'{k} {v}' for k, v in sorted(ledger.acknowledged.items()))});"
         f" refused or unanswered: {refused}; ticks skipped (clients busy): {ledger.skipped}"
     )
-    pipeline, forecast, stage_events, activity_events = _read(url, prefix)
+    registration, pipeline, forecast, stage_events, activity_events = _read(url, prefix)
     allowed = set(acked.values()) | ledger.unanswered
+    _same_deals(verdict, "registration read model", acked, registration, allowed)
     _same_deals(verdict, "pipeline read model", acked, pipeline, allowed)
     _same_deals(verdict, "forecast read model", acked, forecast, allowed)
     sure = [d for d in acked if d not in ledger.uncertain]
@@ -202,12 +209,19 @@ def verify(
     parked = _parked(url, prefix)
     verdict.check(
         "nothing parked or dead-lettered",
-        not any(parked.values()),
-        ", ".join(f"{k} {v}" for k, v in parked.items() if v),
+        not any(parked.values()) and not any(deadlettered.values()),
+        ", ".join(
+            [
+                *(f"{k} parked {v}" for k, v in parked.items() if v),
+                *(f"{k} dead-lettered {v:.0f}" for k, v in deadlettered.items() if v),
+            ]
+        ),
     )
-    lost = [d for d in acked if d not in pipeline]
+    lost = [d for d in acked if d not in pipeline or d not in registration or d not in forecast]
     if lost:  # where the chain dropped them: recorded by registration at all, and at which position
-        verdict.summary += f"\n  missing from the pipeline: {_traced(url, prefix, lost[:5])}"
+        verdict.summary += (
+            f"\n  missing from a read model, as registration recorded them: {_traced(url, prefix, lost[:5])}"
+        )
     last, first = samples[-1], samples[0]
     verdict.check(
         "consumer lag back to where it started",
@@ -245,16 +259,24 @@ def _same_deals(verdict: Verdict, where: str, acked: dict[str, str], seen: dict[
 Row = tuple[str | None, str | None, int]  # account, current stage, copies
 
 
-def _read(url: str, prefix: str) -> tuple[dict[str, Row], dict[str, Row], dict[str, int], dict[str, int]]:
+def _read(
+    url: str, prefix: str
+) -> tuple[dict[str, Row], dict[str, Row], dict[str, Row], dict[str, int], dict[str, int]]:
     with psycopg.connect(url) as connection:
-        pipeline = {
+        registration: dict[str, Row] = {
+            d: (a, None, 1)
+            for d, a in connection.execute(
+                f'SELECT deal_id, account_name FROM "{prefix}registration".registration_deals'
+            )
+        }
+        pipeline: dict[str, Row] = {
             d: (a, s, 1)
             for d, a, s in connection.execute(
                 f'SELECT deal_id, account_name, stage FROM "{prefix}pipeline".pipeline_deals'
             )
         }
         # The forecast has no account names: its deals are told apart by id, the pipeline's name them.
-        forecast = {
+        forecast: dict[str, Row] = {
             d: (pipeline.get(d, (None, None, 0))[0], s, n)
             for d, s, n in connection.execute(
                 f"SELECT deal_id, max(stage) FILTER (WHERE valid_to IS NULL), count(*) FILTER (WHERE valid_to IS NULL)"
@@ -262,20 +284,20 @@ def _read(url: str, prefix: str) -> tuple[dict[str, Row], dict[str, Row], dict[s
             )
         }
         events = f'"{prefix}pipeline".pipeline_events'
-        stage_events = dict(
+        stage_events: dict[str, int] = dict(
             connection.execute(
                 f"SELECT originator_id::text, count(*) FROM {events} WHERE topic LIKE %s GROUP BY 1",
                 ("%.StageChanged",),
             ).fetchall()
         )
-        activity_events = dict(
+        activity_events: dict[str, int] = dict(
             connection.execute(
                 f"SELECT originator_id::text, count(*) FROM {events} WHERE topic LIKE %s"
                 " AND convert_from(state, 'UTF8')::jsonb->>'kind' <> 'task' GROUP BY 1",  # the stages' own tasks
                 ("%.ActivityLogged",),
             ).fetchall()
         )
-    return pipeline, forecast, stage_events, activity_events
+    return registration, pipeline, forecast, stage_events, activity_events
 
 
 def _parked(url: str, prefix: str) -> dict[str, int]:
