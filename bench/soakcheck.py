@@ -197,14 +197,22 @@ def verify(
     verdict.check(
         "each acknowledged stage change recorded once",
         not moved,
-        f"off on {len(moved)} deals {moved[:3]}" if moved else "",
+        f"off on {len(moved)} deals (deal, acknowledged, recorded): "
+        + str([(d, 1 + ledger.moves[d], stage_events.get(d, 0)) for d in moved[:3]])
+        if moved
+        else "",
     )
     logged = [d for d in sure if activity_events.get(d, 0) != ledger.activities[d]]
     verdict.check(
         "each acknowledged activity recorded once",
         not logged,
         f"{sum(ledger.activities.values())} activities"
-        + (f"; off on {len(logged)} deals {logged[:3]}" if logged else ""),
+        + (
+            f"; off on {len(logged)} deals (deal, acknowledged, recorded): "
+            + str([(d, ledger.activities[d], activity_events.get(d, 0)) for d in logged[:3]])
+            if logged
+            else ""
+        ),
     )
     parked = _parked(url, prefix)
     verdict.check(
