@@ -197,8 +197,8 @@ def verify(
     verdict.check(
         "each acknowledged stage change recorded once",
         not moved,
-        f"off on {len(moved)} deals (deal, acknowledged, recorded): "
-        + str([(d, 1 + ledger.moves[d], stage_events.get(d, 0)) for d in moved[:3]])
+        f"off on {len(moved)} deals (deal, acknowledged, recorded, refused on it): "
+        + str([(d, 1 + ledger.moves[d], stage_events.get(d, 0), ledger.refused_on[d]) for d in moved[:3]])
         if moved
         else "",
     )
@@ -208,8 +208,8 @@ def verify(
         not logged,
         f"{sum(ledger.activities.values())} activities"
         + (
-            f"; off on {len(logged)} deals (deal, acknowledged, recorded): "
-            + str([(d, ledger.activities[d], activity_events.get(d, 0)) for d in logged[:3]])
+            f"; off on {len(logged)} deals (deal, acknowledged, recorded, refused on it): "
+            + str([(d, ledger.activities[d], activity_events.get(d, 0), ledger.refused_on[d]) for d in logged[:3]])
             if logged
             else ""
         ),

@@ -42,6 +42,7 @@ class Ledger:
     uncertain: set[str] = field(default_factory=set)  # deals with a command that got no answer
     acknowledged: Counter[str] = field(default_factory=Counter)  # per kind
     refused: Counter[str] = field(default_factory=Counter)  # per kind and status
+    refused_on: Counter[str] = field(default_factory=Counter)  # refused stage changes and activities per deal
     skipped: int = 0  # ticks not sent because every client was still busy
     sent: int = 0
 
@@ -119,6 +120,8 @@ class Load:
                     ledger.activities[subject] += 1
             else:
                 ledger.refused[f"{kind} {status or 'no answer'}"] += 1
+                if kind != "register":
+                    ledger.refused_on[subject] += 1
                 if status == 0:  # it may or may not have happened: kept out of the exact checks
                     (ledger.unanswered if kind == "register" else ledger.uncertain).add(subject)
             if kind != "register":
