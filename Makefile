@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 TOOLS  := .venv-tools/.installed
 
-.PHONY: install tools console bench run test test-fast test-unit test-integration test-e2e lint clean
+.PHONY: install tools console bench soak run test test-fast test-unit test-integration test-e2e lint clean
 
 $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ test-e2e: install
 ## figures beside same-run baselines (PostgreSQL on 127.0.0.1:5432, a tansu broker it starts)
 bench: install
 	$(BIN)/python bench/run.py
+
+## ten minutes (CRM_SOAK_SECONDS) of commands at half the capacity probed at its start (or
+## CRM_SOAK_RATE) across the four services as processes, the broker paused and PostgreSQL cut
+## for 30 s once each: lag and memory per minute, every acknowledged command counted in the read models
+soak: install
+	$(BIN)/python bench/soak.py
 
 ## ruff (lint rules, formatting) and mypy (strict on shared/ and the domain modules); `make test` runs it first
 lint: install

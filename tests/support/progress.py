@@ -10,6 +10,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from prometheus_client.parser import text_string_to_metric_families
 
 
@@ -28,6 +29,19 @@ def consumed_to_the_end(bootstrap: str, group: str, topic: str) -> bool:
     message now on the topic has been handled, since a consumer commits only after the
     transaction that handled the message, and nothing will come again."""
     return asyncio.run(_behind(bootstrap, group, topic)) == 0
+
+
+def behind(bootstrap: str, group: str, topic: str, timeout: float = 8.0) -> int | None:
+    """The group's lag on `topic` as the broker sees it; None when not known within `timeout`
+    (a paused broker answers nothing, so the question is given up rather than left hanging)."""
+
+    async def asked() -> int | None:
+        try:
+            return await asyncio.wait_for(_behind(bootstrap, group, topic, timeout), timeout)
+        except (TimeoutError, OSError, KafkaError):
+            return None
+
+    return asyncio.run(asked())
 
 
 async def _behind(bootstrap: str, group: str, topic: str, timeout: float = 10.0) -> int | None:
