@@ -1,6 +1,6 @@
 /** Other recycling rules (自动回收): the form (prefilled with the rules in force), and the
  * deals they would have recycled, when, why, and whether each was won later. */
-import { Alert, Button, Card, Col, Descriptions, Form, Input, InputNumber, Row, Space, Switch, Table, Tag, Typography } from "antd";
+import { Alert, Button, Card, Col, Descriptions, Form, Input, InputNumber, Row, Space, Spin, Switch, Table, Tag, Typography } from "antd";
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, reason, type Schemas } from "../../api/client";
@@ -30,11 +30,17 @@ export default function RecyclingWhatIf({ onForbidden }: { onForbidden: (why: st
   const [running, setRunning] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
 
+  // The form starts from the rules in force: it is shown once they are read, so a slow answer
+  // never overwrites what the user has typed meanwhile.
+  const [loaded, setLoaded] = useState(false);
   useEffect(() => {
-    void api.GET("/registration/rules").then(({ data }) => {
-      const policy = data?.recycling?.default;
-      if (policy) setRules((now) => ({ ...now, staleDays: policy.stale_days ?? null, graceDays: policy.close_date_grace_days ?? null, protection: policy.recycle_when_protection_expires ?? true }));
-    });
+    void api
+      .GET("/registration/rules")
+      .then(({ data }) => {
+        const policy = data?.recycling?.default;
+        if (policy) setRules((now) => ({ ...now, staleDays: policy.stale_days ?? null, graceDays: policy.close_date_grace_days ?? null, protection: policy.recycle_when_protection_expires ?? true }));
+      })
+      .finally(() => setLoaded(true));
   }, []);
 
   const run = async () => {
@@ -47,6 +53,7 @@ export default function RecyclingWhatIf({ onForbidden }: { onForbidden: (why: st
     setFailure(data ? null : `${response.status}: ${reason(error)}`);
   };
 
+  if (!loaded) return <Spin />;
   return (
     <Space direction="vertical" style={{ width: "100%" }} size="middle">
       <Form layout="inline" onFinish={() => void run()}>
