@@ -15,6 +15,9 @@ except ImportError:  # the `browser` fixture says what is missing
 
 
 def serious_violations(page) -> list[str]:
+    """What axe finds on the page once it has settled: a button still loading (its text at 65%
+    opacity) or a click's wave still fading is a moment, not the page's contrast."""
+    expect(page.locator(".ant-btn-loading, .ant-wave")).to_have_count(0)
     page.add_script_tag(path=str(console_node_modules() / "axe-core" / "axe.min.js"))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
