@@ -30,7 +30,7 @@ from services.forecast.rules import ForecastRules
 from shared.calendar import Calendar
 from shared.clock import in_utc
 from shared.contracts import Money
-from shared.errors import Invalid, NotFound
+from shared.errors import Invalid
 from shared.web.access import Access
 from shared.web.export import FILES, FORMAT, Format, report_export
 from shared.web.http import Caller, CallerDep
@@ -112,18 +112,7 @@ def router(app: ForecastApplication, engine: Engine, access: Access, calendar: C
         """Calls, meetings and visits logged, new deals, moves forward and value won, per
         rep and in all, day by day, against the visit plan. `period=week&team=…` is the
         manager's weekly progress view."""
-        access.require(who.identity, "activity report", "read")
-        if owner is not None and team is not None:
-            raise Invalid("team", "ask for one owner or one team, not both", "query")
-        if team is not None:
-            if team not in access.teams:
-                raise NotFound("team", team)
-            access.check(who.identity, "activity report", "read", team=team)
-            owners = access.teams[team]
-        else:
-            owner = owner or who.identity.user_id
-            access.check(who.identity, "activity report", "read", owner)
-            owners = frozenset({owner})
+        owners = access.owner_or_team(who.identity, "activity report", "read", owner, team)
         span = when(on, app.clock.now(), calendar, period)
         with engine.connect() as connection:
             return activity_report(connection, calendar, owners, span, period)

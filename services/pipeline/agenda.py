@@ -22,7 +22,6 @@ from services.pipeline.projections import DealList, deals, metadata
 from services.pipeline.responses import MyDay
 from shared.calendar import Calendar
 from shared.clock import in_utc
-from shared.errors import Invalid, NotFound
 from shared.web.access import Access
 from shared.web.http import CallerDep
 from shared.web.responses import NOT_FOUND
@@ -90,18 +89,7 @@ def routes(app: PipelineApplication, engine: Engine, access: Access, calendar: C
     ) -> dict[str, Any]:
         """Open tasks (overdue, today, upcoming) and meetings across the open deals of an
         owner or a team: a rep sees their own, a manager a rep of their teams or a team."""
-        access.require(who.identity, "day", "read")
-        if owner is not None and team is not None:
-            raise Invalid("team", "ask for one owner or one team, not both", "query")
-        if team is not None:
-            if team not in access.teams:
-                raise NotFound("team", team)
-            access.check(who.identity, "day", "read", team=team)
-            owners = access.teams[team]
-        else:
-            owner = owner or who.identity.user_id
-            access.check(who.identity, "day", "read", owner)
-            owners = frozenset({owner})
+        owners = access.owner_or_team(who.identity, "day", "read", owner, team)
         today = calendar.day_of(app.clock.now())
         with engine.connect() as connection:
             return {"owners": sorted(owners), **my_day(connection, owners, calendar, today, days, limit)}

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import ClassVar, Literal, Protocol
 
-from shared.errors import Forbidden
+from shared.errors import Forbidden, Invalid, NotFound
 from shared.web.identity import ROLES, Identity, Role
 
 Scope = Literal["all", "own", "own+pool", "teams", "teams+pool", "organisation"]
@@ -223,6 +223,23 @@ class Access:
         if not self.allows(who, resource, action, owner_id, team=team, organisation=organisation):
             whose = f"team {team}" if team is not None else "someone outside their reach"
             raise Forbidden(f"{who.user_id} ({who.role}) may not {action} a {resource} of {whose}")
+
+    def owner_or_team(
+        self, who: Identity, resource: str, action: str, owner: str | None, team: str | None
+    ) -> frozenset[str]:
+        """The owners a query asks about: one `team` (each member; 404 for an unknown team) or
+        one `owner` (the caller when neither is named), each checked against the rule."""
+        self.require(who, resource, action)
+        if owner is not None and team is not None:
+            raise Invalid("team", "ask for one owner or one team, not both", "query")
+        if team is not None:
+            if team not in self.teams:
+                raise NotFound("team", team)
+            self.check(who, resource, action, team=team)
+            return self.teams[team]
+        owner = owner or who.user_id
+        self.check(who, resource, action, owner)
+        return frozenset({owner})
 
     def owners(self, who: Identity, resource: str, action: str) -> frozenset[str] | None:
         """For lists and figures: the owners to filter on (None: everyone). The role must
