@@ -256,10 +256,13 @@ class PipelineApplication(ServiceApplication):
         change, save: one read of the deal, retried whole when another writer won."""
 
         def run() -> Deal:
-            deal = self.get_deal(deal_id)
-            if check is not None:
-                check(deal)
-            command(deal)
+            # Most deals follow the default stage set, which most commands consult: both
+            # streams in one read.
+            with self.reading_together(deal_id, pipeline_uuid(DEFAULT.pipeline_id)):
+                deal = self.get_deal(deal_id)
+                if check is not None:
+                    check(deal)
+                command(deal)
             self.save(deal)
             return deal
 

@@ -24,7 +24,7 @@ from shared.contracts import CloudEvent, EventData
 from shared.errors import NotFound
 from shared.eventstore.chain import GENESIS, chain_events
 from shared.eventstore.retries import retrying
-from shared.eventstore.streams import aggregates_of, select_streams
+from shared.eventstore.streams import aggregates_of, sealing, select_streams
 
 A = TypeVar("A")
 _MISSING = object()  # a batch's note that a stream is not there
@@ -116,20 +116,43 @@ class ServiceApplication(Application[UUID]):
     def _preload(self, events: Sequence[Any], loaded: dict[UUID, Any]) -> None:
         """The streams the batch's events are about (their subjects), read in one query, a
         stream not there remembered as missing: one round trip instead of one per event."""
-        if self.snapshots is not None:
-            return  # a snapshot would be skipped here; let `find` read those one by one
         subjects = set()
         for event in events:
             try:
                 subjects.add(UUID(str(event.envelope.subject)))
             except (AttributeError, ValueError):
                 continue  # no subject, or not an aggregate's id
-        stored = select_streams(self.recorder, subjects) if subjects else None
+        self._load(subjects, loaded)
+
+    def _load(self, streams: set[UUID], loaded: dict[UUID, Any]) -> None:
+        if self.snapshots is not None or not streams:
+            return  # a snapshot would be skipped here; let `find` read those one by one
+        stored = select_streams(self.recorder, streams)
         if stored is None:
             return
-        found = aggregates_of(self.mapper, stored)
-        for subject in subjects:
-            loaded[subject] = found.get(subject, _MISSING)
+        found = aggregates_of(self.mapper, stored, self._chains)
+        for stream in streams:
+            loaded[stream] = found.get(stream, _MISSING)
+
+    @contextmanager
+    def reading_together(self, *ids: UUID | str) -> Iterator[None]:
+        """Within it, on this thread, `find` answers these streams from one query made on
+        entry (a command that needs a deal and its stage set reads both in one round trip),
+        and any other aggregate from the store as usual, each read once."""
+        streams = set()
+        for aggregate_id in ids:
+            try:
+                streams.add(UUID(str(aggregate_id)))
+            except ValueError:
+                continue  # not an id: `find` answers None for it as always
+        outer: dict[UUID, Any] | None = getattr(self._batch, "loaded", None)
+        if outer is not None:  # within a batch already: its cache (and its changes) stay in force
+            self._load(streams - outer.keys(), outer)
+            yield
+            return
+        with self._reading_once() as loaded:
+            self._load(streams, loaded)
+            yield
 
     @contextmanager
     def _reading_once(self) -> Iterator[dict[UUID, Any]]:
@@ -217,7 +240,7 @@ class ServiceApplication(Application[UUID]):
         aggregate = loaded.get(key) if loaded is not None else None
         if aggregate is None:
             try:
-                aggregate = self.repository.get(key)
+                aggregate = self.repository.get(key, projector_func=sealing(self._chains))
             except AggregateNotFoundError:
                 aggregate = _MISSING  # within a batch, asked once (a stage set never defined)
             if loaded is not None:

@@ -7,9 +7,14 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from services.pipeline.bootstrap import bootstrap
+from services.pipeline.domain.stages import Stage
+from services.pipeline.errors import ExitCriteriaNotMet
 from shared.contracts import CloudEvent, Money, parse_event
 from shared.contracts import events as public
+from shared.eventstore.application import meta
 from shared.eventstore.streams import aggregates_of, select_streams
 
 
@@ -69,5 +74,38 @@ def test_a_batch_redelivering_an_event_of_a_deal_already_tracked_changes_nothing
         service.app.handle_batch([registered_event(deal_id, 1), registered_event(fresh, 2)])
         after = [n.originator_id for n in service.app.read_notifications(before or 0, 100)]
         assert {str(o) for o in after} == {fresh}  # the known deal was read, seen, left alone
+    finally:
+        service.close()
+
+
+def test_a_stage_change_reads_its_deal_and_the_companys_stage_set_in_one_query(settings):
+    """Both streams a command consults come back from one read, and the company's own stage
+    set (not the default) is what it is judged by."""
+    service = bootstrap(settings)
+    try:
+        stages = [
+            Stage(key="lead_in", labels={"en": "Lead in"}, probability=5, forecast_category="pipeline"),
+            Stage(
+                key="quote",
+                labels={"en": "Quote"},
+                probability=60,
+                forecast_category="best_case",
+                exit_criteria=("decision_maker",),
+            ),
+            Stage(key="contract", labels={"en": "Contract"}, probability=90, forecast_category="commit"),
+            Stage(key="won", labels={"en": "Won"}, probability=100, forecast_category="closed", state="won"),
+            Stage(key="lost", labels={"en": "Lost"}, probability=0, forecast_category="omitted", state="lost"),
+        ]
+        service.app.define_pipeline("default", stages, meta("admin", "c0"))
+        deal_id = str(uuid.uuid4())
+        service.handle(registered_event(deal_id, 1))
+        one_by_one: list[object] = []
+        select_events = service.app.recorder.select_events
+        service.app.recorder.select_events = lambda *a, **k: one_by_one.append(a) or select_events(*a, **k)
+        assert service.app.change_stage(deal_id, "quote", None, meta("rep-1", "c1")).stage == "quote"
+        with pytest.raises(ExitCriteriaNotMet) as refused:
+            service.app.change_stage(deal_id, "contract", None, meta("rep-1", "c2"))
+        assert refused.value.missing == ["decision_maker"]
+        assert one_by_one == []
     finally:
         service.close()

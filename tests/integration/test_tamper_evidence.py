@@ -323,3 +323,27 @@ def test_checkpoints_are_read_and_written_under_the_topics_stores_already_hold(t
 
     cls = resolve_topic(topic)
     assert get_topic(cls) == topic
+
+
+def test_a_stream_read_by_a_fresh_process_is_sealed_over_its_last_event_without_a_second_read(settings):
+    """The seal of a stream's next event is taken from the event the command's read already
+    brought back: a service started afresh (nothing cached) changes a deal with one read of
+    its stream, and the store still verifies clean."""
+    first = bootstrap(settings)
+    _, deal_id = register_two(first)
+    first.close()
+    fresh = bootstrap(settings)
+    try:
+        reads: list[uuid.UUID] = []
+        select_events = fresh.app.recorder.select_events
+
+        def counted(originator_id, *args, **kwargs):
+            reads.append(originator_id)
+            return select_events(originator_id, *args, **kwargs)
+
+        fresh.app.recorder.select_events = counted
+        fresh.app.recycle(deal_id, "manual", "test", meta("mgr", "c4"))
+        assert reads.count(uuid.UUID(str(deal_id))) == 1
+        assert problems(fresh) == []
+    finally:
+        fresh.close()
