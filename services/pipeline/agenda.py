@@ -141,6 +141,19 @@ def my_day(
     }
 
 
+def tasks_past_due(connection: Connection, now: datetime) -> list[str]:
+    """The open deals with a task not done and past its due instant: the candidates for the
+    overdue-task alert (the deal decides, and alerts each task once)."""
+    query = (
+        select(agenda.c.deal_id)
+        .distinct()
+        .join(deals, deals.c.deal_id == agenda.c.deal_id)
+        .where(agenda.c.kind == "task", agenda.c.done.is_(False), agenda.c.at < _utc(now))
+        .where(deals.c.outcome.is_(None), deals.c.stage.is_not(None))
+    )
+    return list(connection.execute(query).scalars().all())
+
+
 def _utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else in_utc(moment).astimezone(UTC)
 

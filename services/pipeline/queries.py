@@ -8,7 +8,7 @@ import binascii
 import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -109,9 +109,14 @@ def board(
     return {"pipeline_id": stages.pipeline_id, "columns": columns}
 
 
-def open_deal_ids(connection: Connection) -> list[str]:
-    """The deals in a pipeline and not closed: the candidates for alerts."""
-    query = select(deals.c.deal_id).where(deals.c.stage.is_not(None), deals.c.outcome.is_(None))
+def closing_soon(connection: Connection, today: date, days: int) -> list[str]:
+    """The open deals whose close date is within `days` of today: the candidates for the
+    close-date alert (the index on the close date answers it; the deal decides)."""
+    query = select(deals.c.deal_id).where(
+        deals.c.stage.is_not(None),
+        deals.c.outcome.is_(None),
+        deals.c.expected_close_date.between(today, today + timedelta(days=days)),
+    )
     return list(connection.execute(query).scalars().all())
 
 

@@ -18,14 +18,14 @@ from shared.eventstore.application import meta
 from shared.eventstore.streams import aggregates_of, select_streams
 
 
-def registered_event(deal_id: str, n: int):
+def registered_event(deal_id: str, n: int, closes: date | None = None):
     """Registration's public event for a new approved deal, as the pipeline receives it."""
     data = public.DealRegistered(
         deal_id=deal_id,
         name=f"deal {n}",
         account=public.AccountRef(id="a", name=f"A{n}"),
         value=Money(amount=Decimal("1000")),
-        expected_close_date=date.today() + timedelta(days=30),
+        expected_close_date=closes or date.today() + timedelta(days=30),
         owner_id="rep-1",
         registration_status="approved",
     )
