@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import ConcurrentUpdate, Conflict, Forbidden, Invalid, NotFound
 from shared.eventstore.application import meta
+from shared.eventstore.receipts import AlreadyApplied
 from shared.eventstore.retries import STORE_UNAVAILABLE
 from shared.observability import correlation_id
 from shared.web.identity import Authenticator, HeaderIdentity, Identity, Role
@@ -83,6 +84,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _invalid(_: Request, error: Invalid) -> JSONResponse:
         location = [error.where, *error.field.split(".")]
         return JSONResponse({"detail": [{"loc": location, "msg": str(error), "type": "value_error"}]}, 422)
+
+    @app.exception_handler(AlreadyApplied)
+    async def _already_applied(_: Request, error: AlreadyApplied) -> JSONResponse:
+        # Two requests with one Idempotency-Key raced; the other recorded the command first.
+        detail = "a command with this Idempotency-Key was applied by another request; nothing more was recorded"
+        return JSONResponse({"detail": detail, "idempotency": "applied"}, 409)
 
     @app.exception_handler(ConcurrentUpdate)
     async def _concurrent(_: Request, error: ConcurrentUpdate) -> JSONResponse:
