@@ -109,10 +109,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def store_unavailable() -> JSONResponse:
-    """503 with a retry hint. Nothing was recorded: a command saves its events in one
-    transaction or not at all, so the client may send the same request again."""
+    """503 with a retry hint. A command saves its events in one transaction or not at all, so
+    nothing was recorded, unless the store went away as the commit reached it: a retry with
+    the same Idempotency-Key then tells (shared.web.idempotency), and applies nothing twice."""
     return JSONResponse(
-        {"detail": "the event store is unavailable; nothing was recorded, retry later"},
+        {
+            "detail": "the event store is unavailable; nothing was recorded unless it went away mid-commit:"
+            " retry later with the same Idempotency-Key"
+        },
         503,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
