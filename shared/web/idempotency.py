@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Engine, Integer, LargeBinary, MetaData, String, Table, select
+from sqlalchemy import Column, Engine, Integer, LargeBinary, MetaData, String, Table, select, text
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -73,7 +73,11 @@ class Replies:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # replicas starting together take turns
+                lock = text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :name))")
+                connection.execute(lock, {"name": "crm:create-tables:idempotent_replies"})
+            metadata.create_all(connection)
 
     def find(self, receipt: str) -> Reply | None:
         with self.engine.connect() as connection:
