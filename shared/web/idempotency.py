@@ -36,8 +36,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.eventstore.application import ServiceApplication, meta
 from shared.eventstore.receipts import Pending, pending_receipt, receipt_id, stored_fingerprint
+from shared.eventstore.retries import STORE_UNAVAILABLE
 from shared.observability import correlation_id
-from shared.web.http import replayed
+from shared.web.http import replayed, store_unavailable
 from shared.web.identity import Authenticator
 
 log = logging.getLogger(__name__)
@@ -170,7 +171,13 @@ class Idempotency:
             return None
 
     async def _once(self, service: Keyed, pending: Pending, scope: Scope, receive: Receive, send: Send) -> None:
-        earlier = await run_in_threadpool(self._earlier, service, pending)
+        try:
+            earlier = await run_in_threadpool(self._earlier, service, pending)
+        except STORE_UNAVAILABLE:  # outside the routes' error handlers: answered here, as they would
+            gate = getattr(getattr(scope.get("app"), "state", None), "store_gate", None)
+            if gate is not None:
+                gate.trip()
+            return await store_unavailable()(scope, receive, send)
         if earlier is not None:
             status, payload, headers = earlier
             if isinstance(payload, Reply):
