@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlparse
 from uuid import uuid4
 
 import pytest
+from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
 from crm.app import create_app
+from shared.eventstore.application import ServiceApplication
 from shared.eventstore.chain import verify
-from shared.web.idempotency import replies
+from shared.eventstore.storage import open_storage
+from shared.settings import Settings
+from shared.web.idempotency import Idempotency, Keyed, Replies, replies
+from shared.web.identity import HeaderIdentity
 from tests.support.flow import CLOSE_DATE
 from tests.support.identities import REP, REP2
+from tests.support.proxy import CuttableProxy
 
 
 @pytest.fixture
@@ -155,3 +162,34 @@ def test_duplicates_racing_through_two_processes_are_recorded_once_the_loser_ans
     created = {a.json()["deal_id"] for a in answers if a.status_code == 201}
     assert len(created) == 1
     assert all(a.status_code in (201, 409) for a in answers), [a.text for a in answers]
+
+
+def test_a_keyed_command_whose_key_cannot_be_looked_up_answers_503_and_reaches_no_route(
+    database_url, schema_prefix, tmp_path
+):
+    """The key is looked up outside the routes (and their error handlers): the store away
+    then is a 503 like any command's, never a 500. No gate here, so the lookup meets the cut."""
+    real = urlparse(database_url)
+    proxy = CuttableProxy(real.hostname or "127.0.0.1", real.port or 5432)
+    proxied = database_url.replace(real.netloc, f"{real.username or 'postgres'}@127.0.0.1:{proxy.port}", 1)
+    storage = open_storage(Settings(database_url=proxied, schema_prefix=schema_prefix), "registration")
+    reached = []
+
+    async def route(scope, receive, send):
+        reached.append(scope["path"])
+        await JSONResponse({}, 201)(scope, receive, send)
+
+    service = Keyed(ServiceApplication(env=storage.eventstore_env), Replies(storage.engine))
+    keyed = Idempotency(route, {"registration": service}, HeaderIdentity())
+    try:
+        client = TestClient(keyed)  # not entered: no lifespan, only this request
+        proxy.cut()
+        time.sleep(0.3)  # the cut happens on the proxy's own loop
+        away = register(client, registration("Idem Eleven Ltd"), str(uuid4()))
+    finally:
+        proxy.close()
+        storage.engine.dispose()
+
+    assert away.status_code == 503, away.text
+    assert away.headers["Retry-After"].isdigit()
+    assert reached == []
