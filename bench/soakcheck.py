@@ -170,13 +170,21 @@ def verify(
         f"rate {rate:.0f}/s"
         + (f" (capacity {capacity:.0f}/s)" if capacity else "")
         + f"; acknowledged {sum(ledger.acknowledged.values())} ({', '.join(f'{k} {v}' for k, v in sorted(ledger.acknowledged.items()))});"
-        f" refused or unanswered: {refused}; ticks skipped (clients busy): {ledger.skipped}"
+        f" refused or unanswered: {refused}; ticks skipped (clients busy): {ledger.skipped};"
+        f" sent again with their key: {ledger.retried}; applied with the answer lost: {len(ledger.applied)}"
     )
     registration, pipeline, forecast, stage_events, activity_events = _read(url, prefix)
+    verdict.check(
+        "every command answered in the end (503 or no answer sent again with its Idempotency-Key)",
+        not (ledger.unanswered or ledger.uncertain),
+        f"{len(ledger.unanswered)} registrations and {len(ledger.uncertain)} deals' commands never answered"
+        if ledger.unanswered or ledger.uncertain
+        else "",
+    )
     allowed = set(acked.values()) | ledger.unanswered
-    _same_deals(verdict, "registration read model", acked, registration, allowed)
-    _same_deals(verdict, "pipeline read model", acked, pipeline, allowed)
-    _same_deals(verdict, "forecast read model", acked, forecast, allowed)
+    _same_deals(verdict, "registration read model", acked, registration, allowed, ledger.applied)
+    _same_deals(verdict, "pipeline read model", acked, pipeline, allowed, ledger.applied)
+    _same_deals(verdict, "forecast read model", acked, forecast, allowed, ledger.applied)
     sure = [d for d in acked if d not in ledger.uncertain]
     wrong = [
         d
@@ -250,15 +258,19 @@ def verify(
     return verdict
 
 
-def _same_deals(verdict: Verdict, where: str, acked: dict[str, str], seen: dict[str, Any], allowed: set[str]) -> None:
-    missing = [d for d in acked if d not in seen]
-    unknown = [d for d, (account, _, _) in seen.items() if d not in acked and account not in allowed]
+def _same_deals(
+    verdict: Verdict, where: str, acked: dict[str, str], seen: dict[str, Any], allowed: set[str], applied: set[str]
+) -> None:
+    """`applied`: accounts registered (409 `applied`) whose deal id the client never learned."""
+    accounts = {account for account, _, _ in seen.values()}
+    missing = [d for d in acked if d not in seen] + [a for a in applied if a not in accounts]
+    unknown = [d for d, (account, _, _) in seen.items() if d not in acked and account not in allowed | applied]
     doubled = [d for d, (_, _, copies) in seen.items() if copies != 1]
     twice = [a for a, n in Counter(account for account, _, _ in seen.values()).items() if n > 1]
     verdict.check(
         f"every acknowledged registration in the {where} exactly once, no deal no command made",
         not (missing or unknown or doubled or twice),
-        f"{len(acked)} acknowledged, {len(seen)} there; missing {len(missing)}, unknown {len(unknown)},"
+        f"{len(acked) + len(applied)} acknowledged, {len(seen)} there; missing {len(missing)}, unknown {len(unknown)},"
         f" doubled {len(doubled) + len(twice)}"
         + (f"; e.g. {(missing + unknown + doubled + twice)[:3]}" if missing or unknown or doubled or twice else ""),
     )

@@ -25,6 +25,7 @@ from shared.service import Service
 from shared.settings import Settings
 from shared.web.gate import StoreGate, postgres_probe
 from shared.web.http import BodyLimit, FailFastWhileStoreIsAway, install_error_handlers
+from shared.web.idempotency import Idempotency, Keyed, Replies
 from shared.web.identity import Authenticator, BearerIdentity, HeaderIdentity
 from shared.web.inputs import CheckedInput, install_validation_handler
 from shared.web.openapi import install as install_openapi
@@ -102,6 +103,8 @@ def create_app(
     app.state.store_gate = gate
     install_error_handlers(app)
     install_validation_handler(app)
+    keyed = {service.name: Keyed(service.app, Replies(service.storage.engine)) for service in services}
+    app.add_middleware(Idempotency, services=keyed, authenticator=app.state.authenticator)  # inside CheckedInput
     app.add_middleware(CheckedInput)
     app.add_middleware(FailFastWhileStoreIsAway, gate=gate, prefixes={f"/{service.name}" for service in services})
     app.add_middleware(CommandMetrics, services={service.name: service.name for service in services})

@@ -18,11 +18,12 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import JSONTranscoder, Notification, Recording, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Recording, Transcoding
 
 from shared.contracts import CloudEvent, EventData
 from shared.errors import NotFound
 from shared.eventstore.chain import GENESIS, chain_events
+from shared.eventstore.receipts import AlreadyApplied, Pending, pending_receipt
 from shared.eventstore.retries import retrying
 from shared.eventstore.streams import aggregates_of, sealing, select_streams
 
@@ -175,12 +176,29 @@ class ServiceApplication(Application[UUID]):
         self._listeners.append(listener)
 
     def _record(self, processing_event: ProcessingEvent[Any]) -> list[Recording[Any]]:
+        carried = self._carry_receipt(processing_event)
         chained = chain_events(processing_event.events, self._previous_chain)
-        recordings = super()._record(processing_event)
+        try:
+            recordings = super()._record(processing_event)
+        except IntegrityError:
+            if carried is not None and self.recorder.select_events(carried.id, limit=1):
+                raise AlreadyApplied(carried.id) from None  # a duplicate lost the race: no retry
+            raise
+        if carried is not None:
+            carried.recorded = True
         self._chains.update(chained)  # the next save of these streams needs no lookup
         if len(self._chains) > 50_000:
             self._chains.clear()
         return recordings
+
+    def _carry_receipt(self, processing_event: ProcessingEvent[Any]) -> Pending | None:
+        """An HTTP command sent with an Idempotency-Key: its receipt goes with the request's
+        first save that records something, in the same transaction (see `receipts`)."""
+        pending = pending_receipt.get()
+        if pending is None or pending.app is not self or pending.recorded or not processing_event.events:
+            return None
+        processing_event.collect_events(pending.receipt())
+        return pending
 
     def _previous_chain(self, stream: UUID, version: int) -> str:
         cached = self._chains.get((stream, version))

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import ConcurrentUpdate, Conflict, Forbidden, Invalid, NotFound
 from shared.eventstore.application import meta
+from shared.eventstore.receipts import AlreadyApplied
 from shared.eventstore.retries import STORE_UNAVAILABLE
 from shared.observability import correlation_id
 from shared.web.identity import Authenticator, HeaderIdentity, Identity, Role
@@ -84,6 +85,12 @@ def install_error_handlers(app: FastAPI) -> None:
         location = [error.where, *error.field.split(".")]
         return JSONResponse({"detail": [{"loc": location, "msg": str(error), "type": "value_error"}]}, 422)
 
+    @app.exception_handler(AlreadyApplied)
+    async def _already_applied(_: Request, error: AlreadyApplied) -> JSONResponse:
+        # Two requests with one Idempotency-Key raced; the other recorded the command first.
+        detail = "a command with this Idempotency-Key was applied by another request; nothing more was recorded"
+        return JSONResponse({"detail": detail, "idempotency": "applied"}, 409)
+
     @app.exception_handler(ConcurrentUpdate)
     async def _concurrent(_: Request, error: ConcurrentUpdate) -> JSONResponse:
         return JSONResponse({"detail": f"concurrent update, retry: {error}"}, 409)
@@ -102,10 +109,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def store_unavailable() -> JSONResponse:
-    """503 with a retry hint. Nothing was recorded: a command saves its events in one
-    transaction or not at all, so the client may send the same request again."""
+    """503 with a retry hint. A command saves its events in one transaction or not at all, so
+    nothing was recorded, unless the store went away as the commit reached it: a retry with
+    the same Idempotency-Key then tells (shared.web.idempotency), and applies nothing twice."""
     return JSONResponse(
-        {"detail": "the event store is unavailable; nothing was recorded, retry later"},
+        {
+            "detail": "the event store is unavailable; nothing was recorded unless it went away mid-commit:"
+            " retry later with the same Idempotency-Key"
+        },
         503,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )

@@ -8,6 +8,7 @@
   refused values (`ValidationProblem`, its own shape): 401, 403, 413, 422 and 503 for every
   route; 400 and 409 for the commands (POST, PUT, PATCH); 415 where a JSON body is taken;
   404 where the route names something (declared on the route: `shared.web.responses.NOT_FOUND`).
+- The optional `Idempotency-Key` header on every command (`shared.web.idempotency`).
 - One document for the whole process (`/openapi.json`) and one per service
   (`/registration/openapi.json`, …), since each service is also deployed alone.
 - `/docs`: Swagger UI from the files the `swagger-ui-bundle-v2` package ships, served by
@@ -78,6 +79,17 @@ BEARER_SCHEMES: dict[str, dict[str, Any]] = {
 }
 
 
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes the command safe to send again: a retry with the same key and the same request "
+    "answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for "
+    "another request is refused (422). Scoped to the caller.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[ -~]+$"},
+}
+
+
 def _error(description: str, model: str = "ErrorBody", headers: dict[str, Any] | None = None) -> dict[str, Any]:
     answer: dict[str, Any] = {
         "description": description,
@@ -102,7 +114,8 @@ def errors(bearer: bool) -> dict[str, dict[str, Any]]:
         "413": _error("The request body is over its limit"),
         "422": _error("Refused values: where each is, and why", model="ValidationProblem"),
         "503": _error(
-            "The event store is unavailable: nothing was recorded, send the same request again later",
+            "The event store is unavailable: nothing was recorded (unless it went away mid-commit), "
+            "send the same request again later with the same Idempotency-Key",
             headers={
                 "Retry-After": {
                     "description": f"seconds to wait ({RETRY_AFTER_SECONDS})",
@@ -112,7 +125,11 @@ def errors(bearer: bool) -> dict[str, dict[str, Any]]:
         ),
         # commands only
         "400": _error("The body cannot be read: not UTF-8, or a malformed form"),
-        "409": _error("A rule refuses the command, or another changed the same thing at once (retry)"),
+        "409": _error(
+            "A rule refuses the command, another changed the same thing at once (retry), or its "
+            "Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) "
+            "or `applied` (it was applied and its answer was not kept)"
+        ),
         # routes that take JSON
         "415": _error("The body is not JSON (send content-type application/json)"),
     }
@@ -135,6 +152,7 @@ def document(
             wanted = ["401", "403", "413", "422", "503"]
             if method in COMMANDS:
                 wanted += ["400", "409"]
+                operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
             if "application/json" in operation.get("requestBody", {}).get("content", {}):
                 wanted.append("415")
             declared.pop("422", None)  # FastAPI's HTTPValidationError: not the shape answered here

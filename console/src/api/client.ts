@@ -22,9 +22,16 @@ export function requestHeaders(): Record<string, string> {
   return current ? identityHeaders(current) : {};
 }
 
+const COMMANDS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
 const identity: Middleware = {
   onRequest({ request }) {
     for (const [name, value] of Object.entries(requestHeaders())) request.headers.set(name, value);
+    // A key per command: a command sent again (by a page's retry) is answered, not applied twice.
+    // randomUUID exists only in a secure context (https, localhost); elsewhere commands go without.
+    if (COMMANDS.has(request.method) && !request.headers.has("Idempotency-Key") && globalThis.crypto?.randomUUID) {
+      request.headers.set("Idempotency-Key", globalThis.crypto.randomUUID());
+    }
     return request;
   },
 };

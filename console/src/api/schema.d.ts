@@ -4591,7 +4591,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -4665,7 +4665,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -4684,6 +4684,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -4730,7 +4732,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4766,7 +4768,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -4843,7 +4845,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -4924,7 +4926,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -5005,7 +5007,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -5088,7 +5090,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -5107,6 +5109,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 deal_id: string;
@@ -5160,7 +5164,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5187,7 +5191,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -5206,6 +5210,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 deal_id: string;
@@ -5263,7 +5269,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5299,7 +5305,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -5318,6 +5324,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 deal_id: string;
@@ -5375,7 +5383,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5411,7 +5419,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -5430,6 +5438,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 deal_id: string;
@@ -5483,7 +5493,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5510,7 +5520,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -5529,6 +5539,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 deal_id: string;
@@ -5586,7 +5598,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5622,7 +5634,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -5692,7 +5704,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -5711,6 +5723,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -5757,7 +5771,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5793,7 +5807,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -5868,7 +5882,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -5941,7 +5955,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -5963,6 +5977,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 kind: "leads" | "deals";
@@ -6011,7 +6027,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6038,7 +6054,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -6124,7 +6140,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -6143,6 +6159,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -6189,7 +6207,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6225,7 +6243,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -6244,6 +6262,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 lead_id: string;
@@ -6301,7 +6321,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6337,7 +6357,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -6356,6 +6376,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 lead_id: string;
@@ -6413,7 +6435,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6449,7 +6471,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -6530,7 +6552,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -6613,7 +6635,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -6683,7 +6705,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -6702,6 +6724,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -6744,7 +6768,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6771,7 +6795,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -6841,7 +6865,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -6860,6 +6884,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -6906,7 +6932,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6942,7 +6968,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -7012,7 +7038,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -7031,6 +7057,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -7086,7 +7114,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7122,7 +7150,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -7141,6 +7169,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -7196,7 +7226,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7232,7 +7262,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -7251,6 +7281,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -7297,7 +7329,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7333,7 +7365,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -7415,7 +7447,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -7499,7 +7531,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -7574,7 +7606,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -7662,7 +7694,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -7732,7 +7764,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -7813,7 +7845,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -7832,6 +7864,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 pipeline_id: string;
@@ -7880,7 +7914,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7916,7 +7950,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -7990,7 +8024,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -8009,6 +8043,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -8055,7 +8091,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8091,7 +8127,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -8173,7 +8209,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -8192,6 +8228,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 /** @description upper case, digits, . _ - */
@@ -8250,7 +8288,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8286,7 +8324,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -8305,6 +8343,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 /** @description upper case, digits, . _ - */
@@ -8359,7 +8399,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8386,7 +8426,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -8471,7 +8511,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -8554,7 +8594,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -8631,7 +8671,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -8712,7 +8752,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -8731,6 +8771,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 deal_id: string;
@@ -8788,7 +8830,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8824,7 +8866,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -8907,7 +8949,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -8926,6 +8968,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 deal_id: string;
@@ -8983,7 +9027,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9019,7 +9063,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -9038,6 +9082,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 deal_id: string;
@@ -9095,7 +9141,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9131,7 +9177,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -9150,6 +9196,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 deal_id: string;
@@ -9207,7 +9255,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9243,7 +9291,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -9262,6 +9310,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 deal_id: string;
@@ -9316,7 +9366,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9343,7 +9393,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -9362,6 +9412,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 deal_id: string;
@@ -9420,7 +9472,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9456,7 +9508,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -9537,7 +9589,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -9632,7 +9684,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -9716,7 +9768,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -9735,6 +9787,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 deal_id: string;
@@ -9792,7 +9846,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9828,7 +9882,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -9847,6 +9901,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 deal_id: string;
@@ -9904,7 +9960,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9940,7 +9996,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -10010,7 +10066,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -10092,7 +10148,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -10111,6 +10167,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 owner_id: string;
@@ -10160,7 +10218,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10196,7 +10254,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -10215,6 +10273,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 team: string;
@@ -10264,7 +10324,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10300,7 +10360,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -10319,6 +10379,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 owner_id: string;
@@ -10368,7 +10430,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10404,7 +10466,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -10491,7 +10553,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -10572,7 +10634,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -10646,7 +10708,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -10665,6 +10727,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -10711,7 +10775,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10747,7 +10811,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -10822,7 +10886,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -10841,6 +10905,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 notification_id: string;
@@ -10894,7 +10960,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10921,7 +10987,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -10940,6 +11006,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -10982,7 +11050,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11009,7 +11077,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -11079,7 +11147,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -11098,6 +11166,8 @@ export interface operations {
             header?: {
                 "x-correlation-id"?: string | null;
                 traceparent?: string | null;
+                /** @description Makes the command safe to send again: a retry with the same key and the same request answers the first outcome (header `Idempotent-Replayed: true`) and records nothing; the same key for another request is refused (422). Scoped to the caller. */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -11144,7 +11214,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refuses the command, or another changed the same thing at once (retry) */
+            /** @description A rule refuses the command, another changed the same thing at once (retry), or its Idempotency-Key is taken: `idempotency` says `in-flight` (the first is still being answered) or `applied` (it was applied and its answer was not kept) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11180,7 +11250,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
@@ -11257,7 +11327,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The event store is unavailable: nothing was recorded, send the same request again later */
+            /** @description The event store is unavailable: nothing was recorded (unless it went away mid-commit), send the same request again later with the same Idempotency-Key */
             503: {
                 headers: {
                     /** @description seconds to wait (2) */
