@@ -9,9 +9,11 @@ import { forgetBoard, prefetchBoard } from "./prefetch";
 import { navigate, usePath, useSearch } from "./router";
 import * as sessions from "./session";
 import type { Session } from "./session";
-import SignIn from "./pages/SignIn";
 import Bell from "./Bell";
 
+// the sign-in form brings Ant Design's form, select and input with it: a signed-in user's
+// first screen (the board) needs none of them, so they load only when the form is shown
+const SignIn = lazy(() => import("./pages/SignIn"));
 const BoardPage = lazy(() => import("./pages/Board"));
 const DealPage = lazy(() => import("./pages/Deal"));
 const QueuePage = lazy(() => import("./pages/Queue"));
@@ -237,7 +239,9 @@ export default function App() {
           </Layout.Header>
           <Layout.Content style={{ padding: 16 }}>
             {!session || path === "/signin" ? (
-              <SignIn initial={session} onSignIn={signIn} />
+              <Suspense fallback={<Spin />}>
+                <SignIn initial={session} onSignIn={signIn} />
+              </Suspense>
             ) : (
               <Suspense fallback={<Spin />}>
                 {path === "/notifications" ? (

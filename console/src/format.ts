@@ -5,10 +5,26 @@ export function intlLocale(language: string): string {
   return language.startsWith("zh") ? "zh-CN" : "en";
 }
 
+/** Intl's formatters are slow to make and cheap to use: the board formats a few hundred amounts
+ * and dates on its first screen (making one per call was a tenth of that screen's time). */
+const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+
+function numberFormat(locale: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `n ${locale} ${JSON.stringify(options)}`;
+  let found = formatters.get(key) as Intl.NumberFormat | undefined;
+  if (!found) formatters.set(key, (found = new Intl.NumberFormat(locale, options)));
+  return found;
+}
+
+function dateFormat(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `d ${locale} ${JSON.stringify(options)}`;
+  let found = formatters.get(key) as Intl.DateTimeFormat | undefined;
+  if (!found) formatters.set(key, (found = new Intl.DateTimeFormat(locale, options)));
+  return found;
+}
+
 export function money(value: Money, language: string): string {
-  return new Intl.NumberFormat(intlLocale(language), { style: "currency", currency: value.currency }).format(
-    Number(value.amount),
-  );
+  return numberFormat(intlLocale(language), { style: "currency", currency: value.currency }).format(Number(value.amount));
 }
 
 /** A sum per currency, as the API gives it; nothing is "0" in no currency. */
@@ -18,15 +34,11 @@ export function sums(values: Money[], language: string): string {
 
 export function date(isoDate: string, language: string): string {
   const [year, month, day] = isoDate.slice(0, 10).split("-").map(Number);
-  return new Intl.DateTimeFormat(intlLocale(language), { dateStyle: "medium", timeZone: "UTC" }).format(
-    new Date(Date.UTC(year, month - 1, day)),
-  );
+  return dateFormat(intlLocale(language), { dateStyle: "medium", timeZone: "UTC" }).format(new Date(Date.UTC(year, month - 1, day)));
 }
 
 export function dateTime(iso: string, language: string): string {
-  return new Intl.DateTimeFormat(intlLocale(language), { dateStyle: "medium", timeStyle: "short" }).format(
-    new Date(iso),
-  );
+  return dateFormat(intlLocale(language), { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
 }
 
 /** A stage's own label in the reader's language (the stage set holds `zh` and `en`). */
@@ -40,7 +52,7 @@ export function stageLabel(labels: Record<string, string>, key: string, language
 export function duration(seconds: number, language: string): string {
   const [value, unit] =
     seconds >= 86400 ? [seconds / 86400, "day"] : seconds >= 3600 ? [seconds / 3600, "hour"] : [Math.max(seconds / 60, 0), "minute"];
-  return new Intl.NumberFormat(intlLocale(language), { style: "unit", unit, unitDisplay: "short", maximumFractionDigits: 1 }).format(value);
+  return numberFormat(intlLocale(language), { style: "unit", unit, unitDisplay: "short", maximumFractionDigits: 1 }).format(value);
 }
 
 /** A file's size as people read it: 812 B, 34 KB, 2.4 MB. */

@@ -1,10 +1,11 @@
 /** Accounts: every customer (customers are nobody's own), filtered by name and tier, sorted,
  * paged by a cursor; a row opens to the deals in the caller's reach and their contacts. */
 import { Button, Card, Input, Result, Select, Space, Table, Tag, Typography } from "antd";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { api, reason, type Schemas } from "../api/client";
+import { api, type Schemas } from "../api/client";
 import { dateTime, money } from "../format";
+import { usePagedList } from "../paging";
 import { navigate } from "../router";
 import ExportButtons from "./ExportButtons";
 
@@ -22,29 +23,15 @@ export default function AccountsPage() {
   const { t, i18n } = useTranslation();
   const language = i18n.resolvedLanguage ?? "zh-CN";
   const [filters, setFilters] = useState<Filters>(() => ({ q: new URLSearchParams(window.location.search).get("q") ?? undefined, sort: "name" }));
-  const [items, setItems] = useState<Account[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [failure, setFailure] = useState<{ status: number; text: string } | null>(null);
   const query = { q: filters.q || null, tier: filters.tier ?? null, sort: filters.sort };
-
-  const fetchPage = useCallback(
-    async (cursor: string | null) => {
-      const { data, error, response } = await api.GET("/registration/accounts", {
+  const ask = useCallback(
+    (cursor: string | null) =>
+      api.GET("/registration/accounts", {
         params: { query: { q: filters.q || null, tier: filters.tier ?? null, sort: filters.sort, limit: PAGE, cursor } },
-      });
-      if (!data) {
-        setFailure({ status: response.status, text: reason(error) });
-        return;
-      }
-      setFailure(null);
-      setItems((now) => (cursor && now ? [...now, ...data.items] : data.items));
-      setNext(data.next_cursor);
-    },
+      }),
     [filters],
   );
-  useEffect(() => {
-    void fetchPage(null);
-  }, [fetchPage]);
+  const { items, next, more, failure } = usePagedList<Account>(ask);
 
   if (failure) return <Result status={failure.status === 403 ? "403" : "error"} title={t("board.failed", { reason: failure.text })} />;
 
@@ -113,7 +100,7 @@ export default function AccountsPage() {
           ]}
         />
         {next && (
-          <Button style={{ marginTop: 12 }} onClick={() => void fetchPage(next)}>
+          <Button style={{ marginTop: 12 }} onClick={() => void more()}>
             {t("leads.more")}
           </Button>
         )}

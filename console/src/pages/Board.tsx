@@ -7,8 +7,6 @@ import {
   KeyboardCode,
   KeyboardSensor,
   PointerSensor,
-  useDraggable,
-  useDroppable,
   useSensor,
   useSensors,
   type Announcements,
@@ -16,22 +14,24 @@ import {
   type DragStartEvent,
   type KeyboardCoordinateGetter,
 } from "@dnd-kit/core";
-import { Alert, Button, Card, Result, Space, Spin, Tag, Typography } from "antd";
-import { lazy, memo, Suspense, useCallback, useEffect, useRef, useState } from "react";
+import { Alert, Button, Card, Result, Space, Spin, Typography } from "antd";
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { defaultRangeExtractor, useVirtualizer } from "@tanstack/react-virtual";
-import { api, reason, type Board, type BoardColumn, type DealCard, type Schemas } from "../api/client";
+import { api, reason, type Board, type DealCard, type Schemas } from "../api/client";
+import { CardBody, Column } from "./BoardColumn";
 import type { LostAnswer } from "./CloseLost";
 import DemoOffer from "./DemoOffer";
 import { appendCards, findCard, moveCard } from "../board";
 import { useLive } from "../live";
 import { boardAnswer } from "../prefetch";
-import { date, money, stageLabel, sums } from "../format";
-import { navigate } from "../router";
+import { stageLabel } from "../format";
 import { canRegister, canWork, type Session } from "../session";
 
 const RegisterDeal = lazy(() => import("./RegisterDeal"));
 const CloseLost = lazy(() => import("./CloseLost"));
+
+/** Cards per further page of a column. */
+const PAGE = 100;
 
 type StageState = Schemas["Stage"]["state"];
 interface PendingLoss {
@@ -57,173 +57,6 @@ const columnByColumn: KeyboardCoordinateGetter = (event, { context, currentCoord
   const width = rect?.width ?? 0;
   return { x: next.rect.left + next.rect.width / 2 - width / 2, y: currentCoordinates.y };
 };
-
-function CardBody({ card, language }: { card: DealCard; language: string }) {
-  const { t } = useTranslation();
-  return (
-    <Space orientation="vertical" size={2} style={{ width: "100%" }}>
-      <Typography.Link
-        strong
-        href={`/deals/${card.deal_id}`}
-        onClick={(event) => {
-          event.preventDefault();
-          navigate(`/deals/${card.deal_id}`);
-        }}
-      >
-        {card.name}
-      </Typography.Link>
-      <Typography.Text type="secondary">{card.account_name}</Typography.Text>
-      <Space wrap size={4}>
-        <Tag color="blue">{money(card.value, language)}</Tag>
-        <Tag>{card.probability}%</Tag>
-      </Space>
-      <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-        {t("board.closes", { date: date(card.expected_close_date, language) })}
-        {card.owner_id ? ` · ${t("board.owner", { owner: card.owner_id })}` : ""}
-      </Typography.Text>
-    </Space>
-  );
-}
-
-interface CardProps {
-  card: DealCard;
-  language: string;
-  disabled: boolean;
-  position: number;
-  of: number;
-}
-
-/** Memoised, as is the column: a scroll mounts the cards coming into view and leaves the
- * others alone, and a page loaded into one column leaves the other columns alone. */
-const DraggableCard = memo(function DraggableCard({ card, language, disabled, position, of }: CardProps) {
-  const { attributes, listeners, setNodeRef, isDragging } = useDraggable({
-    id: card.deal_id,
-    data: { stage: card.stage },
-    disabled,
-  });
-  return (
-    <div
-      ref={setNodeRef}
-      {...listeners}
-      {...attributes}
-      role="listitem"
-      aria-posinset={position}
-      aria-setsize={of}
-      aria-roledescription="deal"
-      aria-label={card.name}
-      style={{ opacity: isDragging ? 0.4 : 1, cursor: disabled ? "default" : "grab", touchAction: "none" }}
-    >
-      <Card size="small">
-        <CardBody card={card} language={language} />
-      </Card>
-    </div>
-  );
-});
-
-/** A card's height with its gap before the browser has measured it; close to the real one,
- * so the scroll bar hardly moves as cards are measured. */
-const CARD_ESTIMATE = 124;
-/** Ask for the next page this many cards before the column's end comes into view. */
-const PAGE_AHEAD = 10;
-/** Cards per further page of a column. */
-const PAGE = 100;
-
-interface ColumnProps {
-  column: BoardColumn;
-  language: string;
-  disabled: boolean;
-  activeId: string | null;
-  onNeedMore: (stage: string, cursor: string) => void;
-}
-
-/** A column renders only the cards in (and just around) its visible part: a column of
- * thousands stays as cheap as one of ten. The card being dragged stays mounted wherever it
- * is, since dnd-kit follows its node. */
-const Column = memo(function Column({ column, language, disabled, activeId, onNeedMore }: ColumnProps) {
-  const { t } = useTranslation();
-  const { setNodeRef, isOver } = useDroppable({ id: column.stage });
-  const label = stageLabel(column.labels, column.stage, language);
-  const scroller = useRef<HTMLDivElement | null>(null);
-  const activeIndex = activeId ? column.cards.findIndex((c) => c.deal_id === activeId) : -1;
-  const virtualizer = useVirtualizer({
-    count: column.cards.length,
-    getScrollElement: () => scroller.current,
-    estimateSize: () => CARD_ESTIMATE,
-    overscan: 4,
-    getItemKey: (index) => column.cards[index].deal_id,
-    rangeExtractor: (range) => {
-      const indexes = defaultRangeExtractor(range);
-      return activeIndex >= 0 && !indexes.includes(activeIndex) ? [...indexes, activeIndex].sort((a, b) => a - b) : indexes;
-    },
-  });
-  const items = virtualizer.getVirtualItems();
-  const last = items.length ? items[items.length - 1].index : -1;
-  const { next_cursor: cursor, stage } = column;
-  useEffect(() => {
-    if (cursor && last >= column.cards.length - PAGE_AHEAD) onNeedMore(stage, cursor);
-  }, [cursor, last, column.cards.length, stage, onNeedMore]);
-
-  return (
-    <section
-      ref={setNodeRef}
-      aria-label={label}
-      style={{
-        flex: "1 0 190px",
-        maxWidth: 300,
-        background: isOver ? "#e6f4ff" : "#fff",
-        border: "1px solid #f0f0f0",
-        borderRadius: 8,
-        padding: 8,
-        display: "flex",
-        flexDirection: "column",
-        maxHeight: "calc(100vh - 190px)",
-      }}
-    >
-      <header style={{ marginBottom: 8 }}>
-        <Typography.Title level={5} style={{ margin: 0 }}>
-          {label} {column.retired && <Tag>retired</Tag>}
-        </Typography.Title>
-        <div>
-          <Typography.Text>{t("board.count", { count: column.count })}</Typography.Text>
-        </div>
-        <div>
-          <Typography.Text type="secondary">
-            {t("board.total")}: <span data-testid="total">{sums(column.total, language)}</span>
-          </Typography.Text>
-        </div>
-        <div>
-          <Typography.Text type="secondary">
-            {t("board.weighted")}: <span data-testid="weighted">{sums(column.weighted, language)}</span>
-          </Typography.Text>
-        </div>
-      </header>
-      <div ref={scroller} data-testid="cards" style={{ overflowY: "auto", flex: 1, minHeight: 80 }}>
-        {column.cards.length > 0 && (
-          <div role="list" aria-label={label} style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
-            {items.map((item) => (
-              <div
-                key={item.key}
-                data-index={item.index}
-                ref={virtualizer.measureElement}
-                style={{ position: "absolute", top: 0, left: 0, width: "100%", paddingBottom: 8, transform: `translateY(${item.start}px)` }}
-              >
-                <DraggableCard
-                  card={column.cards[item.index]}
-                  language={language}
-                  disabled={disabled}
-                  position={item.index + 1}
-                  of={column.count}
-                />
-              </div>
-            ))}
-          </div>
-        )}
-        {column.count === 0 && <Typography.Text type="secondary">{t("board.empty")}</Typography.Text>}
-        {column.next_cursor && <Typography.Text type="secondary">{t("board.more")}</Typography.Text>}
-      </div>
-    </section>
-  );
-});
 
 type LoadError = { status: number; reason: string };
 

@@ -1,9 +1,10 @@
 /** Contacts: those of the deals in the caller's reach, found by any part of a name, phone or
  * e-mail, sorted, paged by a cursor; each links to its account and its deal. */
 import { Button, Card, Input, Result, Select, Space, Typography } from "antd";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { api, reason, type Schemas } from "../api/client";
+import { api, type Schemas } from "../api/client";
+import { usePagedList } from "../paging";
 import { ContactTable } from "./Accounts";
 import ExportButtons from "./ExportButtons";
 
@@ -14,26 +15,11 @@ export default function ContactsPage() {
   const { t } = useTranslation();
   const [q, setQ] = useState<string | undefined>(() => new URLSearchParams(window.location.search).get("q") ?? undefined);
   const [sort, setSort] = useState<Sort>("name");
-  const [items, setItems] = useState<Schemas["ContactRow"][] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [failure, setFailure] = useState<{ status: number; text: string } | null>(null);
-
-  const fetchPage = useCallback(
-    async (cursor: string | null) => {
-      const { data, error, response } = await api.GET("/registration/contacts", { params: { query: { q: q ?? null, sort, limit: PAGE, cursor } } });
-      if (!data) {
-        setFailure({ status: response.status, text: reason(error) });
-        return;
-      }
-      setFailure(null);
-      setItems((now) => (cursor && now ? [...now, ...data.items] : data.items));
-      setNext(data.next_cursor);
-    },
+  const ask = useCallback(
+    (cursor: string | null) => api.GET("/registration/contacts", { params: { query: { q: q ?? null, sort, limit: PAGE, cursor } } }),
     [q, sort],
   );
-  useEffect(() => {
-    void fetchPage(null);
-  }, [fetchPage]);
+  const { items, next, more, failure } = usePagedList<Schemas["ContactRow"]>(ask);
 
   if (failure) return <Result status={failure.status === 403 ? "403" : "error"} title={t("board.failed", { reason: failure.text })} />;
 
@@ -54,7 +40,7 @@ export default function ContactsPage() {
         </Space>
         {items === null ? null : <ContactTable contacts={items} withAccount />}
         {next && (
-          <Button style={{ marginTop: 12 }} onClick={() => void fetchPage(next)}>
+          <Button style={{ marginTop: 12 }} onClick={() => void more()}>
             {t("leads.more")}
           </Button>
         )}

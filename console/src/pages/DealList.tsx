@@ -3,8 +3,9 @@
 import { Alert, Button, DatePicker, Input, Result, Select, Space, Table, Typography } from "antd";
 import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { api, reason, type DealCard, type Schemas } from "../api/client";
+import { api, type DealCard, type Schemas } from "../api/client";
 import { date, money, stageLabel } from "../format";
+import { usePagedList } from "../paging";
 import { navigate } from "../router";
 import type { Session } from "../session";
 import ExportButtons from "./ExportButtons";
@@ -40,33 +41,17 @@ export default function DealListPage({ session }: { session: Session }) {
   const language = i18n.resolvedLanguage ?? "zh-CN";
   const [stages, setStages] = useState<Schemas["Stage"][]>([]);
   const [filters, setFilters] = useState<Filters>({ q: "", source: "", owner: "", sort: "expected_close_date" });
-  const [items, setItems] = useState<DealCard[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [failure, setFailure] = useState<{ status: number; text: string } | null>(null);
 
   useEffect(() => {
     void api.GET("/pipeline/stages").then(({ data }) => data && setStages(data.stages));
   }, []);
 
-  const fetchPage = useCallback(
-    async (cursor: string | null) => {
-      const { data, error, response } = await api.GET("/pipeline/deals", {
-        params: { query: { ...query(filters), limit: PAGE, cursor: cursor ?? undefined } },
-      });
-      if (!data) {
-        setFailure({ status: response.status, text: reason(error) });
-        return;
-      }
-      setFailure(null);
-      setItems((before) => (cursor && before ? [...before, ...data.items] : data.items));
-      setNext(data.next_cursor);
-    },
+  const ask = useCallback(
+    (cursor: string | null) =>
+      api.GET("/pipeline/deals", { params: { query: { ...query(filters), limit: PAGE, cursor: cursor ?? undefined } } }),
     [filters],
   );
-
-  useEffect(() => {
-    void fetchPage(null);
-  }, [fetchPage]);
+  const { items, next, more, failure } = usePagedList<DealCard>(ask);
 
   if (failure?.status === 403) return <Result status="403" title={t("list.forbidden")} subTitle={failure.text} />;
   const labelOf = (key: string | null) => {
@@ -129,7 +114,7 @@ export default function DealListPage({ session }: { session: Session }) {
         ]}
       />
       {next && (
-        <Button onClick={() => void fetchPage(next)}>{t("board.more")}</Button>
+        <Button onClick={() => void more()}>{t("board.more")}</Button>
       )}
     </Space>
   );

@@ -8,6 +8,7 @@ import { useTranslation } from "react-i18next";
 import { api, reason, type Schemas } from "../api/client";
 import { dateTime, money } from "../format";
 import { decimalText } from "../lineitems";
+import { usePagedList } from "../paging";
 import { navigate } from "../router";
 import { canTrainScores, canWorkLeads, type Session } from "../session";
 import ExportButtons from "./ExportButtons";
@@ -78,18 +79,15 @@ export default function LeadsPage({ session }: { session: Session }) {
   const { message } = App.useApp();
   const language = i18n.resolvedLanguage ?? "zh-CN";
   const [filters, setFilters] = useState<Filters>({ status: "open", sort: "captured_at" });
-  const [items, setItems] = useState<Lead[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
-  const [failure, setFailure] = useState<{ status: number; text: string } | null>(null);
   const [disqualifying, setDisqualifying] = useState<Lead | null>(null);
   const [why, setWhy] = useState("");
   const [converting, setConverting] = useState<Lead | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [convertForm] = Form.useForm<{ amount: number; closeDate: Dayjs }>();
 
-  const fetchPage = useCallback(
-    async (cursor: string | null) => {
-      const { data, error, response } = await api.GET("/registration/leads", {
+  const ask = useCallback(
+    (cursor: string | null) =>
+      api.GET("/registration/leads", {
         params: {
           query: {
             q: filters.q || null,
@@ -102,21 +100,10 @@ export default function LeadsPage({ session }: { session: Session }) {
             cursor,
           },
         },
-      });
-      if (!data) {
-        setFailure({ status: response.status, text: reason(error) });
-        return;
-      }
-      setFailure(null);
-      setItems((now) => (cursor && now ? [...now, ...data.items] : data.items));
-      setNext(data.next_cursor);
-    },
+      }),
     [filters],
   );
-
-  useEffect(() => {
-    void fetchPage(null);
-  }, [fetchPage]);
+  const { items, setItems, next, more, failure } = usePagedList<Lead>(ask);
 
   const disqualify = async () => {
     if (!disqualifying) return;
@@ -265,7 +252,7 @@ export default function LeadsPage({ session }: { session: Session }) {
           ]}
         />
         {next && (
-          <Button style={{ marginTop: 12 }} onClick={() => void fetchPage(next)}>
+          <Button style={{ marginTop: 12 }} onClick={() => void more()}>
             {t("leads.more")}
           </Button>
         )}

@@ -1,9 +1,10 @@
 /** The pool: deals nobody owns any more (recycled), longest waiting first; claim one to own it. */
 import { Alert, App, Button, Result, Space, Table, Typography } from "antd";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, reason, type Schemas } from "../api/client";
 import { date, dateTime, money } from "../format";
+import { usePagedList } from "../paging";
 import { canClaim, type Session } from "../session";
 
 type PoolCard = Schemas["PoolCard"];
@@ -14,24 +15,11 @@ export default function PoolPage({ session }: { session: Session }) {
   const { message } = App.useApp();
   const language = i18n.resolvedLanguage ?? "zh-CN";
   const [page, setPage] = useState(1);
-  const [items, setItems] = useState<PoolCard[] | null>(null);
-  const [failure, setFailure] = useState<{ status: number; text: string } | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
 
-  const load = useCallback(async () => {
-    // one more than a page: whether there is a next one
-    const { data, error, response } = await api.GET("/registration/pool", {
-      params: { query: { limit: PAGE + 1, offset: (page - 1) * PAGE } },
-    });
-    if (data) {
-      setItems(data.items);
-      setFailure(null);
-    } else setFailure({ status: response.status, text: reason(error) });
-  }, [page]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  // one more than a page: whether there is a next one
+  const ask = useCallback(() => api.GET("/registration/pool", { params: { query: { limit: PAGE + 1, offset: (page - 1) * PAGE } } }), [page]);
+  const { items, setItems, failure } = usePagedList<PoolCard>(ask);
 
   const claim = async (deal: PoolCard) => {
     setBusy(deal.deal_id);

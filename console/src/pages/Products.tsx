@@ -1,8 +1,9 @@
 /** The product catalogue: everyone signed in reads it; an admin adds, edits and retires
  * products. Retired products stay listed as retired — never deleted (deals keep them). */
-import { Alert, App, Button, Card, Drawer, Form, Input, InputNumber, Result, Select, Space, Table, Tag, Typography } from "antd";
+import { Alert, App, Button, Card, Drawer, Form, Input, Result, Select, Space, Table, Tag, Typography } from "antd";
 import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
+import MoneyField from "../MoneyField";
 import { api, reason, type Schemas } from "../api/client";
 import { money } from "../format";
 import { decimalText } from "../lineitems";
@@ -245,14 +246,7 @@ export default function ProductsPage({ session }: { session: Session }) {
           <Form.Item label={t("products.unit")} name="unit" rules={required}>
             <Input maxLength={20} />
           </Form.Item>
-          <Space.Compact block>
-            <Form.Item label={t("products.listPrice")} name="amount" rules={[{ required: true, message: t("register.required") }]} style={{ flex: 1 }}>
-              <InputNumber min={0} precision={2} style={{ width: "100%" }} />
-            </Form.Item>
-            <Form.Item label={t("register.currency")} name="currency" style={{ width: 110 }}>
-              <Select options={["CNY", "USD", "EUR", "HKD"].map((c) => ({ value: c, label: c }))} />
-            </Form.Item>
-          </Space.Compact>
+          <MoneyField label={t("products.listPrice")} />
           <Space>
             <Button type="primary" htmlType="submit" loading={busy}>
               {t("products.save")}

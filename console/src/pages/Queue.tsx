@@ -2,11 +2,12 @@
  * rules found, a value below the threshold, a close too far out); approve, reject with a
  * reason, or assign to another owner. Only registrations in the caller's reach are listed. */
 import { Alert, App, Button, Input, Modal, Result, Select, Space, Table, Tag, Typography } from "antd";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, reason, type Schemas } from "../api/client";
 import { date, money } from "../format";
 import { useLive } from "../live";
+import { usePagedList } from "../paging";
 import { navigate } from "../router";
 import { canReview, type Session } from "../session";
 
@@ -20,9 +21,6 @@ export default function QueuePage({ session }: { session: Session }) {
   const { message } = App.useApp();
   const language = i18n.resolvedLanguage ?? "zh-CN";
   const [page, setPage] = useState(1);
-  const [items, setItems] = useState<Queued[] | null>(null);
-  const [total, setTotal] = useState(0);
-  const [failure, setFailure] = useState<{ status: number; text: string } | null>(null);
   const [rejecting, setRejecting] = useState<Queued | null>(null);
   const [rejectReason, setRejectReason] = useState<RejectReason>("other");
   const [note, setNote] = useState("");
@@ -30,23 +28,14 @@ export default function QueuePage({ session }: { session: Session }) {
   const [newOwner, setNewOwner] = useState("");
   const [busy, setBusy] = useState<string | null>(null);
 
-  const load = useCallback(async () => {
-    const { data, error, response } = await api.GET("/registration/deals", {
-      params: { query: { status: "pending", limit: PAGE, offset: (page - 1) * PAGE } },
-    });
-    if (data) {
-      setItems(data.items);
-      setTotal(data.total);
-      setFailure(null);
-    } else setFailure({ status: response.status, text: reason(error) });
-  }, [page]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const ask = useCallback(
+    () => api.GET("/registration/deals", { params: { query: { status: "pending", limit: PAGE, offset: (page - 1) * PAGE } } }),
+    [page],
+  );
+  const { items, setItems, total, setTotal, failure, reload } = usePagedList<Queued>(ask);
 
   // A registration someone else made, approved or assigned: the queue asks again.
-  useLive("registration", () => void load(), session);
+  useLive("registration", () => void reload(), session);
 
   /** The answer is the deal as it now stands; the queue's read model follows within moments,
    * so the row changes (or leaves, once no longer pending) from the answer, not a reload. */

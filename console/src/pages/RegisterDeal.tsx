@@ -1,7 +1,8 @@
 /** 报备: register a deal. A duplicate (409) names the deal that holds the customer. */
-import { Alert, App, Button, Drawer, Form, Input, InputNumber, Select, Space } from "antd";
+import { Alert, App, Button, Drawer, Form, Input, Space } from "antd";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
+import MoneyField from "../MoneyField";
 import { api, conflictingDeal, reason, type Schemas } from "../api/client";
 
 interface Values {
@@ -96,14 +97,7 @@ export default function RegisterDeal({
         <Form.Item label={t("register.account")} name="account" rules={required}>
           <Input maxLength={300} />
         </Form.Item>
-        <Space.Compact block>
-          <Form.Item label={t("register.amount")} name="amount" rules={[{ required: true, message: t("register.required") }]} style={{ flex: 1 }}>
-            <InputNumber min={0} precision={2} style={{ width: "100%" }} />
-          </Form.Item>
-          <Form.Item label={t("register.currency")} name="currency" style={{ width: 110 }}>
-            <Select options={["CNY", "USD", "EUR", "HKD"].map((c) => ({ value: c, label: c }))} />
-          </Form.Item>
-        </Space.Compact>
+        <MoneyField label={t("register.amount")} />
         <Form.Item label={t("register.closeDate")} name="closeDate" rules={required}>
           <Input type="date" />
         </Form.Item>
