@@ -18,13 +18,14 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import JSONTranscoder, Notification, Recording, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Notification, Recording, Transcoder, Transcoding
 
 from shared.contracts import CloudEvent, EventData
 from shared.errors import NotFound
 from shared.eventstore.chain import GENESIS, chain_events
 from shared.eventstore.retries import retrying
 from shared.eventstore.streams import aggregates_of, select_streams
+from shared.eventstore.transcoder import OrjsonTranscoder
 
 A = TypeVar("A")
 _MISSING = object()  # a batch's note that a stream is not there
@@ -142,6 +143,15 @@ class ServiceApplication(Application[UUID]):
             yield loaded
         finally:
             self._batch.loaded = None
+
+    def construct_transcoder(self) -> Transcoder:
+        """eventsourcing's JSON format, read by orjson (shared.eventstore.transcoder), unless
+        the environment names another transcoder (TRANSCODER_TOPIC)."""
+        if self.env.get("TRANSCODER_TOPIC"):
+            return super().construct_transcoder()
+        transcoder = OrjsonTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
