@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from eventsourcing.persistence import Notification
 from sqlalchemy import Engine
 
 from shared.contracts import CONTENT_TYPE, CloudEvent
@@ -45,6 +47,8 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.routes = dict(routes or {})  # CloudEvent type → topic, instead of `topic`
         self.position_name = f"outbox:{topic}"
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix=f"outbox {topic}")
+        self._ahead: tuple[int, Future[tuple[list[Notification], list[Record]]]] | None = None
         with engine.begin() as connection:
             positions_metadata.create_all(connection)
 
@@ -53,31 +57,58 @@ class OutboxRelay:
 
         The position row stays locked (PostgreSQL) from reading it until the new one is
         committed, so replicas of a service take turns instead of publishing the same
-        batch twice.
+        batch twice. While a full batch is being sent, the next one is read and translated
+        in a thread of the relay's own (most of a send is waiting for the broker's acks);
+        it is used only if the position, read again under the lock, is where it begins.
         """
         connection = await asyncio.to_thread(self.engine.connect)
         try:
             transaction = await asyncio.to_thread(connection.begin)
             position = await asyncio.to_thread(read_position, connection, self.position_name, lock=True)
-            notifications = await asyncio.to_thread(self.app.read_notifications, position, self.batch_size)
+            batch = await self._take_ahead(position)
+            if batch is None:
+                batch = await asyncio.to_thread(self._prepare, position)
+            notifications, records = batch
             if not notifications:
                 await asyncio.to_thread(transaction.commit)
                 return 0
-            records = []
-            for notification in notifications:
-                public = self.translate(self.app.to_domain_event(notification))
-                if public is not None:
-                    topic = self.routes.get(public.type, self.topic)
-                    records.append(Record(topic, public.subject, public.to_bytes(), _headers(public)))
+            last = notifications[-1].id
+            if len(notifications) == self.batch_size:  # more are likely waiting: read them meanwhile
+                self._ahead = (last, self._reader.submit(self._prepare, last))
             await self.publisher.publish(records)
-            await asyncio.to_thread(
-                advance_position, connection, self.position_name, read=position, to=notifications[-1].id
-            )
+            await asyncio.to_thread(advance_position, connection, self.position_name, read=position, to=last)
             await asyncio.to_thread(transaction.commit)
         finally:
             await asyncio.to_thread(connection.close)  # rolls back whatever was not committed
         PUBLISHED.labels(self.app.name, self.topic).inc(len(records))
         return len(notifications)
+
+    def _prepare(self, after: int) -> tuple[list[Notification], list[Record]]:
+        """The notifications after `after`, and the records of those with a public event."""
+        notifications = self.app.read_notifications(after, self.batch_size)
+        records = []
+        for notification in notifications:
+            public = self.translate(self.app.to_domain_event(notification))
+            if public is not None:
+                topic = self.routes.get(public.type, self.topic)
+                records.append(Record(topic, public.subject, public.to_bytes(), _headers(public)))
+        return notifications, records
+
+    async def _take_ahead(self, position: int) -> tuple[list[Notification], list[Record]] | None:
+        """The batch read ahead, if it begins at `position` (a failed send, or another
+        replica's turn, moves the position elsewhere) and found anything; else None."""
+        if self._ahead is None:
+            return None
+        after, reading = self._ahead
+        self._ahead = None
+        if after != position:
+            reading.cancel()  # not started yet, or its answer is dropped
+            return None
+        try:
+            batch = await asyncio.wrap_future(reading)
+        except Exception:
+            return None  # read again under the lock, where a lasting failure is raised
+        return batch if batch[0] else None  # an empty look ahead may be stale by now
 
     def position(self) -> int:
         with self.engine.begin() as connection:

@@ -89,6 +89,29 @@ def test_a_failed_publish_keeps_the_position_and_the_next_attempt_sends_everythi
     assert relay.backlog() == 0
 
 
+def test_a_batch_read_ahead_is_sent_once_after_a_failed_send_and_never_after_a_replicas_turn(registration):
+    for n in range(8):
+        register(registration, n)
+    total = registration.app.recorder.max_notification_id()
+    assert total >= 8
+    app, engine, translate = registration.app, registration.storage.engine, registration.translate
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(app, engine, "t", translate, publisher, batch_size=2)
+    replica = OutboxRelay(app, engine, "t", translate, publisher, batch_size=2)
+    assert asyncio.run(relay.publish_once()) == 2  # and reads the next two ahead
+    publisher.fail_next = True
+    with pytest.raises(ConnectionError):
+        asyncio.run(relay.publish_once())  # sends the read-ahead batch: it fails, the position stays
+    assert asyncio.run(replica.publish_once()) == 2  # the replica's turn: it sends that batch,
+    assert asyncio.run(replica.publish_once()) == 2  # and the one the relay read ahead meanwhile
+    while asyncio.run(relay.publish_once()):  # the relay's read-ahead now begins elsewhere
+        pass
+    everything = RecordingPublisher()  # what one batch of them all sends, on a topic of its own
+    asyncio.run(OutboxRelay(app, engine, "all", translate, everything, batch_size=total).publish_once())
+    assert [r.value for r in publisher.records] == [r.value for r in everything.records]  # in order, once each
+    assert relay.backlog() == 0
+
+
 def test_a_restarted_relay_resumes_from_its_recorded_position(registration, settings):
     register(registration, 1)
     first = RecordingPublisher()
