@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from eventsourcing.persistence import Notification
@@ -20,6 +19,7 @@ from sqlalchemy import Engine
 
 from shared.contracts import CONTENT_TYPE, CloudEvent
 from shared.eventstore.application import ServiceApplication
+from shared.eventstore.readahead import ReadAhead
 from shared.messaging.bus import Publisher, Record
 from shared.observability import OUTBOX_BACKLOG, PUBLISHED
 from shared.readmodels.positions import advance_position, read_position
@@ -47,8 +47,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.routes = dict(routes or {})  # CloudEvent type → topic, instead of `topic`
         self.position_name = f"outbox:{topic}"
-        self._reader = ThreadPoolExecutor(1, thread_name_prefix=f"outbox {topic}")
-        self._ahead: tuple[int, Future[tuple[list[Notification], list[Record]]]] | None = None
+        self._ahead = ReadAhead(f"outbox {topic}", self._prepare)
         with engine.begin() as connection:
             positions_metadata.create_all(connection)
 
@@ -57,24 +56,20 @@ class OutboxRelay:
 
         The position row stays locked (PostgreSQL) from reading it until the new one is
         committed, so replicas of a service take turns instead of publishing the same
-        batch twice. While a full batch is being sent, the next one is read and translated
-        in a thread of the relay's own (most of a send is waiting for the broker's acks);
-        it is used only if the position, read again under the lock, is where it begins.
+        batch twice. While a full batch is being sent (mostly waiting for the broker's
+        acks), the next one is read and translated ahead (shared.eventstore.readahead).
         """
         connection = await asyncio.to_thread(self.engine.connect)
         try:
             transaction = await asyncio.to_thread(connection.begin)
             position = await asyncio.to_thread(read_position, connection, self.position_name, lock=True)
-            batch = await self._take_ahead(position)
-            if batch is None:
-                batch = await asyncio.to_thread(self._prepare, position)
-            notifications, records = batch
+            notifications, records = await self._ahead.take_async(position)
             if not notifications:
                 await asyncio.to_thread(transaction.commit)
                 return 0
             last = notifications[-1].id
             if len(notifications) == self.batch_size:  # more are likely waiting: read them meanwhile
-                self._ahead = (last, self._reader.submit(self._prepare, last))
+                self._ahead.start(last)
             await self.publisher.publish(records)
             await asyncio.to_thread(advance_position, connection, self.position_name, read=position, to=last)
             await asyncio.to_thread(transaction.commit)
@@ -93,22 +88,6 @@ class OutboxRelay:
                 topic = self.routes.get(public.type, self.topic)
                 records.append(Record(topic, public.subject, public.to_bytes(), _headers(public)))
         return notifications, records
-
-    async def _take_ahead(self, position: int) -> tuple[list[Notification], list[Record]] | None:
-        """The batch read ahead, if it begins at `position` (a failed send, or another
-        replica's turn, moves the position elsewhere) and found anything; else None."""
-        if self._ahead is None:
-            return None
-        after, reading = self._ahead
-        self._ahead = None
-        if after != position:
-            reading.cancel()  # not started yet, or its answer is dropped
-            return None
-        try:
-            batch = await asyncio.wrap_future(reading)
-        except Exception:
-            return None  # read again under the lock, where a lasting failure is raised
-        return batch if batch[0] else None  # an empty look ahead may be stale by now
 
     def position(self) -> int:
         with self.engine.begin() as connection:
