@@ -40,20 +40,17 @@ def _revive(value: Any, names: dict[str, Transcoding]) -> Any:
     if type(value) is dict:
         for key, item in value.items():
             kind = type(item)
-            if kind is dict or kind is list:
-                value[key] = _revive(item, names)  # a value replaced, no key added: safe while iterating
+            if kind is dict:
+                if len(item) == 2 and type(item.get("_data_")) is str and "_type_" in item:
+                    value[key] = _transcoded(item, names)  # the usual leaf (a date, an id): no walk
+                else:
+                    value[key] = _revive(item, names)  # a value replaced, no key added: safe while iterating
+            elif kind is list:
+                value[key] = _revive(item, names)
             elif kind is float:
                 raise _Float
         if len(value) == 2 and "_type_" in value and "_data_" in value:
-            transcoding = names.get(value["_type_"])
-            if transcoding is None:
-                msg = (
-                    f"Data serialized with name '{value['_type_']}' is not "
-                    "deserializable. Please register a "
-                    "custom transcoding for this type."
-                )
-                raise TranscodingNotRegisteredError(msg)
-            return transcoding.decode(value["_data_"])
+            return _transcoded(value, names)
     elif type(value) is list:
         for index, item in enumerate(value):
             kind = type(item)
@@ -64,3 +61,15 @@ def _revive(value: Any, names: dict[str, Transcoding]) -> Any:
     elif type(value) is float:
         raise _Float
     return value
+
+
+def _transcoded(marked: dict[str, Any], names: dict[str, Transcoding]) -> Any:
+    transcoding = names.get(marked["_type_"])
+    if transcoding is None:
+        msg = (
+            f"Data serialized with name '{marked['_type_']}' is not "
+            "deserializable. Please register a "
+            "custom transcoding for this type."
+        )
+        raise TranscodingNotRegisteredError(msg)
+    return transcoding.decode(marked["_data_"])
