@@ -56,8 +56,8 @@ class CloudEvent(BaseModel):
 
     @field_serializer("time")
     def _time_rfc3339(self, time: datetime) -> str:
-        utc = time.astimezone(UTC)
-        return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+        # Milliseconds, truncated, and "Z": isoformat's "+00:00" spelled the RFC 3339 way.
+        return time.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
     @classmethod
     def of(

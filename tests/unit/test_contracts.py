@@ -199,3 +199,11 @@ def test_an_event_id_is_the_uuid5_of_its_source_subject_and_sequence(source, sub
 
     namespace = UUID("8f1d7a52-3c1b-4d5e-9a55-0c6d2f3b7e11")  # published ids depend on it: never changes
     assert event_id_for(source, subject, sequence) == str(uuid5(namespace, f"{source}|{subject}|{sequence}"))
+
+
+def test_an_events_time_travels_in_utc_to_the_millisecond_truncated():
+    from datetime import timedelta, timezone
+
+    shanghai = timezone(timedelta(hours=8))
+    event = registered_event(time=datetime(2026, 1, 1, 7, 59, 59, 999999, tzinfo=shanghai))
+    assert json.loads(event.to_bytes())["time"] == "2025-12-31T23:59:59.999Z"
