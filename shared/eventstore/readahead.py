@@ -1,8 +1,9 @@
-"""The next batch of the notification log, read (and decoded) while this one is handled.
+"""The next batch of the notification log, read (and prepared) while this one is handled.
 
-A tailing reader (the outbox relay, a projector) spends most of a batch waiting: for the
-broker's acks, for the read model's statements. Meanwhile a thread of its own reads the
-notifications after the batch's last one and prepares them. The answer is used only if the
+The outbox relay spends most of a batch waiting for the broker's acks, its event loop idle.
+Meanwhile a thread of its own reads the notifications after the batch's last one and
+translates them. (A projector gained nothing from it: its own work holds the interpreter,
+and the thread only competed with it; measured in the README's benchmark notes.) The answer is used only if the
 reader's position, read again under its lock, is where that batch begins: after a failed
 batch, or another replica's turn, the position is elsewhere and the batch is dropped. The
 log is append-only and its ids commit in order (shared.eventstore.storage), so a batch read
@@ -35,21 +36,9 @@ class ReadAhead(Generic[B]):
             self._ahead[1].cancel()  # not started yet; or its answer is never looked at
             self._ahead = None
 
-    def take(self, after: int) -> B:
+    async def take(self, after: int) -> B:
         """The batch after `after`: the one read ahead if it begins there and found
-        anything (an empty one may be stale by now), else read now."""
-        reading = self._matching(after)
-        if reading is not None:
-            try:
-                batch = reading.result()
-            except Exception:  # read again below, where a lasting failure is raised
-                batch = None
-            if batch is not None and len(batch[0]):
-                return batch
-        return self._read(after)
-
-    async def take_async(self, after: int) -> B:
-        """`take` for a reader on an event loop: waiting never blocks the loop."""
+        anything (an empty one may be stale by now), else one read now."""
         reading = self._matching(after)
         if reading is not None:
             try:

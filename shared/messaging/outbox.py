@@ -63,7 +63,7 @@ class OutboxRelay:
         try:
             transaction = await asyncio.to_thread(connection.begin)
             position = await asyncio.to_thread(read_position, connection, self.position_name, lock=True)
-            notifications, records = await self._ahead.take_async(position)
+            notifications, records = await self._ahead.take(position)
             if not notifications:
                 await asyncio.to_thread(transaction.commit)
                 return 0

@@ -18,11 +18,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from eventsourcing.persistence import Notification
 from sqlalchemy import Connection, Engine, MetaData, text
 
 from shared.eventstore.application import ServiceApplication
-from shared.eventstore.readahead import ReadAhead
 from shared.eventstore.retries import STORE_UNAVAILABLE
 from shared.observability import PROJECTION_LAG, PROJECTION_PARKED, PROJECTION_POSITION
 from shared.readmodels.parking import metadata as parking_metadata
@@ -88,7 +86,6 @@ class Projector:
         self.attempts = attempts  # tries of one event before it is parked
         self.position_name = f"projection:{projection.name}"
         self._failures: dict[int, int] = {}  # notification id -> failed attempts so far
-        self._ahead = ReadAhead(f"projection {projection.name}", self._read)
         # Called (from the projector's thread) once a batch has committed: live feeds look at once.
         self.listeners: list[Callable[[], None]] = []
 
@@ -183,27 +180,22 @@ class Projector:
         with self.engine.begin() as connection:
             _commit_without_waiting_for_disk(connection)
             position = read_position(connection, self.position_name, lock=True)
-            if limit == self.batch_size:
-                notifications, events = self._ahead.take(position)
-            else:  # one at a time, after a failed batch
-                self._ahead.drop()
-                notifications, events = self._read(position, limit)
-            applied = 0
-            for notification, event in zip(notifications, events, strict=True):
-                if (stop is not None and notification.id > stop) or (until is not None and event.timestamp > until):
+            notifications = self.app.read_notifications(position, limit)
+            if stop is not None:
+                notifications = [n for n in notifications if n.id <= stop]
+            events = []
+            for notification in notifications:
+                event = self.app.to_domain_event(notification)
+                if until is not None and event.timestamp > until:
                     break
-                applied += 1
+                events.append(event)
+            applied = len(events)
+            if events:
+                self._apply_events(connection, events)
             if applied:
                 last = notifications[applied - 1].id
-                if applied == self.batch_size:  # more are likely waiting: read them while these apply
-                    self._ahead.start(last)
-                self._apply_events(connection, events[:applied])
                 advance_position(connection, self.position_name, read=position, to=last)
             return applied
-
-    def _read(self, after: int, limit: int | None = None) -> tuple[list[Notification], list[Any]]:
-        notifications = self.app.read_notifications(after, limit or self.batch_size)
-        return notifications, [self.app.to_domain_event(n) for n in notifications]
 
     def retry_parked(self, notification_ids: list[int] | None = None) -> tuple[list[int], list[int]]:
         """Apply parked events again (all of this projection's, or those named), each in a

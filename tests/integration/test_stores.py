@@ -125,7 +125,7 @@ class AppliedOnce:
         self.applied.append((str(event.originator_id), event.originator_version))
 
 
-def test_a_projector_applies_each_event_once_when_a_replica_took_the_batch_it_read_ahead(registration):
+def test_projector_replicas_taking_turns_apply_each_event_once_in_order(registration):
     for n in range(8):
         register(registration, n)
     total = registration.app.recorder.max_notification_id()
@@ -133,10 +133,10 @@ def test_a_projector_applies_each_event_once_when_a_replica_took_the_batch_it_re
     app, engine, projection = registration.app, registration.storage.engine, AppliedOnce()
     projector, replica = Projector(app, engine, projection, 2), Projector(app, engine, projection, 2)
     projector.create_tables()
-    assert projector.run_once() == 2  # and reads the next two ahead
+    assert projector.run_once() == 2
     assert replica.run_once() == 2  # the replica applies those two,
     assert replica.run_once() == 2  # and the two after
-    projector.catch_up()  # from where the replica left: its read-ahead begins elsewhere
+    projector.catch_up()  # from where the replica left
     expected = [(str(n.originator_id), n.originator_version) for n in app.read_notifications(0, total)]
     assert projection.applied == expected
 
