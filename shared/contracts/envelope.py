@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from hashlib import sha1
 from typing import Any, Literal
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer
 
@@ -23,10 +24,17 @@ CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
 # Event ids are derived from (source, stream, version), so an event published twice by
 # an at-least-once relay carries the same id both times and consumers can dedupe on it.
 _EVENT_ID_NAMESPACE = UUID("8f1d7a52-3c1b-4d5e-9a55-0c6d2f3b7e11")
+_NAMESPACE_BYTES = _EVENT_ID_NAMESPACE.bytes
 
 
 def event_id_for(source: str, subject: str, sequence: int) -> str:
-    return str(uuid5(_EVENT_ID_NAMESPACE, f"{source}|{subject}|{sequence}"))
+    """`str(uuid5(namespace, "source|subject|sequence"))`, spelled out: the relay computes
+    one per event, and building a UUID object to print it was a tenth of the relay's work."""
+    digest = bytearray(sha1(_NAMESPACE_BYTES + f"{source}|{subject}|{sequence}".encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    hexa = digest.hex()
+    return f"{hexa[:8]}-{hexa[8:12]}-{hexa[12:16]}-{hexa[16:20]}-{hexa[20:]}"
 
 
 class CloudEvent(BaseModel):
@@ -48,8 +56,8 @@ class CloudEvent(BaseModel):
 
     @field_serializer("time")
     def _time_rfc3339(self, time: datetime) -> str:
-        utc = time.astimezone(UTC)
-        return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+        # Milliseconds, truncated, and "Z": isoformat's "+00:00" spelled the RFC 3339 way.
+        return time.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
     @classmethod
     def of(

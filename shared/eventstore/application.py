@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Recording, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Recording, Transcoder, Transcoding
 
 from shared.contracts import CloudEvent, EventData
 from shared.errors import NotFound
@@ -26,6 +26,7 @@ from shared.eventstore.chain import GENESIS, chain_events
 from shared.eventstore.receipts import AlreadyApplied, Pending, pending_receipt
 from shared.eventstore.retries import retrying
 from shared.eventstore.streams import aggregates_of, sealing, select_streams
+from shared.eventstore.transcoder import OrjsonTranscoder
 
 A = TypeVar("A")
 _MISSING = object()  # a batch's note that a stream is not there
@@ -166,6 +167,15 @@ class ServiceApplication(Application[UUID]):
             yield loaded
         finally:
             self._batch.loaded = None
+
+    def construct_transcoder(self) -> Transcoder:
+        """eventsourcing's JSON format, read by orjson (shared.eventstore.transcoder), unless
+        the environment names another transcoder (TRANSCODER_TOPIC)."""
+        if self.env.get("TRANSCODER_TOPIC"):
+            return super().construct_transcoder()
+        transcoder = OrjsonTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -14,10 +14,12 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from eventsourcing.persistence import Notification
 from sqlalchemy import Engine
 
 from shared.contracts import CONTENT_TYPE, CloudEvent
 from shared.eventstore.application import ServiceApplication
+from shared.eventstore.readahead import ReadAhead
 from shared.messaging.bus import Publisher, Record
 from shared.observability import OUTBOX_BACKLOG, PUBLISHED
 from shared.readmodels.positions import advance_position, read_position
@@ -45,6 +47,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.routes = dict(routes or {})  # CloudEvent type → topic, instead of `topic`
         self.position_name = f"outbox:{topic}"
+        self._ahead = ReadAhead(f"outbox {topic}", self._prepare)
         with engine.begin() as connection:
             positions_metadata.create_all(connection)
 
@@ -53,31 +56,38 @@ class OutboxRelay:
 
         The position row stays locked (PostgreSQL) from reading it until the new one is
         committed, so replicas of a service take turns instead of publishing the same
-        batch twice.
+        batch twice. While a full batch is being sent (mostly waiting for the broker's
+        acks), the next one is read and translated ahead (shared.eventstore.readahead).
         """
         connection = await asyncio.to_thread(self.engine.connect)
         try:
             transaction = await asyncio.to_thread(connection.begin)
             position = await asyncio.to_thread(read_position, connection, self.position_name, lock=True)
-            notifications = await asyncio.to_thread(self.app.read_notifications, position, self.batch_size)
+            notifications, records = await self._ahead.take(position)
             if not notifications:
                 await asyncio.to_thread(transaction.commit)
                 return 0
-            records = []
-            for notification in notifications:
-                public = self.translate(self.app.to_domain_event(notification))
-                if public is not None:
-                    topic = self.routes.get(public.type, self.topic)
-                    records.append(Record(topic, public.subject, public.to_bytes(), _headers(public)))
+            last = notifications[-1].id
+            if len(notifications) == self.batch_size:  # more are likely waiting: read them meanwhile
+                self._ahead.start(last)
             await self.publisher.publish(records)
-            await asyncio.to_thread(
-                advance_position, connection, self.position_name, read=position, to=notifications[-1].id
-            )
+            await asyncio.to_thread(advance_position, connection, self.position_name, read=position, to=last)
             await asyncio.to_thread(transaction.commit)
         finally:
             await asyncio.to_thread(connection.close)  # rolls back whatever was not committed
         PUBLISHED.labels(self.app.name, self.topic).inc(len(records))
         return len(notifications)
+
+    def _prepare(self, after: int) -> tuple[list[Notification], list[Record]]:
+        """The notifications after `after`, and the records of those with a public event."""
+        notifications = self.app.read_notifications(after, self.batch_size)
+        records = []
+        for notification in notifications:
+            public = self.translate(self.app.to_domain_event(notification))
+            if public is not None:
+                topic = self.routes.get(public.type, self.topic)
+                records.append(Record(topic, public.subject, public.to_bytes(), _headers(public)))
+        return notifications, records
 
     def position(self) -> int:
         with self.engine.begin() as connection:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import MetaData, select
 
 from services.pipeline.bootstrap import bootstrap as pipeline_service
 from services.pipeline.projections import board_totals, deals
@@ -87,6 +87,58 @@ def test_a_failed_publish_keeps_the_position_and_the_next_attempt_sends_everythi
     asyncio.run(relay.publish_once())
     assert len(publisher.records) == 1
     assert relay.backlog() == 0
+
+
+def test_a_batch_read_ahead_is_sent_once_after_a_failed_send_and_never_after_a_replicas_turn(registration):
+    for n in range(8):
+        register(registration, n)
+    total = registration.app.recorder.max_notification_id()
+    assert total >= 8
+    app, engine, translate = registration.app, registration.storage.engine, registration.translate
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(app, engine, "t", translate, publisher, batch_size=2)
+    replica = OutboxRelay(app, engine, "t", translate, publisher, batch_size=2)
+    assert asyncio.run(relay.publish_once()) == 2  # and reads the next two ahead
+    publisher.fail_next = True
+    with pytest.raises(ConnectionError):
+        asyncio.run(relay.publish_once())  # sends the read-ahead batch: it fails, the position stays
+    assert asyncio.run(replica.publish_once()) == 2  # the replica's turn: it sends that batch,
+    assert asyncio.run(replica.publish_once()) == 2  # and the one the relay read ahead meanwhile
+    while asyncio.run(relay.publish_once()):  # the relay's read-ahead now begins elsewhere
+        pass
+    everything = RecordingPublisher()  # what one batch of them all sends, on a topic of its own
+    asyncio.run(OutboxRelay(app, engine, "all", translate, everything, batch_size=total).publish_once())
+    assert [r.value for r in publisher.records] == [r.value for r in everything.records]  # in order, once each
+    assert relay.backlog() == 0
+
+
+class AppliedOnce:
+    """A projection that remembers what it was given, in order."""
+
+    name = "test.applied"
+    metadata = MetaData()
+
+    def __init__(self) -> None:
+        self.applied: list[tuple[str, int]] = []
+
+    def apply(self, connection, event) -> None:
+        self.applied.append((str(event.originator_id), event.originator_version))
+
+
+def test_projector_replicas_taking_turns_apply_each_event_once_in_order(registration):
+    for n in range(8):
+        register(registration, n)
+    total = registration.app.recorder.max_notification_id()
+    assert total >= 8
+    app, engine, projection = registration.app, registration.storage.engine, AppliedOnce()
+    projector, replica = Projector(app, engine, projection, 2), Projector(app, engine, projection, 2)
+    projector.create_tables()
+    assert projector.run_once() == 2
+    assert replica.run_once() == 2  # the replica applies those two,
+    assert replica.run_once() == 2  # and the two after
+    projector.catch_up()  # from where the replica left
+    expected = [(str(n.originator_id), n.originator_version) for n in app.read_notifications(0, total)]
+    assert projection.applied == expected
 
 
 def test_a_restarted_relay_resumes_from_its_recorded_position(registration, settings):

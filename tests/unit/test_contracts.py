@@ -182,3 +182,28 @@ def test_the_asyncapi_document_is_what_the_contracts_generate():
 
     committed = (Path(__file__).parents[2] / "docs" / "asyncapi.json").read_text(encoding="utf-8")
     assert committed == rendered(), "stale: run `python -m shared.contracts.asyncapi docs/asyncapi.json`"
+
+
+@pytest.mark.parametrize(
+    ("source", "subject", "sequence"),
+    [
+        ("crm/pipeline", "1b0e6a3e-8d47-4c54-9f43-7b0b7b2e2f11", 1),
+        ("crm/registration", "线索-7", 10**12),
+        ("crm/x", "s", 0),
+    ],
+)
+def test_an_event_id_is_the_uuid5_of_its_source_subject_and_sequence(source, subject, sequence):
+    from uuid import UUID, uuid5
+
+    from shared.contracts.envelope import event_id_for
+
+    namespace = UUID("8f1d7a52-3c1b-4d5e-9a55-0c6d2f3b7e11")  # published ids depend on it: never changes
+    assert event_id_for(source, subject, sequence) == str(uuid5(namespace, f"{source}|{subject}|{sequence}"))
+
+
+def test_an_events_time_travels_in_utc_to_the_millisecond_truncated():
+    from datetime import timedelta, timezone
+
+    shanghai = timezone(timedelta(hours=8))
+    event = registered_event(time=datetime(2026, 1, 1, 7, 59, 59, 999999, tzinfo=shanghai))
+    assert json.loads(event.to_bytes())["time"] == "2025-12-31T23:59:59.999Z"
