@@ -70,6 +70,13 @@ def _commit_without_waiting_for_disk(connection: Connection) -> None:
         connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
 
 
+def taking_turns(connection: Connection, name: str) -> None:
+    """PostgreSQL: wait for, and hold until this transaction ends, the lock of this name in
+    this schema, so that replicas starting together create or reshape tables one at a time."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :name))"), {"name": name})
+
+
 class Projector:
     def __init__(
         self,
@@ -95,14 +102,10 @@ class Projector:
         rebuild from the event store rather than serve a read model of the wrong shape."""
         shape = shape_of(self.projection.metadata)
         with self.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                # Replicas starting together take turns: the first drops and recreates, the
-                # next finds the new shape and keeps it (without the lock both rebuilt, and
-                # racing CREATE TABLEs could fail a start). Held until this transaction ends.
-                key = f"crm:create-tables:{self.position_name}"
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :key))"), {"key": key}
-                )
+            # Replicas starting together take turns: the first drops and recreates, the next
+            # finds the new shape and keeps it (without the lock both rebuilt, and racing
+            # CREATE TABLEs could fail a start).
+            taking_turns(connection, f"crm:create-tables:{self.position_name}")
             positions_metadata.create_all(connection)
             parking_metadata.create_all(connection)
             stored = read_shape(connection, self.position_name)

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Engine, Integer, LargeBinary, MetaData, String, Table, select, text
+from sqlalchemy import Column, Engine, Integer, LargeBinary, MetaData, String, Table, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,6 +38,7 @@ from shared.eventstore.application import ServiceApplication, meta
 from shared.eventstore.receipts import Pending, pending_receipt, receipt_id, stored_fingerprint
 from shared.eventstore.retries import STORE_UNAVAILABLE
 from shared.observability import correlation_id
+from shared.readmodels.projection import taking_turns
 from shared.web.http import replayed, store_unavailable
 from shared.web.identity import Authenticator
 
@@ -75,9 +76,7 @@ class Replies:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":  # replicas starting together take turns
-                lock = text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || :name))")
-                connection.execute(lock, {"name": "crm:create-tables:idempotent_replies"})
+            taking_turns(connection, "crm:create-tables:idempotent_replies")  # replicas starting together
             metadata.create_all(connection)
 
     def find(self, receipt: str) -> Reply | None:
