@@ -22,7 +22,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notificati
 
 from shared.contracts import CloudEvent, EventData
 from shared.errors import NotFound
-from shared.eventstore.chain import GENESIS, chain_events
+from shared.eventstore.chain import GENESIS, Seals, chain_events
 from shared.eventstore.receipts import AlreadyApplied, Pending, pending_receipt
 from shared.eventstore.retries import retrying
 from shared.eventstore.streams import aggregates_of, sealing, select_streams
@@ -79,7 +79,7 @@ class ServiceApplication(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env=env)
         self._listeners: list[Callable[[], None]] = []
-        self._chains: dict[tuple[UUID, int], str] = {}
+        self._chains = Seals()
         self._batch = threading.local()  # .loaded: the read cache of a batch (`handle_batch`)
 
     # -- upstream events: a reaction says what it changed, its caller saves it --------------
@@ -196,9 +196,8 @@ class ServiceApplication(Application[UUID]):
             raise
         if carried is not None:
             carried.recorded = True
-        self._chains.update(chained)  # the next save of these streams needs no lookup
-        if len(self._chains) > 50_000:
-            self._chains.clear()
+        for (stream, version), chain in chained.items():  # the next save of these streams needs no lookup
+            self._chains.note(stream, version, chain)
         return recordings
 
     def _carry_receipt(self, processing_event: ProcessingEvent[Any]) -> Pending | None:
@@ -211,7 +210,7 @@ class ServiceApplication(Application[UUID]):
         return pending
 
     def _previous_chain(self, stream: UUID, version: int) -> str:
-        cached = self._chains.get((stream, version))
+        cached = self._chains.of(stream, version)
         if cached is not None:
             return cached
         stored = self.recorder.select_events(stream, lte=version, desc=True, limit=1)

@@ -49,6 +49,31 @@ def chain_events(events: Iterable[Any], previous_chain: Callable[[UUID, int], st
     return chained
 
 
+class Seals:
+    """The last seal known of each stream this process read or wrote, so that sealing the
+    next event of a stream needs no lookup. Bounded: past `most` streams it forgets them all
+    (the next save of each looks its seal up once), so a long-running service stays flat."""
+
+    def __init__(self, most: int = 20_000) -> None:
+        self.most = most
+        self._last: dict[UUID, tuple[int, str]] = {}
+
+    def note(self, stream: UUID, version: int, chain: str) -> None:
+        known = self._last.get(stream)
+        if known is None and len(self._last) >= self.most:
+            self._last.clear()
+        if known is None or known[0] < version:
+            self._last[stream] = (version, chain)
+
+    def of(self, stream: UUID, version: int) -> str | None:
+        """The seal of that version of the stream, if it is the last one known."""
+        known = self._last.get(stream)
+        return known[1] if known is not None and known[0] == version else None
+
+    def __len__(self) -> int:
+        return len(self._last)
+
+
 @dataclass(frozen=True)
 class Broken:
     stream: str

@@ -15,6 +15,8 @@ from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 from psycopg.sql import SQL, Identifier
 
+from shared.eventstore.chain import Seals
+
 SQLITE_MOST = 900  # bound parameters per statement, below SQLite's oldest limit (999)
 
 
@@ -56,9 +58,7 @@ def select_streams(recorder: Any, ids: Collection[UUID]) -> list[StoredEvent] | 
     return None
 
 
-def aggregates_of(
-    mapper: Mapper[UUID], stored: list[StoredEvent], seals: dict[tuple[UUID, int], str] | None = None
-) -> dict[UUID, Any]:
+def aggregates_of(mapper: Mapper[UUID], stored: list[StoredEvent], seals: Seals | None = None) -> dict[UUID, Any]:
     """The aggregates these events make, by id (eventsourcing's own projection of each); with
     `seals`, each stream's last seal is noted there, so the next save of it needs no lookup."""
     by_stream: dict[UUID, list[StoredEvent]] = defaultdict(list)
@@ -73,7 +73,7 @@ def aggregates_of(
     return made
 
 
-def sealing(seals: dict[tuple[UUID, int], str]) -> Callable[[Any, Iterable[Any]], Any]:
+def sealing(seals: Seals) -> Callable[[Any, Iterable[Any]], Any]:
     """eventsourcing's projection of an aggregate from its events, noting the last event's
     seal (`chain`) in `seals` on the way: the aggregate was read to be changed, and its next
     event is sealed over that one, which would otherwise cost one more read of the stream."""
@@ -90,7 +90,7 @@ def sealing(seals: dict[tuple[UUID, int], str]) -> Callable[[Any, Iterable[Any]]
         projected = project_aggregate(aggregate, noting())
         chain = getattr(last, "chain", None)
         if last is not None and chain:  # a snapshot, or an event older than the chain: looked up
-            seals[(last.originator_id, last.originator_version)] = chain
+            seals.note(last.originator_id, last.originator_version, chain)
         return projected
 
     return project
