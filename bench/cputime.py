@@ -115,10 +115,12 @@ class Snapshot:
 def cores_used(before: Snapshot, after: Snapshot, ours: set[int], wall: float) -> dict[str, float]:
     """Cores busy on average over `wall` seconds: each watched process, the PostgreSQL
     backends in `ours` and the rest of PostgreSQL (other work on the machine included),
-    and the whole machine. A backend born in between counts from zero."""
+    everything else the machine did, and the whole machine. A backend born in between counts from zero."""
     used = {name: (after.watched[name] - before.watched[name]) / wall for name in after.watched}
     spent = {pid: seconds - before.postgres.get(pid, 0.0) for pid, seconds in after.postgres.items()}
     used["PostgreSQL (their backends)"] = sum(s for pid, s in spent.items() if pid in ours) / wall
     used["PostgreSQL (the rest)"] = sum(s for pid, s in spent.items() if pid not in ours) / wall
-    used["machine"] = (after.machine[0] - before.machine[0]) / wall
+    machine = (after.machine[0] - before.machine[0]) / wall
+    used["everything else"] = max(0.0, machine - sum(used.values()))  # other work on a shared machine
+    used["machine"] = machine
     return used

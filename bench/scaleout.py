@@ -152,15 +152,16 @@ async def produce(bootstrap_servers: str, topic: str, payloads: list[tuple[bytes
 
 
 async def settled(bootstrap_servers: str, group: str, replicas: int, timeout: float = 60.0) -> None:
-    """Until the group has `replicas` members, each holding partitions: a rebalance in
-    the middle of a run would be timed as consumption."""
+    """Until the group is stable with `replicas` members, each holding partitions where the
+    broker says (tansu leaves the assignments out): a rebalance in the middle of a run
+    would be timed as consumption."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     deadline = time.monotonic() + timeout
     try:
         while True:
             members = await group_members(admin, group)
-            if len(members) == replicas and all(members):
+            if len(members) == replicas and all(held != 0 for held in members):
                 return
             if time.monotonic() > deadline:
                 raise TimeoutError(f"group {group}: members and their partitions {members}, not {replicas}")
@@ -169,14 +170,17 @@ async def settled(bootstrap_servers: str, group: str, replicas: int, timeout: fl
         await admin.close()
 
 
-async def group_members(admin: AIOKafkaAdminClient, group: str) -> list[int]:
-    """How many partitions each member of a stable group holds ([] while it rebalances)."""
-    described = await admin.describe_consumer_groups([group])
-    for response in described:
+async def group_members(admin: AIOKafkaAdminClient, group: str) -> list[int | None]:
+    """The partitions each member of the stable group holds, None where the broker does
+    not say ([] while the group rebalances)."""
+    for response in await admin.describe_consumer_groups([group]):
         for error, group_id, state, _, _, members, *_ in response.groups:
-            if group_id != group or error or state != "Stable":
-                continue
-            return [
-                sum(len(partitions) for _, partitions in MemberAssignment.decode(m[-1]).assignment) for m in members
-            ]
+            if group_id == group and not error and state == "Stable":
+                return [partitions_held(member[-1]) for member in members]
     return []
+
+
+def partitions_held(assignment: bytes) -> int | None:
+    if not assignment:
+        return None
+    return sum(len(partitions) for _, partitions in MemberAssignment.decode(assignment).assignment)

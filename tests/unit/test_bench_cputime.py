@@ -48,11 +48,12 @@ def test_a_process_ports_are_those_of_its_own_sockets_only():
 
 def test_postgresql_time_is_split_between_the_watched_backends_and_the_rest():
     before = Snapshot({"replica 1": 10.0}, {100: 5.0, 200: 7.0}, (50.0, 200.0))
-    after = Snapshot({"replica 1": 14.0}, {100: 7.0, 200: 8.0, 300: 1.0}, (58.0, 208.0))
+    after = Snapshot({"replica 1": 14.0}, {100: 7.0, 200: 8.0, 300: 1.0}, (60.0, 210.0))
     used = cores_used(before, after, ours={100, 300}, wall=4.0)
     assert used == {
         "replica 1": 1.0,
         "PostgreSQL (their backends)": 0.75,  # 2 s of backend 100 and 1 s of backend 300, born in between
         "PostgreSQL (the rest)": 0.25,
-        "machine": 2.0,
+        "everything else": 0.5,  # the 10 busy seconds less the 8 accounted for
+        "machine": 2.5,
     }
