@@ -70,8 +70,16 @@ def measure(prefix: str, bootstrap_servers: str, broker_pid: int, rows: list[Row
             ]
         )
         rows.append(["  cores busy, median of runs", cpu_text(cores[replicas]), f"of {os.cpu_count()}", "", "", None])
+        # The cost of an event whatever share of the machine the replicas got: on a shared
+        # machine the rate follows that share, this does not.
+        per_cpu = Spread(tuple(r / replica_cores(c) for r, c in zip(rates[replicas], cores[replicas], strict=True)))
+        rows.append(["  events per replica CPU-second", per_cpu.text(""), "", "", "", None])
     one, two = (Spread(tuple(rates[n])).median for n in REPLICAS)
     rows.append(["  2 replicas / 1 (medians)", f"{two / one:.2f}×", "", "", "", None])
+
+
+def replica_cores(used: dict[str, float]) -> float:
+    return sum(cores for name, cores in used.items() if name.startswith("replica")) or float("nan")
 
 
 def cpu_text(runs: list[dict[str, float]]) -> str:
