@@ -112,15 +112,9 @@ def consumer(prefix: str, rows: list[Row]) -> None:
         for start in range(0, len(documents), BATCH):
             service.app.handle_batch([parse_event(d) for d in documents[start : start + BATCH]])
         ours.append(rate(len(documents), time.perf_counter() - started))
-        recorded = _stored(service)
+        recorded = stored_events(service)
         service.close()
-        target = pipeline_service(Settings(database_url=URL, schema_prefix=f"{prefix}w{run}", poll_interval=60))
-        per_batch = max(1, len(recorded) * BATCH // len(documents))  # the events a poll's batch recorded
-        started = time.perf_counter()
-        for start in range(0, len(recorded), per_batch):
-            target.app.recorder.insert_events(recorded[start : start + per_batch])
-        raw.append(rate(len(documents), time.perf_counter() - started))
-        target.close()
+        raw.append(raw_write(recorded, len(documents), f"{prefix}w{run}"))
     row = versus(
         f"consumer apply, batches of {BATCH} (registration → pipeline)",
         Spread(tuple(ours)),
@@ -132,12 +126,26 @@ def consumer(prefix: str, rows: list[Row]) -> None:
     rows.append(row)
 
 
-def _stored(service: Any) -> list[StoredEvent]:
+def stored_events(service: Any) -> list[StoredEvent]:
     last = service.app.recorder.max_notification_id() or 0
     return [
         StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)
         for n in service.app.read_notifications(0, last + 1)
     ]
+
+
+def raw_write(recorded: list[StoredEvent], messages: int, prefix: str) -> float:
+    """A consumer's baseline: the events it recorded for `messages` messages, written to a
+    fresh pipeline store (schemas under `prefix`) by the recorder alone, as many a
+    transaction as one poll's batch of BATCH messages recorded; messages per second."""
+    target = pipeline_service(Settings(database_url=URL, schema_prefix=prefix, poll_interval=60))
+    per_batch = max(1, len(recorded) * BATCH // messages)
+    started = time.perf_counter()
+    for start in range(0, len(recorded), per_batch):
+        target.app.recorder.insert_events(recorded[start : start + per_batch])
+    seconds = time.perf_counter() - started
+    target.close()
+    return rate(messages, seconds)
 
 
 def rebuild(prefix: str, rows: list[Row]) -> None:
@@ -162,4 +170,5 @@ def rebuild(prefix: str, rows: list[Row]) -> None:
     last = results[-1]["rss"]
     memory = ", ".join(f"{k} {v:,.0f}" for k, v in last.items())
     flat = all(r["rss"]["100%"] - r["rss"]["10%"] < 0.25 * r["rss"]["10%"] for r in results)
-    rows.append(["  its resident memory (MiB), last run", memory, "at 10% / 50% / 100%", "", "flat", flat])
+    peak = Spread(tuple(r["rss"]["peak"] for r in results)).text(" MiB")
+    rows.append(["  its resident memory (MiB), last run", memory, f"peak (VmHWM) {peak}", "", "flat", flat])

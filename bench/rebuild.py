@@ -21,9 +21,10 @@ from shared.readmodels.projection import Projector  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 
 
-def rss_mib() -> float:
+def rss_mib(field: str = "VmRSS") -> float:
+    """Resident memory now (VmRSS) or at its peak so far (VmHWM), in MiB."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -46,6 +47,7 @@ def main(url: str, prefix: str) -> None:
                 del marks[mark]
     ours = time.perf_counter() - started
     samples["100%"] = rss_mib()
+    samples["peak"] = rss_mib("VmHWM")  # the process's whole life: start-up and the rebuild
 
     schema = f"{prefix}pipeline"
     started, read = time.perf_counter(), 0

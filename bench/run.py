@@ -9,7 +9,9 @@ Sizes: CRM_BENCH_COMMANDS, CRM_BENCH_CONCURRENCY, CRM_BENCH_EVENTS, CRM_BENCH_RE
 CRM_BENCH_FRESHNESS_SECONDS, CRM_BENCH_FRESHNESS_RATE, CRM_BENCH_OPEN_DEALS (also the search step's deals: bench/search.py), CRM_BENCH_QUERIES,
 CRM_BENCH_REPEATS; the console step (bench/console.py: the board in Chromium)
 CRM_BENCH_BOARD_DEALS, CRM_BENCH_BOARD_RUNS; the what-if step (bench/whatif.py)
-CRM_BENCH_WHATIF_DEALS, CRM_BENCH_WHATIF_RUNS. CRM_BENCH_ONLY=commands,rebuild,… runs those parts.
+CRM_BENCH_WHATIF_DEALS, CRM_BENCH_WHATIF_RUNS; the scale-out step (bench/scaleout.py: one and two
+pipeline replicas) CRM_BENCH_SCALEOUT_EVENTS, CRM_BENCH_SCALEOUT_PARTITIONS.
+CRM_BENCH_ONLY=commands,rebuild,… runs those parts.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).parents[1]))
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
 
-from bench import console, whatif  # noqa: E402
+from bench import console, scaleout, whatif  # noqa: E402
 from bench import search as search_step  # noqa: E402
 from bench.commands import commands  # noqa: E402
 from bench.common import (  # noqa: E402
@@ -60,6 +62,7 @@ def main() -> None:
         ("commands", lambda: commands(prefix + "a", rows)),
         ("relay, projection, consumer", lambda: relay_and_projection(prefix + "b", broker.bootstrap, rows)),
         ("rebuild", lambda: rebuild(prefix + "c", rows)),
+        ("scaleout", lambda: scaleout.measure(prefix + "s", broker.bootstrap, broker.process.pid, rows)),
         ("freshness", lambda: freshness(prefix + "d", broker.bootstrap, rows)),
         ("queries", lambda: queries(prefix + "e", rows)),
         ("search", lambda: search_step.measure(URL, prefix + "g", rows, OPEN_DEALS, QUERIES, serve)),
@@ -79,7 +82,7 @@ def main() -> None:
         broker.stop()
         drop_schemas(URL, prefix)
     header = ["measure", "ours", "baseline (same run)", "ratio", "goal", "met"]
-    table = [[*row[:5], "yes" if row[5] else "no"] for row in rows]
+    table = [[*row[:5], "" if row[5] is None else "yes" if row[5] else "no"] for row in rows]  # None: no goal
     widths = [max(len(str(r[i])) for r in [header, *table]) for i in range(6)]
     print(
         f"commands={COMMANDS} concurrency={CONCURRENCY} events={EVENTS} rebuild={REBUILD_EVENTS} "
