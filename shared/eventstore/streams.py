@@ -65,8 +65,8 @@ def aggregates_of(mapper: Mapper[UUID], stored: list[StoredEvent], seals: Seals 
     for event in stored:
         by_stream[UUID(str(event.originator_id))].append(event)
     made: dict[UUID, Any] = {}
+    project = sealing(seals) if seals is not None else project_aggregate
     for stream, events in by_stream.items():
-        project = sealing(seals) if seals is not None else project_aggregate
         aggregate = project(None, (mapper.to_domain_event(e) for e in events))
         if aggregate is not None:
             made[stream] = aggregate
