@@ -233,10 +233,14 @@ class StreamHead(Contract):
 class CheckpointRecorded(EventData):
     """A service's event store as it stood at a notification, for `crm audit verify` to hold the store to.
 
-    `heads_hash` is a SHA-256 over every stream's head (`<stream>|<version>|<chain>` lines,
-    sorted); `heads` names only the heads that changed since the previous checkpoint, so
-    the checkpoints of a service, folded in `sequence` order, give every stream's head.
-    A checkpoint with more changed heads than fit one message comes in `parts`."""
+    `heads` names only the heads that changed since the previous checkpoint, so the
+    checkpoints of a service, folded in `sequence` order, give every stream's head.
+    `heads_hash` is a SHA-256 over `previous_hash` and a newline, then this checkpoint's
+    `heads` as `<stream>|<version>|<chain>` lines, sorted: each checkpoint vouches for every
+    one before it. The first names 64 zeros as `previous_hash`. A checkpoint without
+    `previous_hash` (recorded before 2026-11-30) hashes every stream's head instead.
+    A checkpoint with more changed heads than fit one message comes in `parts`, each
+    chained to the part before it."""
 
     TYPE: ClassVar[str] = "crm.checkpoint.recorded.v1"
     service: str
@@ -246,6 +250,7 @@ class CheckpointRecorded(EventData):
     heads: dict[str, StreamHead]
     part: int = Field(default=1, ge=1)
     parts: int = Field(default=1, ge=1)
+    previous_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
 
 CATALOGUE: dict[str, type[EventData]] = {

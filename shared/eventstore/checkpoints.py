@@ -3,8 +3,10 @@
 The hash chain (`shared.eventstore.chain`) proves that each event follows the one before it; nothing
 in it says that a stream had more events, or existed at all. So each service records, every
 CRM_CHECKPOINT_INTERVAL_SECONDS and only when its store changed, a checkpoint: the store's
-last notification id, how many streams it holds, a SHA-256 over every stream's head (id,
-version, seal) and the heads that changed since the previous checkpoint. The checkpoint
+last notification id, how many streams it holds, the heads (id, version, seal) that changed
+since the previous checkpoint and a SHA-256 chaining them to the previous checkpoint's hash
+(`shared.eventstore.heads.chained_hash`). So the job holds only what changed since the last
+checkpoint, never every stream's head: its memory does not grow with the store. The checkpoint
 is an event of the store's own checkpoint stream (sealed and chained like any other), and
 the outbox publishes it on `crm.checkpoints`: a copy the store alone cannot rewrite.
 
@@ -32,7 +34,7 @@ from shared.contracts import MalformedEvent, ReceivedEvent, parse_event
 from shared.contracts import events as public
 from shared.eventstore.application import ServiceApplication, meta
 from shared.eventstore.chain import Broken
-from shared.eventstore.heads import Entry, Heads, fold, heads_hash
+from shared.eventstore.heads import GENESIS, Entry, Heads, chained_hash, fold
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,7 @@ class Checkpoint(Aggregate):
         part: int
         parts: int
         meta: dict[str, str]
+        previous_hash: str  # the checkpoint before's `heads_hash` (absent from those recorded before 2026-11-30)
 
         def apply(self, aggregate: Any) -> None:
             pass
@@ -89,6 +92,7 @@ def checkpoint_data(event: Any) -> public.CheckpointRecorded | None:
         },
         part=event.part,
         parts=event.parts,
+        previous_hash=getattr(event, "previous_hash", None),
     )
 
 
@@ -106,6 +110,7 @@ def store_entries(app: ServiceApplication, service: str) -> list[Entry]:
             {key: (head[0], head[1]) for key, head in e.heads.items()},
             e.part,
             e.parts,
+            getattr(e, "previous_hash", None),
         )
         for e in app.sealed_stream(checkpoint_stream(service))
         if hasattr(e, "heads_hash")
@@ -135,6 +140,7 @@ def published_entries(messages: Iterable[bytes | str], service: str) -> list[Ent
                 {key: (head.version, head.chain) for key, head in data.heads.items()},
                 data.part,
                 data.parts,
+                data.previous_hash,
             )
         )
     return entries
@@ -146,20 +152,27 @@ def published_entries(messages: Iterable[bytes | str], service: str) -> list[Ent
 class Checkpointer:
     """The checkpoint job of one service: `run` records a checkpoint when the store changed
     since the last one. Its first run reads the whole store (every stream's head, held
-    against the store's last checkpoint); later runs read only what was recorded since."""
+    against the store's last checkpoint, then let go); later runs read only what was
+    recorded since, and it holds only the heads changed since its last checkpoint."""
 
     def __init__(self, app: ServiceApplication, service: str) -> None:
         self.app = app
         self.service = service
         self.stream = checkpoint_stream(service)
-        self._heads: Heads | None = None
-        self._changed: set[str] = set()  # streams whose head moved since this process's base checkpoint
+        self._position: int | None = None  # the last notification read; None: not started
+        self._changed: dict[str, tuple[int, str]] = {}  # stream → head, moved since this job's base checkpoint
+        self._born: dict[str, int] = {}  # stream → notification of its first event, if read since the base
         self.refused: list[Broken] = []
+
+    @property
+    def holding(self) -> int:
+        """How many stream heads the job holds: those changed since its last checkpoint."""
+        return len(self._changed)
 
     def scheduled(self) -> bool:
         """The job's step. The first, at start-up, only reads the store (beside the other
         start-up work); the first checkpoint comes one interval later."""
-        if self._heads is None:
+        if self._position is None:
             self._start()
             return False
         return self.run()
@@ -167,11 +180,12 @@ class Checkpointer:
     def run(self) -> bool:
         """Record a checkpoint now if anything but the checkpoint stream changed since the
         last one; answer whether one was recorded."""
-        if self._heads is None:
+        if self._position is None:
             self._start()
-        assert self._heads is not None
-        for notification_id, stored in self.app.sealed_events(after=self._heads.position):
-            self._changed.add(self._heads.see(notification_id, stored))
+        # The last checkpoint first, then the log: whatever another replica's checkpoint
+        # covers is then below the position this one reads to.
+        last = self._last()
+        self._read(self.app.sealed_events(after=self._position or 0))
         if self.refused:
             log.error(
                 "%s: no checkpoint recorded: %d streams disagree with the last one (first: stream %s: %s); "
@@ -183,29 +197,54 @@ class Checkpointer:
                 self.service,
             )
             return False
-        if not self._changed - {str(self.stream)}:
+        if not self._changed.keys() - {str(self.stream)}:
             return False
-        return self._record()
+        return self._record(last)
 
     def _start(self) -> None:
         anchor = fold(store_entries(self.app, self.service), "the store's checkpoints", str(self.stream))
-        heads = Heads(anchor)
-        for notification_id, stored in self.app.sealed_events():
-            heads.see(notification_id, stored)
-        self.refused = heads.problems()
-        anchored = anchor.heads if anchor is not None else {}
-        self._changed = {stream for stream, head in heads.heads.items() if anchored.get(stream) != head}
-        self._heads = heads
+        heads = Heads(anchor)  # every stream's head, for this check only
+        base = anchor.position if anchor is not None else 0
+        self._position = base
 
-    def _record(self) -> bool:
-        assert self._heads is not None
-        heads = dict(self._heads.heads)
-        position = self._heads.position
-        digest = heads_hash(heads)
+        def walking() -> Iterable[tuple[int, Any]]:
+            for notification_id, stored in self.app.sealed_events():
+                heads.see(notification_id, stored)
+                if notification_id > base:
+                    yield notification_id, stored
+
+        self._read(walking())
+        self.refused = heads.problems()
+
+    def _read(self, events: Iterable[tuple[int, Any]]) -> None:
+        for notification_id, stored in events:
+            stream, version = str(stored.originator_id), stored.originator_version
+            head = self._changed.get(stream)
+            if head is None or version > head[0]:
+                self._changed[stream] = (version, getattr(stored, "chain", None) or "")
+            if version == 1:
+                self._born[stream] = notification_id
+            self._position = max(self._position or 0, notification_id)
+
+    def _last(self) -> tuple[int, Any]:
+        """The checkpoint stream's version and its newest checkpoint event (None: none yet)."""
+        stored = self.app.recorder.select_events(self.stream, desc=True, limit=1)
+        if not stored:
+            return 0, None
+        newest = self.app.mapper.to_domain_event(stored[0])
+        return stored[0].originator_version, newest if hasattr(newest, "heads_hash") else None
+
+    def _record(self, last: tuple[int, Any]) -> bool:
+        version, newest = last
+        position = self._position or 0
+        before = newest.position if newest is not None else 0
+        if before > position:  # not seen to happen; a checkpoint must never move a head back
+            log.info("%s: the last checkpoint is ahead of this job; the next run catches up", self.service)
+            return False
+        streams = (newest.streams if newest is not None else 0) + sum(1 for n in self._born.values() if n > before)
+        previous = newest.heads_hash if newest is not None else GENESIS
         changed = sorted(self._changed)
         chunks = [changed[i : i + MAX_HEADS_PER_EVENT] for i in range(0, len(changed), MAX_HEADS_PER_EVENT)]
-        stored = self.app.recorder.select_events(self.stream, desc=True, limit=1)
-        version = stored[0].originator_version if stored else 0
         system = meta("system", f"checkpoint-{self.service}-{position}")
         objects: list[Any] = []
         if version == 0:
@@ -213,6 +252,8 @@ class Checkpointer:
             version = 1
         timestamp = Checkpoint.Recorded.create_timestamp()
         for part, chunk in enumerate(chunks, 1):
+            heads = {key: self._changed[key] for key in chunk}
+            digest = chained_hash(previous, heads)
             # ignore: eventsourcing makes each event class a dataclass when the class is made, so
             # mypy sees only the base event's fields in this constructor.
             objects.append(
@@ -222,19 +263,21 @@ class Checkpointer:
                     timestamp=timestamp,
                     service=self.service,
                     position=position,
-                    streams=len(heads),
+                    streams=streams,
                     heads_hash=digest,
-                    heads={key: list(heads[key]) for key in chunk},
+                    heads={key: list(head) for key, head in heads.items()},
                     part=part,
                     parts=len(chunks),
                     meta=system,
+                    previous_hash=previous,
                 )
             )
+            previous = digest
         try:
             self.app.save(*objects)
         except IntegrityError:
             log.info("%s: another replica recorded a checkpoint first", self.service)
             return False  # the heads changed since ours stay in the next one's
-        self._changed = set()
-        log.info("%s: checkpoint at notification %d (%d streams)", self.service, position, len(heads))
+        self._changed, self._born = {}, {}
+        log.info("%s: checkpoint at notification %d (%d streams)", self.service, position, streams)
         return True

@@ -4,6 +4,13 @@
 or the topic's copy) into the anchor they vouch for: every stream's head at the last complete
 checkpoint. `Heads`, fed the log in order, holds the store to that anchor and names each
 stream that disagrees: truncated, missing, removed, altered, inserted.
+
+Two hashes. A checkpoint recorded since 2026-11-30 names the hash of the one before it
+(`previous_hash`) and its `heads_hash` chains that to its own changed heads
+(`chained_hash`): the checkpointer then needs only the heads changed since the last
+checkpoint, never every stream's (its memory grew with the store). Earlier checkpoints
+hash every stream's head (`heads_hash`, sorted lines); a store keeps them as they are and
+`fold` checks each kind by its own rule.
 """
 
 from __future__ import annotations
@@ -25,6 +32,19 @@ def heads_hash(heads: Mapping[str, tuple[int, str | None]]) -> str:
     return digest.hexdigest()
 
 
+GENESIS = "0" * 64  # what the first chained checkpoint of a store follows
+
+
+def chained_hash(previous: str, heads: Mapping[str, tuple[int, str | None]]) -> str:
+    """SHA-256 over the previous checkpoint's hash, then the `<stream>|<version>|<chain>`
+    lines of this one's heads, sorted: each checkpoint vouches for every one before it."""
+    digest = hashlib.sha256(f"{previous}\n".encode())
+    for stream in sorted(heads):
+        version, chain = heads[stream]
+        digest.update(f"{stream}|{version}|{chain or ''}\n".encode())
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class Entry:
     """One checkpoint event, from the store or from the topic's copy."""
@@ -36,6 +56,7 @@ class Entry:
     heads: dict[str, tuple[int, str]]
     part: int
     parts: int
+    previous_hash: str | None = None  # None: an unchained checkpoint (hashing every head)
 
 
 @dataclass
@@ -63,6 +84,7 @@ def fold(entries: Iterable[Entry], where: str, stream: str) -> Anchor | None:
     last = complete[-1]
     heads: dict[str, tuple[int, str]] = {}
     expected = 2  # version 1 starts the stream; every later one is a checkpoint
+    previous: Entry | None = None
     for entry in ordered:
         if entry.version > last.version:
             break
@@ -75,7 +97,9 @@ def fold(entries: Iterable[Entry], where: str, stream: str) -> Anchor | None:
                     f"removed: checkpoint versions {expected}–{entry.version - 1} are missing from {where}",
                 )
             )
-        expected = entry.version + 1
+        elif not _chains(entry, previous):
+            problems.append(_unchained(stream, entry, where))
+        expected, previous = entry.version + 1, entry
         for key, (version, chain) in entry.heads.items():
             before = heads.get(key)
             if before is not None and version < before[0]:
@@ -89,7 +113,8 @@ def fold(entries: Iterable[Entry], where: str, stream: str) -> Anchor | None:
                     )
                 )
             heads[key] = (version, chain)
-    if len(heads) != last.streams or heads_hash(heads) != last.heads_hash:
+    unchained_last = last.previous_hash is None and heads_hash(heads) != last.heads_hash
+    if len(heads) != last.streams or unchained_last:
         problems.append(
             Broken(
                 stream,
@@ -100,6 +125,25 @@ def fold(entries: Iterable[Entry], where: str, stream: str) -> Anchor | None:
             )
         )
     return Anchor(where, stream, last.position, heads, ordered[-1].version, problems)
+
+
+def _chains(entry: Entry, previous: Entry | None) -> bool:
+    """Whether a checkpoint follows the one before it: a chained one names its hash and adds
+    up to its own; an unchained one (older) may only come before every chained one."""
+    if entry.previous_hash is None:
+        return previous is None or previous.previous_hash is None
+    before = previous.heads_hash if previous is not None else GENESIS
+    return entry.previous_hash == before and chained_hash(before, entry.heads) == entry.heads_hash
+
+
+def _unchained(stream: str, entry: Entry, where: str) -> Broken:
+    return Broken(
+        stream,
+        entry.version,
+        0,
+        f"altered: checkpoint version {entry.version} in {where} does not chain to the one "
+        f"before it (its hash is not that of the previous checkpoint's and its own heads)",
+    )
 
 
 class Heads:
