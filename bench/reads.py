@@ -4,7 +4,9 @@ database's own scan of the same rows."""
 
 from __future__ import annotations
 
+import json
 import statistics
+import sys
 import threading
 import time
 import uuid
@@ -64,6 +66,7 @@ def freshness(prefix: str, bootstrap_servers: str, rows: list[list[str]]) -> Non
             )
         pending: dict[str, tuple[str, float]] = {}
         delays: list[float] = []
+        seen_at: dict[tuple[str, str], float] = {}  # (deal, stage) → wall clock when the forecast showed it
         lock, finished = threading.Lock(), threading.Event()
 
         def watch() -> None:
@@ -77,11 +80,12 @@ def freshness(prefix: str, bootstrap_servers: str, rows: list[list[str]]) -> Non
                             "WHERE valid_to IS NULL AND deal_id = ANY(%s)",
                             (list(waiting),),
                         ).fetchall()
-                        now = time.perf_counter()
+                        now, wall = time.perf_counter(), time.time()
                         with lock:
                             for deal_id, stage in seen:
                                 if deal_id in pending and pending[deal_id][0] == stage:
                                     delays.append(now - pending.pop(deal_id)[1])
+                                    seen_at[(deal_id, stage)] = wall
                     time.sleep(0.005)
 
         watcher = threading.Thread(target=watch)
@@ -97,9 +101,15 @@ def freshness(prefix: str, bootstrap_servers: str, rows: list[list[str]]) -> Non
                     pending[deal_id] = (stage, time.perf_counter())
         finished.set()
         watcher.join(60)
+        hops = _hops(schema, seen_at)
     finally:
         process.stop()
     p50, p99 = percentile(delays, 0.5) * 1000, percentile(delays, 0.99) * 1000
+    print(
+        "bench: freshness by hop (ms, p50 / p99): "
+        + "; ".join(f"{name} {percentile(v, 0.5):,.0f} / {percentile(v, 0.99):,.0f}" for name, v in hops.items() if v),
+        file=sys.stderr,
+    )
     bound = 100 if FRESHNESS_RATE <= 20 else 250  # the issue's goals: at 20/s and at 200/s
     rows.append(
         [
@@ -111,6 +121,28 @@ def freshness(prefix: str, bootstrap_servers: str, rows: list[list[str]]) -> Non
             p99 < bound,
         ]
     )
+
+
+def _hops(schema: str, seen_at: dict[tuple[str, str], float]) -> dict[str, list[float]]:
+    """Where each measured delay went, from the forecast's own events: a `Moved` event carries
+    the pipeline command's instant (`at`) and its own (`timestamp`, when the forecast's consumer
+    made it), so command → forecast event is the pipeline's relay, the Kafka hop and the
+    consumer; forecast event → shown is the forecast's commit and projector (and the 5 ms poll)."""
+    with psycopg.connect(URL, autocommit=True) as connection:
+        rows = connection.execute(
+            f'SELECT originator_id, state FROM "{schema}".forecast_events WHERE topic LIKE %s', ("%Deal.Moved",)
+        ).fetchall()
+    chain: list[float] = []
+    projection: list[float] = []
+    for deal_id, state in rows:
+        fields = json.loads(bytes(state))
+        shown = seen_at.get((str(deal_id), fields["terms"]["stage"]))
+        if shown is None:
+            continue
+        at, made = (datetime.fromisoformat(fields[key]["_data_"]).timestamp() for key in ("at", "timestamp"))
+        chain.append((made - at) * 1000)
+        projection.append((shown - made) * 1000)
+    return {"command → forecast event (relay, Kafka, consumer)": chain, "→ shown (commit, projector)": projection}
 
 
 # -- queries over a large book of open deals -----------------------------------------------

@@ -58,6 +58,9 @@ class Subscription:
     inbox: Inbox
 
 
+BATCH_TIMEOUT_MS = 20  # the longest a consumer waits for a poll's first record, and then sleeps
+
+
 def consumers(settings: Settings, subscriptions: Sequence[Subscription]) -> KafkaBroker:
     """A broker (not started) whose subscribers feed each inbox a poll's batch at a time."""
     assert settings.kafka_bootstrap_servers
@@ -79,6 +82,9 @@ def consumers(settings: Settings, subscriptions: Sequence[Subscription]) -> Kafk
             # committed after it, or the whole batch comes again.
             batch=True,
             max_records=settings.batch_size,
+            # A poll that finds nothing makes FastStream sleep as long again before the next:
+            # its default (200 ms) was up to 200 ms more for the first event after a quiet spell.
+            batch_timeout_ms=BATCH_TIMEOUT_MS,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             # FastStream must not fail on a message before our inbox sees it: a
             # failure there is acked unprocessed or retried forever, never parked.
