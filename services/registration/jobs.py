@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from services.registration.application import RegistrationApplication
 from services.registration.domain.account import Account
 from services.registration.domain.lead import Lead
+from services.registration.domain.recycling import horizon
 from services.registration.domain.scoremodel import SCORE_MODEL_ID, ScoreModel
 from services.registration.domain.scoring import INPUTS, Insufficient, features, train
 from services.registration.domain.tiers import rfm
@@ -22,9 +23,11 @@ from shared.eventstore.application import meta
 
 
 def sweep_owned_deals(app: RegistrationApplication, engine: Engine) -> dict[str, int]:
-    """One pass over every approved, open, owned deal. The read model only proposes
-    candidates; each decision is taken on the aggregate, so a stale row cannot mislead it."""
-    return sweep(app, owned_open_deal_ids(engine))
+    """One pass over the approved, open, owned deals the read model proposes as due or
+    nearly (`recycling.horizon`). Each decision is taken on the aggregate, so a stale row
+    cannot mislead it; a row a moment behind its deal (a close date just moved earlier) is
+    proposed by the next pass."""
+    return sweep(app, owned_open_deal_ids(engine, horizon(app.rules.recycling, app.clock.now())))
 
 
 def sweep(app: RegistrationApplication, deal_ids: list[UUID]) -> dict[str, int]:

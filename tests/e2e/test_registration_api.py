@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crm.app import create_app
+from tests.support.embedded import settle
 from tests.support.flow import CLOSE_DATE, eventually, pipeline_stage
 from tests.support.identities import AUDITOR, MANAGER, REP, REP2
 
@@ -150,6 +151,24 @@ class TestRecycling:
         history = client.get(f"/registration/deals/{deal_id}", headers=REP).json()["ownership_history"]
         assert history[-1]["reason"] == "recycled: stale"
         assert history[-1]["by"] == "system"
+
+    def test_the_sweep_proposes_only_deals_near_their_policys_bounds(self, client, clock):
+        from services.registration.domain.recycling import horizon
+        from services.registration.queries import owned_open_deal_ids
+
+        old = register(client, "Old Co").json()["deal_id"]
+        clock.advance(days=20)
+        fresh = register(client, "Fresh Co").json()["deal_id"]
+        service = client.app.state.services["registration"]
+
+        def proposed(days: int) -> set[str]:
+            bounds = horizon(service.app.rules.recycling, clock.now() + timedelta(days=days))
+            return {str(deal_id) for deal_id in owned_open_deal_ids(service.storage.engine, bounds)}
+
+        settle(client.app)  # the read model has both
+        assert proposed(5) == set()  # 25 days idle: neither is within 3 days (and a day's slack) of 30
+        assert proposed(7) == {old}  # 27 days idle: the warning window opens
+        assert proposed(28) == {old, fresh}
 
 
 class TestImports:

@@ -123,3 +123,49 @@ def test_the_computed_tier_feeds_the_recycling_level_unless_one_was_set_by_hand(
     assert sweep_decision(recycling, owned, later, tier="A") == Recycle("stale")
     assert sweep_decision(recycling, owned, later, tier=None) is None
     assert sweep_decision(recycling, by_hand, later, tier="A") is None  # "C" was set by hand
+
+
+def test_the_sweeps_horizon_holds_every_deal_any_policy_would_warn_or_recycle():
+    from datetime import UTC, datetime, timedelta
+    from types import SimpleNamespace
+
+    from services.registration.domain.recycling import horizon
+    from services.registration.rules import Recycling
+
+    recycling = Recycling.model_validate(
+        {
+            "default": {"stale_days": 30, "warning_days": 3, "close_date_grace_days": 30},
+            "by_deal_type": {"renewal": {"stale_days": 10, "warning_days": 5}},
+            "by_customer_level": {"A": {"stale_days": 90, "close_date_grace_days": 60}, "C": {"stale_days": None}},
+        }
+    )
+    now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    bounds = horizon(recycling, now)
+    checked = 0
+    for deal_type in ("new", "renewal"):
+        for level in (None, "A", "C", "B"):
+            for idle in range(0, 100, 3):
+                for protected in (-2, 0, 4, 6, 40):
+                    for closes in (-70, -31, -26, -1, 30):
+                        deal = SimpleNamespace(
+                            owner_id="rep-1",
+                            registration_status="approved",
+                            outcome=None,
+                            deal_type=deal_type,
+                            customer_level=level,
+                            last_activity_at=now - timedelta(days=idle),
+                            protected_until=now + timedelta(days=protected),
+                            expected_close_date=(now + timedelta(days=closes)).date(),
+                        )
+                        if sweep_decision(recycling, deal, now) is None:  # type: ignore[arg-type]
+                            continue
+                        checked += 1
+                        assert (
+                            deal.last_activity_at <= bounds.active_before
+                            or deal.protected_until <= bounds.protected_before
+                            or deal.expected_close_date <= bounds.closing_on_or_before
+                        ), (deal_type, level, idle, protected, closes)
+    assert checked > 100
+    assert bounds.active_before == now - timedelta(days=4)  # renewal: 10 days, warned 5 before, a day's slack
+    assert bounds.protected_before == now + timedelta(days=6)
+    assert bounds.closing_on_or_before == (now - timedelta(days=25)).date()  # renewal: 1 + 30 − 5, and the slack

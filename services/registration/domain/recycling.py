@@ -69,3 +69,28 @@ def due_recycle(
         return None
     at, reason = min(candidates)
     return reason, at
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """The loosest of every policy the rules can give a deal, for proposing candidates: a deal
+    none of whose dates has reached these bounds is neither due nor to be warned at `now`."""
+
+    active_before: datetime | None  # last activity at or before this (None: no policy goes stale)
+    protected_before: datetime | None  # protection ending at or before this (None: no policy recycles then)
+    closing_on_or_before: date | None  # expected close date on or before this (None: no grace rule)
+
+
+def horizon(recycling: Recycling, now: datetime) -> Horizon:
+    types = [*recycling.by_deal_type, None]  # None: a type without an override
+    levels = [*recycling.by_customer_level, None]
+    policies = [recycling.policy_for(t or "", level) for t in types for level in levels]
+    stale = [p.stale_days - p.warning_days for p in policies if p.stale_days is not None]
+    protection = [p.warning_days for p in policies if p.recycle_when_protection_expires]
+    grace = [1 + p.close_date_grace_days - p.warning_days for p in policies if p.close_date_grace_days is not None]
+    slack = timedelta(days=1)  # proposing a day early costs one aggregate read; a row's stored instant may round
+    return Horizon(
+        active_before=now - timedelta(days=min(stale)) + slack if stale else None,
+        protected_before=now + timedelta(days=max(protection)) + slack if protection else None,
+        closing_on_or_before=(now - timedelta(days=min(grace)) + slack).date() if grace else None,
+    )

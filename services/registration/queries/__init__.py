@@ -6,7 +6,7 @@ here; the routes only call them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Engine, RowMapping, false, func, or_, sele
 from services.registration.domain.account import Account
 from services.registration.domain.deal import Deal
 from services.registration.domain.lead import Lead
+from services.registration.domain.recycling import Horizon
 from services.registration.domain.tiers import Rfm
 from services.registration.projections import registration_deals as rd
 from services.registration.responses import money
@@ -143,18 +144,27 @@ def queued(deal: Deal) -> dict[str, Any]:
     }
 
 
-def owned_open_deal_ids(engine: Engine) -> list[UUID]:
-    """The recycling sweep's candidates: every approved, open deal somebody owns."""
+def _utc(moment: datetime) -> datetime:
+    """As the rows keep instants: in UTC (SQLite keeps no offset and compares the text)."""
+    return in_utc(moment).astimezone(UTC)
+
+
+def owned_open_deal_ids(engine: Engine, horizon: Horizon) -> list[UUID]:
+    """The recycling sweep's candidates: the approved, open deals somebody owns whose last
+    activity, end of protection or close date has reached the loosest policy's bound (not
+    every owned deal: at a million open deals a pass would read them all each time)."""
+    due = []
+    if horizon.active_before is not None:
+        due += [rd.c.last_activity_at.is_(None), rd.c.last_activity_at <= _utc(horizon.active_before)]
+    if horizon.protected_before is not None:
+        due.append(rd.c.protected_until <= _utc(horizon.protected_before))
+    if horizon.closing_on_or_before is not None:
+        due.append(rd.c.expected_close_date <= horizon.closing_on_or_before)
+    if not due:
+        return []
+    owned = rd.c.owner_id.is_not(None), rd.c.registration_status == "approved", rd.c.outcome.is_(None)
     with engine.connect() as connection:
-        ids = (
-            connection.execute(
-                select(rd.c.deal_id).where(
-                    rd.c.owner_id.is_not(None), rd.c.registration_status == "approved", rd.c.outcome.is_(None)
-                )
-            )
-            .scalars()
-            .all()
-        )
+        ids = connection.execute(select(rd.c.deal_id).where(*owned, or_(*due))).scalars().all()
     return [UUID(deal_id) for deal_id in ids]
 
 
