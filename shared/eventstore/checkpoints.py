@@ -226,16 +226,17 @@ class Checkpointer:
                 self._born[stream] = notification_id
             self._position = max(self._position or 0, notification_id)
 
-    def _last(self) -> tuple[int, Any]:
-        """The checkpoint stream's version and its newest checkpoint event (None: none yet)."""
+    def _last(self) -> Any:
+        """The checkpoint stream's newest stored event (None: none yet), not decoded: most
+        runs find nothing to record and never need it."""
         stored = self.app.recorder.select_events(self.stream, desc=True, limit=1)
-        if not stored:
-            return 0, None
-        newest = self.app.mapper.to_domain_event(stored[0])
-        return stored[0].originator_version, newest if hasattr(newest, "heads_hash") else None
+        return stored[0] if stored else None
 
-    def _record(self, last: tuple[int, Any]) -> bool:
-        version, newest = last
+    def _record(self, last: Any) -> bool:
+        version = last.originator_version if last is not None else 0
+        newest: Any = self.app.mapper.to_domain_event(last) if last is not None else None
+        if not hasattr(newest, "heads_hash"):
+            newest = None  # only the stream's start: no checkpoint yet
         position = self._position or 0
         before = newest.position if newest is not None else 0
         if before > position:  # not seen to happen; a checkpoint must never move a head back

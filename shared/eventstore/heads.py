@@ -25,11 +25,14 @@ from shared.eventstore.chain import Broken
 
 def heads_hash(heads: Mapping[str, tuple[int, str | None]]) -> str:
     """SHA-256 over `<stream>|<version>|<chain>` lines, sorted by stream id."""
-    digest = hashlib.sha256()
+    return _over_lines(hashlib.sha256(), heads)
+
+
+def _over_lines(digest: Any, heads: Mapping[str, tuple[int, str | None]]) -> str:
     for stream in sorted(heads):
         version, chain = heads[stream]
         digest.update(f"{stream}|{version}|{chain or ''}\n".encode())
-    return digest.hexdigest()
+    return str(digest.hexdigest())
 
 
 GENESIS = "0" * 64  # what the first chained checkpoint of a store follows
@@ -38,11 +41,7 @@ GENESIS = "0" * 64  # what the first chained checkpoint of a store follows
 def chained_hash(previous: str, heads: Mapping[str, tuple[int, str | None]]) -> str:
     """SHA-256 over the previous checkpoint's hash, then the `<stream>|<version>|<chain>`
     lines of this one's heads, sorted: each checkpoint vouches for every one before it."""
-    digest = hashlib.sha256(f"{previous}\n".encode())
-    for stream in sorted(heads):
-        version, chain = heads[stream]
-        digest.update(f"{stream}|{version}|{chain or ''}\n".encode())
-    return digest.hexdigest()
+    return _over_lines(hashlib.sha256(f"{previous}\n".encode()), heads)
 
 
 @dataclass(frozen=True)
