@@ -35,3 +35,9 @@ def in_utc(moment: datetime) -> datetime:
     """An instant that names no zone is read as UTC (every instant stored here is UTC, and
     SQLite hands datetimes back without their zone); one that names a zone is kept as given."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def as_stored(moment: datetime) -> datetime:
+    """An instant as the read models keep it and compare it: in UTC (SQLite keeps no offset
+    and compares the text, so every instant written or compared there must be UTC)."""
+    return in_utc(moment).astimezone(UTC)

@@ -11,14 +11,13 @@ the forecast's event store on the first start (shared/readmodels)."""
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from sqlalchemy import Column, Connection, DateTime, Index, Numeric, String, Table, select
 
 from services.forecast.domain import Deal
 from services.forecast.projections import ForecastHistory, forecast_versions, metadata
-from shared.clock import in_utc
+from shared.clock import as_stored
 
 ACTIVITY_KINDS = ("call", "meeting", "visit")
 METRICS = (*ACTIVITY_KINDS, "new_deal", "moved_forward", "won")
@@ -43,7 +42,7 @@ class HistoryAndActivity(ForecastHistory):
         super().apply(connection, event)
         fact = _fact(connection, event)
         if fact is not None:  # in UTC: SQLite keeps no offset, and reads every instant back as UTC
-            at = in_utc(event.at).astimezone(UTC)
+            at = as_stored(event.at)
             fact_id = f"{event.originator_id}:{event.originator_version}"
             connection.execute(forecast_activity.insert().values(fact_id=fact_id, at=at, **fact))
 

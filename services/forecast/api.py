@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -28,7 +28,7 @@ from services.forecast.responses import (
 )
 from services.forecast.rules import ForecastRules
 from shared.calendar import Calendar
-from shared.clock import in_utc
+from shared.clock import as_stored
 from shared.contracts import Money
 from shared.errors import Invalid
 from shared.web.access import Access
@@ -212,6 +212,4 @@ def _period(text: str) -> Period:
 
 
 def _utc(moment: datetime | None) -> Any:
-    if moment is None:
-        return None
-    return in_utc(moment).astimezone(UTC)
+    return None if moment is None else as_stored(moment)

@@ -10,7 +10,7 @@ projector rebuilds both from the event store on the first start (shared/readmode
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Query
@@ -21,7 +21,7 @@ from services.pipeline.domain.deal import Deal
 from services.pipeline.projections import DealList, deals, metadata
 from services.pipeline.responses import MyDay
 from shared.calendar import Calendar
-from shared.clock import in_utc
+from shared.clock import as_stored, in_utc
 from shared.web.access import Access
 from shared.web.http import CallerDep
 from shared.web.responses import NOT_FOUND
@@ -155,7 +155,7 @@ def tasks_past_due(connection: Connection, now: datetime) -> list[str]:
 
 
 def _utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else in_utc(moment).astimezone(UTC)
+    return None if moment is None else as_stored(moment)
 
 
 def _item(row: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ here; the routes only call them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -20,7 +20,7 @@ from services.registration.domain.recycling import Horizon
 from services.registration.domain.tiers import Rfm
 from services.registration.projections import registration_deals as rd
 from services.registration.responses import money
-from shared.clock import in_utc
+from shared.clock import as_stored, in_utc
 
 
 def deal_view(deal: Deal, tier: str | None = None) -> dict[str, Any]:
@@ -144,20 +144,15 @@ def queued(deal: Deal) -> dict[str, Any]:
     }
 
 
-def _utc(moment: datetime) -> datetime:
-    """As the rows keep instants: in UTC (SQLite keeps no offset and compares the text)."""
-    return in_utc(moment).astimezone(UTC)
-
-
 def owned_open_deal_ids(engine: Engine, horizon: Horizon) -> list[UUID]:
     """The recycling sweep's candidates: the approved, open deals somebody owns whose last
     activity, end of protection or close date has reached the loosest policy's bound (not
     every owned deal: at a million open deals a pass would read them all each time)."""
     due = []
     if horizon.active_before is not None:
-        due += [rd.c.last_activity_at.is_(None), rd.c.last_activity_at <= _utc(horizon.active_before)]
+        due += [rd.c.last_activity_at.is_(None), rd.c.last_activity_at <= as_stored(horizon.active_before)]
     if horizon.protected_before is not None:
-        due.append(rd.c.protected_until <= _utc(horizon.protected_before))
+        due.append(rd.c.protected_until <= as_stored(horizon.protected_before))
     if horizon.closing_on_or_before is not None:
         due.append(rd.c.expected_close_date <= horizon.closing_on_or_before)
     if not due:
