@@ -4,26 +4,11 @@ are of the older kind (a hash over every head) — and the audit holds the store
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-import pytest
-
 from crm.audit import verify_store
-from services.registration.bootstrap import bootstrap
-from services.registration.domain.terms import DealTerms
 from shared.eventstore.application import meta
 from shared.eventstore.checkpoints import Checkpoint, Checkpointer, checkpoint_stream, store_entries
 from shared.eventstore.heads import fold, heads_hash
-from tests.support.flow import CLOSE_DATE
-
-TERMS = DealTerms(name="ERP", amount=Decimal("1000"), currency="CNY", expected_close_date=CLOSE_DATE)
-
-
-@pytest.fixture
-def registration(settings):
-    service = bootstrap(settings)
-    yield service
-    service.close()
+from tests.support.flow import TERMS
 
 
 def register(service, n: int, start: int = 0) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import threading
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import MetaData, select
@@ -14,7 +13,6 @@ from sqlalchemy import MetaData, select
 from services.pipeline.bootstrap import bootstrap as pipeline_service
 from services.pipeline.projections import board_totals, deals
 from services.registration.bootstrap import bootstrap as registration_service
-from services.registration.domain.terms import DealTerms
 from services.registration.errors import DuplicateRegistration
 from shared.contracts import CloudEvent, parse_event
 from shared.contracts import events as public
@@ -25,9 +23,7 @@ from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import OutboxRelay
 from shared.readmodels.positions import shapes
 from shared.readmodels.projection import Projector, shape_of
-from tests.support.flow import CLOSE_DATE
-
-TERMS = DealTerms(name="ERP", amount=Decimal("1000"), currency="CNY", expected_close_date=CLOSE_DATE)
+from tests.support.flow import TERMS
 
 
 class RecordingPublisher:
@@ -42,13 +38,6 @@ class RecordingPublisher:
             self.fail_next = False
             raise ConnectionError("broker unreachable")
         self.records.extend(records)
-
-
-@pytest.fixture
-def registration(settings):
-    service = registration_service(settings)
-    yield service
-    service.close()
 
 
 @pytest.fixture

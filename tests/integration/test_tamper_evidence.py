@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from decimal import Decimal
 from types import SimpleNamespace
 
 import psycopg
@@ -17,21 +16,11 @@ from fastapi.testclient import TestClient
 from crm.app import create_app
 from crm.audit import published_checkpoints, read_topic, verify_store
 from services.registration.bootstrap import bootstrap
-from services.registration.domain.terms import DealTerms
 from shared.eventstore.application import meta
 from shared.eventstore.chain import link, verify
 from shared.eventstore.checkpoints import Checkpointer, checkpoint_stream, published_entries
 from shared.eventstore.heads import fold
-from tests.support.flow import CLOSE_DATE, eventually
-
-TERMS = DealTerms(name="ERP", amount=Decimal("1000"), currency="CNY", expected_close_date=CLOSE_DATE)
-
-
-@pytest.fixture
-def registration(settings):
-    service = bootstrap(settings)
-    yield service
-    service.close()
+from tests.support.flow import TERMS, eventually
 
 
 def register_two(service):

@@ -8,8 +8,10 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
+from services.registration.domain.terms import DealTerms
 from tests.support.identities import AUDITOR, REP
 
 T = TypeVar("T")
@@ -18,6 +20,7 @@ T = TypeVar("T")
 # four weeks from the day the tests run (within the 12 months that are approved at once),
 # and the forecast period asked for is the quarter that holds that day, whichever it is.
 CLOSE_DATE = datetime.now(UTC).date() + timedelta(days=28)
+TERMS = DealTerms(name="ERP", amount=Decimal("1000"), currency="CNY", expected_close_date=CLOSE_DATE)  # a small deal
 CLOSE_PERIOD = f"{CLOSE_DATE.year}-Q{(CLOSE_DATE.month - 1) // 3 + 1}"
 
 
